@@ -1,0 +1,194 @@
+"""The documented generic format (docs/formats.md), as Parquet or CSV.
+
+Parquet is read by DuckDB directly (``read_parquet`` with row numbers); CSV is read by
+pyarrow with every column as text, so that row order and row numbers are exact and a bad cell
+becomes a quarantined record instead of a failed file. Each value is converted with
+``TRY_CAST``; a record whose value cannot be converted, or breaks a rule of the format, gets a
+``_reason`` and goes to quarantine with its payload.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from govsocial.errors import InputError
+from govsocial.registry.models import PLATFORMS
+from govsocial.sources.staging import (
+    ACCOUNT_SNAPSHOT_COLUMNS,
+    COUNT_COLUMNS,
+    MEDIA_TYPES,
+    POST_COLUMNS,
+    Kind,
+    Staged,
+    media_types_sql,
+    platforms_sql,
+)
+
+FORMAT = "generic"
+_POST_REQUIRED = ("platform", "post_id", "posted_at", "captured_at", "media_type")
+_SNAPSHOT_REQUIRED = ("platform", "captured_at", "followers")
+_ACCOUNT_REF = ("account_platform_id", "account_handle")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def read_columns(path: Path) -> dict[str, str]:
+    """The file's columns and their DuckDB types (all VARCHAR for CSV)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            schema = pq.read_schema(path)
+            return {f.name: _duck_type(f.type) for f in schema}
+        if suffix == ".csv":
+            with path.open("r", encoding="utf-8-sig", newline="") as handle:
+                header = handle.readline()
+            return {c.strip().strip('"'): "VARCHAR" for c in header.rstrip("\r\n").split(",")}
+    except (OSError, pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the file ({exc}). Check that it is a complete, "
+                         f"uncorrupted {suffix[1:]} file.", path=path) from exc
+    raise InputError(f"the generic format is .parquet or .csv, not '{suffix}'. Convert the file "
+                     "(docs/formats.md describes the columns).", path=path)
+
+
+def _duck_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMPTZ"
+    if pa.types.is_integer(arrow_type):
+        return "BIGINT"
+    if pa.types.is_floating(arrow_type):
+        return "DOUBLE"
+    if pa.types.is_boolean(arrow_type):
+        return "BOOLEAN"
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "VARCHAR"
+    return str(arrow_type)
+
+
+def sniff_kind(columns: dict[str, str]) -> Kind | None:
+    if "post_id" in columns:
+        return "posts"
+    if "followers" in columns:
+        return "account_snapshots"
+    return None
+
+
+def stage(path: Path, *, synthetic: bool = False) -> Staged:
+    """Prepare ``path`` (generic Parquet or CSV) for loading; refuse a file lacking columns."""
+    columns = read_columns(path)
+    kind = sniff_kind(columns)
+    if kind is None:
+        raise InputError("not a generic posts file (no 'post_id' column) nor an account "
+                         "snapshots file (no 'followers' column). See docs/formats.md for the "
+                         "columns, or choose another --format.", path=path)
+    required = _POST_REQUIRED if kind == "posts" else _SNAPSHOT_REQUIRED
+    missing = [c for c in required if c not in columns]
+    if not any(c in columns for c in _ACCOUNT_REF):
+        missing.append("account_platform_id or account_handle")
+    if missing:
+        raise InputError(f"missing required column(s): {', '.join(missing)}. Add them "
+                         "(docs/formats.md lists every column); nothing was loaded.", path=path)
+    target = POST_COLUMNS if kind == "posts" else ACCOUNT_SNAPSHOT_COLUMNS
+    select = _select_sql(path, columns, target, kind)
+    if path.suffix.lower() == ".parquet":
+        source = f"(SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) FROM " \
+                 f"read_parquet({_literal(str(path))}, file_row_number = true))"
+        return Staged(kind, FORMAT, select, source_sql=source, synthetic=synthetic)
+    return Staged(kind, FORMAT, select, arrow=_read_csv(path, columns), synthetic=synthetic)
+
+
+def _read_csv(path: Path, columns: dict[str, str]) -> pa.Table:
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in columns}, strings_can_be_null=True),
+        )
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"cannot be read as CSV ({exc}). Check the quoting and that every row "
+                         "has as many fields as the header.", path=path) from exc
+    return table.add_column(0, "_row", pa.array(range(1, table.num_rows + 1), pa.int64()))
+
+
+def _select_sql(path: Path, columns: dict[str, str], target: dict[str, str], kind: Kind) -> str:
+    exprs: list[str] = []
+    checks: list[tuple[str, str, str]] = []  # (condition, reason, detail SQL)
+    for name, duck_type in target.items():
+        col = f"s.{_quote(name)}"
+        if name not in columns:
+            exprs.append(f"NULL::{duck_type} AS {name}")
+            continue
+        have = columns[name]
+        value = f"NULLIF(trim({col}), '')" if have == "VARCHAR" else col
+        if have == duck_type:
+            exprs.append(f"{value} AS {name}")
+        else:
+            exprs.append(f"TRY_CAST({value} AS {duck_type}) AS {name}")
+            checks.append((f"{value} IS NOT NULL AND TRY_CAST({value} AS {duck_type}) IS NULL",
+                           "bad_value", f"'column {name}: ' || {value}::VARCHAR || "
+                           f"' is not a valid {_human(duck_type)}'"))
+        if duck_type == "BIGINT" and have == "DOUBLE":
+            checks.append((f"{col} <> floor({col})", "bad_value",
+                           f"'column {name}: ' || {col}::VARCHAR || ' is not a whole number'"))
+    required = _POST_REQUIRED if kind == "posts" else _SNAPSHOT_REQUIRED
+    ref_present = " OR ".join(f"c.{r} IS NOT NULL" for r in ("account_platform_id", "account_handle"))
+    rules = [(f"c.{r} IS NULL", "missing_value", f"'column {r} is empty'") for r in required]
+    rules.append((f"NOT ({ref_present})", "missing_value",
+                  "'both account_platform_id and account_handle are empty'"))
+    rules.append((f"c.platform NOT IN ({platforms_sql()})", "unknown_platform",
+                  f"'platform ' || c.platform || ' is not one of {', '.join(PLATFORMS)}'"))
+    counts = [c for c in (*COUNT_COLUMNS, "followers", "following", "posts_count") if c in target]
+    for c in counts:
+        rules.append((f"c.{c} < 0", "negative_count", f"'column {c} is negative: ' || c.{c}"))
+    if kind == "posts":
+        rules.append((f"c.media_type NOT IN ({media_types_sql()})", "unknown_media_type",
+                      f"'media_type ' || c.media_type || ' is not one of {', '.join(MEDIA_TYPES)}'"))
+        rules.append(("c.captured_at < c.posted_at", "captured_before_posted",
+                      "'captured_at ' || c.captured_at || ' is before posted_at ' || c.posted_at"))
+    cast_reason = _case(checks, "reason")
+    cast_detail = _case(checks, "detail")
+    payload = "to_json({" + ", ".join(f"{_literal(c)}: s.{_quote(c)}" for c in columns) + "})"
+    canonical = ", ".join(f"c.{name}" for name in target)
+    origin = _literal(f"{path.name}, row ")
+    rule_reason = _case(rules, "reason")
+    rule_detail = _case(rules, "detail")
+    handle = "lower(ltrim(c.account_handle, '@'))"
+    return f"""
+        SELECT c._row, {origin} || c._row AS _origin,
+               coalesce(c._cast_reason, {rule_reason}) AS _reason,
+               coalesce(c._cast_detail, {rule_detail}) AS _detail,
+               c._payload, {canonical},
+               c.platform || '|' || coalesce(c.account_platform_id, '') || '|' ||
+                   coalesce({handle}, '') AS _akey
+        FROM (
+            SELECT s._row, {", ".join(exprs)},
+                   {cast_reason} AS _cast_reason, {cast_detail} AS _cast_detail,
+                   {payload} AS _payload
+            FROM {{source}} AS s
+        ) AS c
+    """
+
+
+def _case(rules: list[tuple[str, str, str]], part: str) -> str:
+    if not rules:
+        return "NULL::VARCHAR"
+    whens = " ".join(
+        f"WHEN {cond} THEN {_literal(reason) if part == 'reason' else detail}"
+        for cond, reason, detail in rules)
+    return f"CASE {whens} END"
+
+
+def _human(duck_type: str) -> str:
+    return {"TIMESTAMPTZ": "timestamp (ISO 8601)", "BIGINT": "whole number",
+            "DOUBLE": "number", "BOOLEAN": "boolean (true/false)"}.get(duck_type, duck_type)

@@ -1,0 +1,235 @@
+"""Load one staged file into the warehouse: one transaction, idempotent, nothing lost.
+
+Steps (all inside one transaction, so a crash leaves nothing of the file):
+1. materialise the staged records; mark in-file duplicates;
+2. rejected records → ``quarantine`` (with reason and payload); good ones → ``raw_records``;
+3. match accounts by platform id, then handle; create the unmatched ones *unassigned*;
+4. posts: new ones inserted (attributes from their latest observation), known ones updated
+   when a newer observation changes them; ids assigned in (platform, platform id) order;
+5. metric / follower snapshots inserted unless that (post or account, captured_at) exists.
+
+A file whose bytes were already loaded is skipped (the warehouse stays identical).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from govsocial.sources.staging import ACCOUNT_SNAPSHOT_COLUMNS, POST_COLUMNS, Staged
+from govsocial.store.batches import FileIdentity, find_loaded, identify, record_failure, start_batch
+from govsocial.store.warehouse import Warehouse
+
+_HASHTAGS = r"list_sort(list_distinct([lower(h) for h in regexp_extract_all(text, '#(\w+)', 1)]))"
+_MENTIONS = (r"list_sort(list_distinct([lower(m) for m in "
+             r"regexp_extract_all(text, '(?:^|[^\w@])@(\w+)', 1)]))")
+
+
+@dataclass
+class ImportSummary:
+    path: str
+    source_format: str
+    kind: str
+    status: str  # "loaded" or "skipped" (same bytes loaded before, in batch `batch_id`)
+    batch_id: int
+    records_read: int = 0
+    posts_new: int = 0
+    posts_updated: int = 0
+    snapshots_new: int = 0
+    accounts_new: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+    unassigned_accounts: list[str] = field(default_factory=list)
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+
+def load_file(wh: Warehouse, path: Path, stage: Callable[[Path], Staged]) -> ImportSummary:
+    """Stage ``path`` with ``stage`` and load it, unless the same bytes were loaded before."""
+    file = identify(path)
+    earlier = find_loaded(wh, file.sha256)
+    if earlier is not None:
+        return ImportSummary(str(path), "-", "-", "skipped", earlier)
+    staged = stage(path)
+    try:
+        with wh.transaction():
+            return _load(wh, staged, file)
+    except Exception as exc:
+        record_failure(wh, kind=staged.kind, source_format=staged.source_format, file=file,
+                       error=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        for name in ("_src", ):
+            try:
+                wh.con.unregister(name)
+            except Exception:  # noqa: BLE001,S110 - nothing registered
+                pass
+        for table in ("_stage", "_acc", "_obs", "_pid"):
+            wh.con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _load(wh: Warehouse, staged: Staged, file: FileIdentity) -> ImportSummary:
+    con = wh.con
+    batch = start_batch(wh, kind=staged.kind, source_format=staged.source_format, file=file,
+                        synthetic=staged.synthetic)
+    if staged.arrow is not None:
+        con.register("_src", staged.arrow)
+        source = "_src"
+    else:
+        source = staged.source_sql or ""
+    select = staged.select_sql.replace("{source}", source)
+    con.execute(f"CREATE TEMP TABLE _stage AS {select}")
+    natural = "post_id, captured_at" if staged.kind == "posts" else "_akey, captured_at"
+    con.execute(f"""
+        UPDATE _stage SET _reason = 'duplicate_record',
+               _detail = 'same ' || '{natural}' || ' as an earlier row of this file'
+        WHERE _row IN (SELECT _row FROM _stage WHERE _reason IS NULL
+                       QUALIFY row_number() OVER (PARTITION BY platform, {natural}
+                                                  ORDER BY _row) > 1)""")
+    summary = ImportSummary(str(file.path), staged.source_format, staged.kind, "loaded", batch)
+    summary.records_read = _scalar(wh, "SELECT count(*) FROM _stage")
+    con.execute("""INSERT INTO quarantine SELECT ?, _row, _origin, ?, _reason, _detail, _payload
+                   FROM _stage WHERE _reason IS NOT NULL ORDER BY _row""",
+                [batch, staged.source_format])
+    summary.quarantined = dict(con.execute(
+        "SELECT _reason, count(*) FROM _stage WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1"
+    ).fetchall())
+    con.execute("""INSERT INTO raw_records SELECT ?, _row, _origin, ?, _payload
+                   FROM _stage WHERE _reason IS NULL ORDER BY _row""",
+                [batch, staged.source_format])
+    _resolve_accounts(wh, batch, staged.synthetic, summary)
+    if staged.kind == "posts":
+        _load_posts(wh, batch, staged.metrics_version, summary)
+    else:
+        before = _scalar(wh, "SELECT count(*) FROM account_snapshots")
+        cols = ", ".join(c for c in ACCOUNT_SNAPSHOT_COLUMNS if c not in
+                         ("platform", "account_platform_id", "account_handle", "captured_at"))
+        con.execute(f"""
+            INSERT INTO account_snapshots (account_id, captured_at, {cols}, batch_id)
+            SELECT a.account_id, s.captured_at, {", ".join("s." + c for c in cols.split(", "))}, ?
+            FROM _stage s JOIN _acc a USING (_akey)
+            WHERE s._reason IS NULL
+              AND NOT EXISTS (SELECT 1 FROM account_snapshots x
+                              WHERE x.account_id = a.account_id AND x.captured_at = s.captured_at)
+            ORDER BY a.account_id, s.captured_at""", [batch])
+        summary.snapshots_new = _scalar(wh, "SELECT count(*) FROM account_snapshots") - before
+    con.execute(
+        "UPDATE ingest_batches SET status = 'loaded', finished_at = ?, records_read = ?,"
+        " posts_new = ?, posts_updated = ?, snapshots_new = ?, accounts_new = ?, quarantined = ?"
+        " WHERE batch_id = ?",
+        [datetime.now(UTC), summary.records_read, summary.posts_new, summary.posts_updated,
+         summary.snapshots_new, summary.accounts_new, summary.quarantined_total, batch])
+    return summary
+
+
+def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: ImportSummary) -> None:
+    """Map each distinct account reference (_akey) of the file to an account_id."""
+    con = wh.con
+    con.execute("""
+        CREATE TEMP TABLE _acc AS
+        SELECT _akey, platform, any_value(account_platform_id) AS apid,
+               any_value(lower(ltrim(account_handle, '@'))) AS hkey,
+               any_value(ltrim(account_handle, '@')) AS handle, NULL::INTEGER AS account_id
+        FROM _stage WHERE _reason IS NULL GROUP BY _akey, platform""")
+    match_by_id = """UPDATE _acc SET account_id = a.account_id FROM accounts a
+        WHERE _acc.account_id IS NULL AND a.platform = _acc.platform
+          AND _acc.apid IS NOT NULL AND a.platform_account_id = _acc.apid"""
+    match_by_handle = """UPDATE _acc SET account_id = a.account_id FROM accounts a
+        WHERE _acc.account_id IS NULL AND a.platform = _acc.platform
+          AND _acc.hkey IS NOT NULL AND a.handle_key = _acc.hkey"""
+    con.execute(match_by_id)
+    con.execute(match_by_handle)
+    # Learn platform ids of accounts registered by handle only.
+    con.execute("""UPDATE accounts SET platform_account_id = _acc.apid FROM _acc
+        WHERE accounts.account_id = _acc.account_id AND accounts.platform_account_id IS NULL
+          AND _acc.apid IS NOT NULL""")
+    before = _scalar(wh, "SELECT count(*) FROM accounts")
+    # Unmatched: create unassigned accounts, first those with a platform id, then by handle.
+    con.execute("""INSERT INTO accounts
+        SELECT nextval('account_id_seq'), NULL, platform, handle, hkey, apid, NULL, ?, ?
+        FROM (SELECT platform, apid, any_value(handle) AS handle, any_value(hkey) AS hkey
+              FROM _acc WHERE account_id IS NULL AND apid IS NOT NULL
+              GROUP BY platform, apid ORDER BY platform, apid)""", [synthetic, batch])
+    con.execute(match_by_id)
+    con.execute("""INSERT INTO accounts
+        SELECT nextval('account_id_seq'), NULL, platform, handle, hkey, NULL, NULL, ?, ?
+        FROM (SELECT platform, hkey, any_value(handle) AS handle
+              FROM _acc WHERE account_id IS NULL AND hkey IS NOT NULL
+              GROUP BY platform, hkey ORDER BY platform, hkey)""", [synthetic, batch])
+    con.execute(match_by_handle)
+    summary.accounts_new = _scalar(wh, "SELECT count(*) FROM accounts") - before
+    summary.unassigned_accounts = [r[0] for r in con.execute(
+        """SELECT DISTINCT a.platform || ':' || coalesce('@' || a.handle, a.platform_account_id)
+           FROM _acc JOIN accounts a USING (account_id) WHERE a.institution_id IS NULL
+           ORDER BY 1""").fetchall()]
+
+
+def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: ImportSummary) -> None:
+    con = wh.con
+    attrs = ["media_type", "text", "url", "is_repost", "video_duration_s"]
+    # The latest good observation of each post in this file, joined to its id if known.
+    con.execute(f"""
+        CREATE TEMP TABLE _pid AS
+        SELECT l.*, p.post_id AS pid, p.observed_at AS known_observed_at
+        FROM (SELECT s.platform, s.post_id, a.account_id, s.posted_at, s.captured_at,
+                     {", ".join("s." + c for c in attrs)}
+              FROM _stage s JOIN _acc a USING (_akey) WHERE s._reason IS NULL
+              QUALIFY row_number() OVER (PARTITION BY s.platform, s.post_id
+                                         ORDER BY s.captured_at DESC, s._row DESC) = 1) AS l
+        LEFT JOIN posts p ON p.platform = l.platform AND p.platform_post_id = l.post_id""")
+    start = _scalar(wh, "SELECT coalesce(max(post_id), 0) FROM posts")
+    con.execute("""UPDATE _pid SET pid = n.pid FROM (
+            SELECT platform, post_id, ? + row_number() OVER (ORDER BY platform, post_id) AS pid
+            FROM _pid WHERE pid IS NULL) n
+        WHERE _pid.platform = n.platform AND _pid.post_id = n.post_id""", [start])
+    con.execute(f"""
+        INSERT INTO posts
+        SELECT pid, platform, post_id, account_id, posted_at, media_type, text,
+               {_HASHTAGS}, {_MENTIONS}, url, coalesce(is_repost, false), video_duration_s,
+               captured_at, ?, ?
+        FROM _pid WHERE known_observed_at IS NULL ORDER BY pid""", [batch, batch])
+    summary.posts_new = _scalar(wh, "SELECT count(*) FROM _pid WHERE known_observed_at IS NULL")
+    changed = " OR ".join(f"p.{c} IS DISTINCT FROM n.{c}" for c in
+                          ["account_id", "posted_at", *attrs] if c != "is_repost")
+    changed += " OR p.is_repost IS DISTINCT FROM coalesce(n.is_repost, false)"
+    summary.posts_updated = _scalar(wh, f"""SELECT count(*) FROM _pid n JOIN posts p
+        ON p.post_id = n.pid WHERE n.captured_at > n.known_observed_at AND ({changed})""")
+    con.execute(f"""
+        UPDATE posts p SET account_id = n.account_id, posted_at = n.posted_at,
+            media_type = n.media_type, text = n.text, hashtags = {_HASHTAGS.replace('text', 'n.text')},
+            mentions = {_MENTIONS.replace('(text', '(n.text')}, url = n.url,
+            is_repost = coalesce(n.is_repost, false), video_duration_s = n.video_duration_s,
+            observed_at = n.captured_at, last_batch_id = ?
+        FROM _pid n WHERE p.post_id = n.pid AND n.captured_at > n.known_observed_at""", [batch])
+    counts = [c for c in POST_COLUMNS if c in
+              ("views", "likes", "reactions", "comments", "shares", "quotes", "saves")]
+    before = _scalar(wh, "SELECT count(*) FROM post_metrics")
+    con.execute(f"""
+        INSERT INTO post_metrics
+        SELECT n.pid, s.captured_at, {", ".join("s." + c for c in counts)}, ?, ?
+        FROM _stage s JOIN _pid n ON n.platform = s.platform AND n.post_id = s.post_id
+        WHERE s._reason IS NULL AND NOT EXISTS (
+            SELECT 1 FROM post_metrics m
+            WHERE n.known_observed_at IS NOT NULL AND m.post_id = n.pid
+              AND m.captured_at = s.captured_at)
+        ORDER BY n.pid, s.captured_at""", [metrics_version, batch])
+    summary.snapshots_new = _scalar(wh, "SELECT count(*) FROM post_metrics") - before
+
+
+def _scalar(wh: Warehouse, sql: str, params: list[object] | None = None) -> int:
+    row = wh.con.execute(sql, params or []).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def load_files(wh: Warehouse, paths: list[Path], stage: Callable[[Path], Staged],
+               on_file_done: Callable[[ImportSummary], None] | None = None) -> list[ImportSummary]:
+    summaries = []
+    for path in paths:
+        summary = load_file(wh, path, stage)
+        summaries.append(summary)
+        if on_file_done:
+            on_file_done(summary)
+    return summaries

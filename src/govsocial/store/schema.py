@@ -1,0 +1,174 @@
+"""The warehouse schema as an ordered list of migrations.
+
+A warehouse records the migrations applied to it in ``schema_migrations``. Opening an older
+file applies the missing ones (each in its own transaction, with its row); a file with a
+version newer than :data:`SCHEMA_VERSION` is refused. Never edit a released migration: add one.
+
+Documented for users in docs/schema.md (a test checks every column is documented there).
+
+The large tables (``posts``, ``post_metrics``, ``account_snapshots``, ``raw_records``) carry no
+PRIMARY KEY: DuckDB would keep an index over tens of millions of rows for it. Their natural
+keys are enforced by the loader (anti-joins in one transaction per batch) and checked by tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(
+        1,
+        "core tables",
+        """
+        CREATE TABLE schema_migrations (
+            version INTEGER PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            applied_at TIMESTAMPTZ NOT NULL,
+            govsocial_version VARCHAR NOT NULL
+        );
+        CREATE TABLE clusters (
+            cluster_id VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            name_en VARCHAR,
+            sub_clusters VARCHAR[] NOT NULL
+        );
+        CREATE TABLE institutions (
+            institution_id VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            cluster_id VARCHAR NOT NULL,
+            sub_cluster VARCHAR,
+            region VARCHAR,
+            is_synthetic BOOLEAN NOT NULL,
+            registry_batch_id INTEGER NOT NULL
+        );
+        CREATE SEQUENCE account_id_seq START 1;
+        CREATE TABLE accounts (
+            account_id INTEGER PRIMARY KEY,
+            institution_id VARCHAR,
+            platform VARCHAR NOT NULL,
+            handle VARCHAR,
+            handle_key VARCHAR,
+            platform_account_id VARCHAR,
+            display_name VARCHAR,
+            is_synthetic BOOLEAN NOT NULL,
+            first_batch_id INTEGER NOT NULL
+        );
+        CREATE TABLE account_snapshots (
+            account_id INTEGER NOT NULL,
+            captured_at TIMESTAMPTZ NOT NULL,
+            followers BIGINT NOT NULL,
+            following BIGINT,
+            posts_count BIGINT,
+            batch_id INTEGER NOT NULL
+        );
+        CREATE TABLE posts (
+            post_id BIGINT NOT NULL,
+            platform VARCHAR NOT NULL,
+            platform_post_id VARCHAR NOT NULL,
+            account_id INTEGER NOT NULL,
+            posted_at TIMESTAMPTZ NOT NULL,
+            media_type VARCHAR NOT NULL,
+            text VARCHAR,
+            hashtags VARCHAR[] NOT NULL,
+            mentions VARCHAR[] NOT NULL,
+            url VARCHAR,
+            is_repost BOOLEAN NOT NULL,
+            video_duration_s DOUBLE,
+            observed_at TIMESTAMPTZ NOT NULL,
+            first_batch_id INTEGER NOT NULL,
+            last_batch_id INTEGER NOT NULL
+        );
+        CREATE TABLE post_metrics (
+            post_id BIGINT NOT NULL,
+            captured_at TIMESTAMPTZ NOT NULL,
+            views BIGINT,
+            likes BIGINT,
+            reactions BIGINT,
+            comments BIGINT,
+            shares BIGINT,
+            quotes BIGINT,
+            saves BIGINT,
+            metrics_version SMALLINT NOT NULL,
+            batch_id INTEGER NOT NULL
+        );
+        CREATE TABLE ingest_batches (
+            batch_id INTEGER PRIMARY KEY,
+            kind VARCHAR NOT NULL,
+            source_format VARCHAR NOT NULL,
+            path VARCHAR,
+            file_sha256 VARCHAR,
+            file_bytes BIGINT,
+            is_synthetic BOOLEAN NOT NULL,
+            status VARCHAR NOT NULL,
+            error VARCHAR,
+            started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ,
+            records_read BIGINT NOT NULL DEFAULT 0,
+            posts_new BIGINT NOT NULL DEFAULT 0,
+            posts_updated BIGINT NOT NULL DEFAULT 0,
+            snapshots_new BIGINT NOT NULL DEFAULT 0,
+            accounts_new BIGINT NOT NULL DEFAULT 0,
+            quarantined BIGINT NOT NULL DEFAULT 0,
+            govsocial_version VARCHAR NOT NULL
+        );
+        CREATE TABLE raw_records (
+            batch_id INTEGER NOT NULL,
+            record_index BIGINT NOT NULL,
+            origin VARCHAR NOT NULL,
+            source_format VARCHAR NOT NULL,
+            payload JSON NOT NULL
+        );
+        CREATE TABLE quarantine (
+            batch_id INTEGER NOT NULL,
+            record_index BIGINT NOT NULL,
+            origin VARCHAR NOT NULL,
+            source_format VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            detail VARCHAR NOT NULL,
+            payload JSON
+        );
+        """,
+    ),
+    Migration(
+        2,
+        "latest-snapshot views",
+        """
+        CREATE VIEW post_metrics_latest AS
+            SELECT * EXCLUDE (rn) FROM (
+                SELECT *, row_number() OVER (PARTITION BY post_id ORDER BY captured_at DESC) AS rn
+                FROM post_metrics
+            ) WHERE rn = 1;
+        CREATE VIEW account_snapshots_latest AS
+            SELECT * EXCLUDE (rn) FROM (
+                SELECT *, row_number() OVER (PARTITION BY account_id ORDER BY captured_at DESC) AS rn
+                FROM account_snapshots
+            ) WHERE rn = 1;
+        """,
+    ),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+# Tables and views users may rely on (docs/schema.md documents each column).
+PUBLIC_RELATIONS = [
+    "clusters",
+    "institutions",
+    "accounts",
+    "account_snapshots",
+    "account_snapshots_latest",
+    "posts",
+    "post_metrics",
+    "post_metrics_latest",
+    "raw_records",
+    "ingest_batches",
+    "quarantine",
+    "schema_migrations",
+]
