@@ -22,9 +22,18 @@ from govsocial.sources.staging import ACCOUNT_SNAPSHOT_COLUMNS, POST_COLUMNS, St
 from govsocial.store.batches import FileIdentity, find_loaded, identify, record_failure, start_batch
 from govsocial.store.warehouse import Warehouse
 
-_HASHTAGS = r"list_sort(list_distinct([lower(h) for h in regexp_extract_all(text, '#(\w+)', 1)]))"
-_MENTIONS = (r"list_sort(list_distinct([lower(m) for m in "
-             r"regexp_extract_all(text, '(?:^|[^\w@])@(\w+)', 1)]))")
+
+
+def _hashtags(text: str) -> str:
+    """Distinct lower-case hashtags of a text column, sorted (for deterministic output)."""
+    return (f"list_sort(list_distinct([lower(h) for h in "
+            rf"regexp_extract_all(coalesce({text}, ''), '#(\w+)', 1)]))")
+
+
+def _mentions(text: str) -> str:
+    # '(?:^|[^\w@])' keeps e-mail addresses (humas@jabarprov.go.id) out of mentions.
+    return (f"list_sort(list_distinct([lower(m) for m in "
+            rf"regexp_extract_all(coalesce({text}, ''), '(?:^|[^\w@])@(\w+)', 1)]))")
 
 
 @dataclass
@@ -188,7 +197,7 @@ def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: Import
     con.execute(f"""
         INSERT INTO posts
         SELECT pid, platform, post_id, account_id, posted_at, media_type, text,
-               {_HASHTAGS}, {_MENTIONS}, url, coalesce(is_repost, false), video_duration_s,
+               {_hashtags('text')}, {_mentions('text')}, url, coalesce(is_repost, false), video_duration_s,
                captured_at, ?, ?
         FROM _pid WHERE known_observed_at IS NULL ORDER BY pid""", [batch, batch])
     summary.posts_new = _scalar(wh, "SELECT count(*) FROM _pid WHERE known_observed_at IS NULL")
@@ -199,8 +208,8 @@ def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: Import
         ON p.post_id = n.pid WHERE n.captured_at > n.known_observed_at AND ({changed})""")
     con.execute(f"""
         UPDATE posts p SET account_id = n.account_id, posted_at = n.posted_at,
-            media_type = n.media_type, text = n.text, hashtags = {_HASHTAGS.replace('text', 'n.text')},
-            mentions = {_MENTIONS.replace('(text', '(n.text')}, url = n.url,
+            media_type = n.media_type, text = n.text, hashtags = {_hashtags('n.text')},
+            mentions = {_mentions('n.text')}, url = n.url,
             is_repost = coalesce(n.is_repost, false), video_duration_s = n.video_duration_s,
             observed_at = n.captured_at, last_batch_id = ?
         FROM _pid n WHERE p.post_id = n.pid AND n.captured_at > n.known_observed_at""", [batch])

@@ -134,10 +134,17 @@ def _select_sql(path: Path, columns: dict[str, str], target: dict[str, str], kin
         if have == duck_type:
             exprs.append(f"{value} AS {name}")
         else:
-            exprs.append(f"TRY_CAST({value} AS {duck_type}) AS {name}")
-            checks.append((f"{value} IS NOT NULL AND TRY_CAST({value} AS {duck_type}) IS NULL",
+            converted = f"TRY_CAST({value} AS {duck_type})"
+            if have == "VARCHAR" and duck_type == "BIGINT":
+                # DuckDB would round '12.5' to 13: a count must be written as a whole number.
+                converted = f"CASE WHEN regexp_full_match({value}, '[+-]?[0-9]+') THEN {converted} END"
+            exprs.append(f"{converted} AS {name}")
+            checks.append((f"{value} IS NOT NULL AND {converted} IS NULL",
                            "bad_value", f"'column {name}: ' || {value}::VARCHAR || "
                            f"' is not a valid {_human(duck_type)}'"))
+        if duck_type == "DOUBLE":
+            checks.append((f"NOT isfinite(TRY_CAST({value} AS DOUBLE))", "bad_value",
+                           f"'column {name}: ' || {value}::VARCHAR || ' is not a finite number'"))
         if duck_type == "BIGINT" and have == "DOUBLE":
             checks.append((f"{col} <> floor({col})", "bad_value",
                            f"'column {name}: ' || {col}::VARCHAR || ' is not a whole number'"))

@@ -1,0 +1,75 @@
+"""Shared fixtures: real DuckDB files in tmp folders, small registry and generic files."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from govsocial.registry import read_registry
+from govsocial.store import Warehouse, apply_registry, known_clusters
+
+REGISTRY_YAML = """\
+institutions:
+  - id: jabarprov
+    name: Pemerintah Provinsi Jawa Barat
+    cluster: pemda
+    sub_cluster: provinsi
+    region: Jawa Barat
+    accounts:
+      - {platform: instagram, handle: jabarprovgov, platform_id: "1001"}
+      - {platform: x, handle: "@JabarProvGov"}
+  - id: kemenkes
+    name: Kementerian Kesehatan
+    cluster: kementerian
+    accounts:
+      - {platform: youtube, handle: kemenkesri, platform_id: "UC123"}
+"""
+
+POST_HEADER = ["platform", "account_platform_id", "account_handle", "post_id", "posted_at",
+               "captured_at", "media_type", "text", "url", "is_repost", "video_duration_s",
+               "views", "likes", "reactions", "comments", "shares", "quotes", "saves"]
+
+
+def post_row(**values: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "platform": "instagram", "account_platform_id": "1001", "account_handle": "",
+        "post_id": "p1", "posted_at": "2025-03-01T08:00:00+07:00",
+        "captured_at": "2025-03-02T08:00:00+07:00", "media_type": "image",
+        "text": "Halo #Jabar", "url": "", "is_repost": "false", "video_duration_s": "",
+        "views": "", "likes": "10", "reactions": "", "comments": "2", "shares": "", "quotes": "",
+        "saves": ""}
+    row.update({k: ("" if v is None else v) for k, v in values.items()})
+    return row
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]], header: list[str] | None = None) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header or POST_HEADER)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
+    with Warehouse.open(tmp_path / "w.duckdb", create=True) as wh:
+        yield wh
+
+
+@pytest.fixture
+def registered(warehouse: Warehouse, tmp_path: Path) -> Warehouse:
+    """A warehouse with two institutions and three accounts registered."""
+    path = tmp_path / "registry.yaml"
+    path.write_text(REGISTRY_YAML, encoding="utf-8")
+    apply_registry(warehouse, read_registry(path, known_clusters(warehouse)), path)
+    return warehouse
+
+
+def scalar(wh: Warehouse, sql: str) -> Any:
+    row = wh.con.execute(sql).fetchone()
+    assert row is not None
+    return row[0]
