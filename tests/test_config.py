@@ -27,5 +27,5 @@ def test_bad_toml_and_bad_types_explain_themselves(tmp_path: Path) -> None:
     (tmp_path / "govsocial.toml").write_text("db = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         resolve("db", env={}, cwd=tmp_path)
-    with pytest.raises(ConfigError, match="whole number.*--threads.*GOVSOCIAL_THREADS.*govsocial.toml"):
+    with pytest.raises(ConfigError, match="whole number.*GOVSOCIAL_THREADS.*govsocial.toml"):
         resolve("threads", env={"GOVSOCIAL_THREADS": "many"}, cwd=tmp_path / "x")

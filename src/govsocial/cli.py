@@ -9,7 +9,6 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -204,7 +203,7 @@ def sql(
 ) -> None:
     """Run a read-only SQL query on the warehouse (tables in docs/schema.md)."""
     if fmt not in {"table", "csv", "json"}:
-        raise click.BadParameter(f"'{fmt}' is not one of table, csv, json.", param_hint="--format")
+        raise typer.BadParameter(f"'{fmt}' is not one of table, csv, json.", param_hint="--format")
     with _open(read_only=True) as wh:
         result = run_read_only(wh, query)
     _print_rows(result.columns, result.rows, fmt)
@@ -223,7 +222,7 @@ def settings() -> None:
     table = Table("setting", "flag", "env var", "value", "from", "help")
     for s in SETTINGS.values():
         resolved = resolve(s.name, State.db if s.name == "db" else None)
-        table.add_row(s.name, s.flag if s.name == "db" else "-", s.env_var, str(resolved.value),
+        table.add_row(s.name, s.flag if s.has_flag else "-", s.env_var, str(resolved.value),
                       resolved.origin, s.help)
     out.print(table)
 
@@ -265,19 +264,15 @@ def _print_summary(s: WarehouseSummary) -> None:
 
 
 def main() -> None:
+    """Entry point: Typer handles usage errors (exit 2); our errors become one paragraph."""
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        app()
     except GovsocialError as exc:
         if debug:
             traceback.print_exc()
         err.print(f"[bold red]Error:[/bold red] {escape(exc.message)}", highlight=False)
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         err.print("Interrupted; nothing of the unfinished step was kept.")
         sys.exit(130)

@@ -24,6 +24,7 @@ class Setting:
     name: str
     default: Any
     help: str
+    has_flag: bool = False  # a global CLI option (--name) exists for it
 
     @property
     def env_var(self) -> str:
@@ -35,13 +36,15 @@ class Setting:
 
     def ways_to_set(self) -> str:
         """How a user changes this setting, for error messages."""
-        return f"{self.flag}, the {self.env_var} environment variable or `{self.name} = ...` in {CONFIG_FILE_NAME}"
+        flag = f"{self.flag}, " if self.has_flag else ""
+        return (f"{flag}the {self.env_var} environment variable or `{self.name} = ...` "
+                f"in {CONFIG_FILE_NAME}")
 
 
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in [
-        Setting("db", "govsocial.duckdb", "Path of the DuckDB warehouse file."),
+        Setting("db", "govsocial.duckdb", "Path of the DuckDB warehouse file.", has_flag=True),
         Setting("threads", 0, "DuckDB worker threads (0 = one per core)."),
         Setting("memory_limit", "", "DuckDB memory limit, e.g. '4GB' (empty = DuckDB's default, 80% of RAM)."),
     ]

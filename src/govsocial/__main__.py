@@ -1,0 +1,3 @@
+from govsocial.cli import main
+
+main()

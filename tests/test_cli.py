@@ -1,0 +1,82 @@
+"""The command line as a user meets it: a real process, real files, exit codes and messages."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REGISTRY_YAML, post_row, write_csv
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GOVSOCIAL_")}
+    environ.update({"COLUMNS": "200", "NO_COLOR": "1"}, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "govsocial", *args], cwd=cwd, env=environ,
+                          capture_output=True, text=True, check=False)
+
+
+def test_registry_import_sql_and_info_round_trip(tmp_path: Path) -> None:
+    (tmp_path / "registry.yaml").write_text(REGISTRY_YAML)
+    loaded = run("registry", "load", "registry.yaml", cwd=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "2 new and 0 updated institutions, 3 new" in loaded.stdout
+    assert (tmp_path / "govsocial.duckdb").exists()  # the default path, in the current folder
+    write_csv(tmp_path / "posts.csv", [post_row(), post_row(post_id="p2", likes=-1)])
+    imported = run("import", "posts.csv", "--json", cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    (summary,) = json.loads(imported.stdout)
+    assert (summary["posts_new"], summary["quarantined"]) == (1, {"negative_count": 1})
+    again = run("import", "posts.csv", cwd=tmp_path)
+    assert "already loaded" in again.stdout and "0 new posts" in again.stdout
+    result = run("sql", "SELECT platform, platform_post_id FROM posts", "--format", "json",
+                 cwd=tmp_path)
+    assert json.loads(result.stdout) == [{"platform": "instagram", "platform_post_id": "p1"}]
+    csv_out = run("sql", "SELECT institution_id FROM institutions ORDER BY 1", "--format", "csv",
+                  cwd=tmp_path)
+    assert csv_out.stdout.splitlines() == ["institution_id", "jabarprov", "kemenkes"]
+    info = run("info", cwd=tmp_path)
+    assert info.returncode == 0 and "Posts: 1 " in info.stdout and "SYNTHETIC" not in info.stdout
+
+
+def test_db_from_env_and_config_file(tmp_path: Path) -> None:
+    (tmp_path / "registry.yaml").write_text(REGISTRY_YAML)
+    assert run("registry", "load", "registry.yaml", cwd=tmp_path,
+               env={"GOVSOCIAL_DB": "env.duckdb"}).returncode == 0
+    assert (tmp_path / "env.duckdb").exists()
+    (tmp_path / "govsocial.toml").write_text('db = "env.duckdb"\n')
+    listed = run("registry", "list", cwd=tmp_path)
+    assert "jabarprov" in listed.stdout
+    settings = run("settings", cwd=tmp_path)
+    assert "env.duckdb" in settings.stdout and "file" in settings.stdout
+
+
+def test_errors_are_one_paragraph_without_traceback(tmp_path: Path) -> None:
+    missing = run("info", cwd=tmp_path)
+    assert missing.returncode == 1
+    assert "No warehouse at govsocial.duckdb" in missing.stderr
+    assert "GOVSOCIAL_DB" in missing.stderr and "Traceback" not in missing.stderr
+    (tmp_path / "bad.yaml").write_text("institutions:\n  - {id: a, name: A, cluster: nope}\n")
+    bad = run("registry", "load", "bad.yaml", cwd=tmp_path)
+    assert bad.returncode == 1 and "unknown cluster 'nope'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    (tmp_path / "junk.duckdb").write_bytes(b"junk" * 1000)
+    corrupt = run("--db", "junk.duckdb", "info", cwd=tmp_path)
+    assert corrupt.returncode == 1 and "not a readable DuckDB warehouse" in corrupt.stderr
+    debug = run("--debug", "--db", "junk.duckdb", "info", cwd=tmp_path)
+    assert "Traceback" in debug.stderr
+
+
+def test_wrong_options_and_write_sql_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "registry.yaml").write_text(REGISTRY_YAML)
+    run("registry", "load", "registry.yaml", cwd=tmp_path)
+    unknown = run("info", "--colour", cwd=tmp_path)
+    assert unknown.returncode == 2 and "No such option: --colour" in unknown.stderr
+    bad_format = run("sql", "SELECT 1", "--format", "xml", cwd=tmp_path)
+    assert bad_format.returncode == 2 and "'xml' is not one of table, csv, json" in bad_format.stderr
+    write = run("sql", "DELETE FROM institutions", cwd=tmp_path)
+    assert write.returncode == 2 and "only reads" in write.stderr
+    count = run("sql", "SELECT count(*) AS n FROM institutions", "--format", "csv", cwd=tmp_path)
+    assert count.stdout.splitlines() == ["n", "2"]
+    unknown_format = run("import", "registry.yaml", cwd=tmp_path)
+    assert unknown_format.returncode == 1 and "could not be recognised" in unknown_format.stderr
