@@ -29,19 +29,49 @@ institutions:
       - {platform: youtube, handle: kemenkesri, platform_id: "UC123"}
 """
 
-POST_HEADER = ["platform", "account_platform_id", "account_handle", "post_id", "posted_at",
-               "captured_at", "media_type", "text", "url", "is_repost", "video_duration_s",
-               "views", "likes", "reactions", "comments", "shares", "quotes", "saves"]
+POST_HEADER = [
+    "platform",
+    "account_platform_id",
+    "account_handle",
+    "post_id",
+    "posted_at",
+    "captured_at",
+    "media_type",
+    "text",
+    "url",
+    "is_repost",
+    "video_duration_s",
+    "views",
+    "likes",
+    "reactions",
+    "comments",
+    "shares",
+    "quotes",
+    "saves",
+]
 
 
 def post_row(**values: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "platform": "instagram", "account_platform_id": "1001", "account_handle": "",
-        "post_id": "p1", "posted_at": "2025-03-01T08:00:00+07:00",
-        "captured_at": "2025-03-02T08:00:00+07:00", "media_type": "image",
-        "text": "Halo #Jabar", "url": "", "is_repost": "false", "video_duration_s": "",
-        "views": "", "likes": "10", "reactions": "", "comments": "2", "shares": "", "quotes": "",
-        "saves": ""}
+        "platform": "instagram",
+        "account_platform_id": "1001",
+        "account_handle": "",
+        "post_id": "p1",
+        "posted_at": "2025-03-01T08:00:00+07:00",
+        "captured_at": "2025-03-02T08:00:00+07:00",
+        "media_type": "image",
+        "text": "Halo #Jabar",
+        "url": "",
+        "is_repost": "false",
+        "video_duration_s": "",
+        "views": "",
+        "likes": "10",
+        "reactions": "",
+        "comments": "2",
+        "shares": "",
+        "quotes": "",
+        "saves": "",
+    }
     row.update({k: ("" if v is None else v) for k, v in values.items()})
     return row
 

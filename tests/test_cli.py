@@ -9,11 +9,19 @@ from pathlib import Path
 from conftest import REGISTRY_YAML, post_row, write_csv
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GOVSOCIAL_")}
     environ.update({"COLUMNS": "200", "NO_COLOR": "1"}, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "govsocial", *args], cwd=cwd, env=environ,
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "govsocial", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_registry_import_sql_and_info_round_trip(tmp_path: Path) -> None:
@@ -29,11 +37,13 @@ def test_registry_import_sql_and_info_round_trip(tmp_path: Path) -> None:
     assert (summary["posts_new"], summary["quarantined"]) == (1, {"negative_count": 1})
     again = run("import", "posts.csv", cwd=tmp_path)
     assert "already loaded" in again.stdout and "0 new posts" in again.stdout
-    result = run("sql", "SELECT platform, platform_post_id FROM posts", "--format", "json",
-                 cwd=tmp_path)
+    result = run(
+        "sql", "SELECT platform, platform_post_id FROM posts", "--format", "json", cwd=tmp_path
+    )
     assert json.loads(result.stdout) == [{"platform": "instagram", "platform_post_id": "p1"}]
-    csv_out = run("sql", "SELECT institution_id FROM institutions ORDER BY 1", "--format", "csv",
-                  cwd=tmp_path)
+    csv_out = run(
+        "sql", "SELECT institution_id FROM institutions ORDER BY 1", "--format", "csv", cwd=tmp_path
+    )
     assert csv_out.stdout.splitlines() == ["institution_id", "jabarprov", "kemenkes"]
     info = run("info", cwd=tmp_path)
     assert info.returncode == 0 and "Posts: 1 " in info.stdout and "SYNTHETIC" not in info.stdout
@@ -41,8 +51,12 @@ def test_registry_import_sql_and_info_round_trip(tmp_path: Path) -> None:
 
 def test_db_from_env_and_config_file(tmp_path: Path) -> None:
     (tmp_path / "registry.yaml").write_text(REGISTRY_YAML)
-    assert run("registry", "load", "registry.yaml", cwd=tmp_path,
-               env={"GOVSOCIAL_DB": "env.duckdb"}).returncode == 0
+    assert (
+        run(
+            "registry", "load", "registry.yaml", cwd=tmp_path, env={"GOVSOCIAL_DB": "env.duckdb"}
+        ).returncode
+        == 0
+    )
     assert (tmp_path / "env.duckdb").exists()
     (tmp_path / "govsocial.toml").write_text('db = "env.duckdb"\n')
     listed = run("registry", "list", cwd=tmp_path)
@@ -73,7 +87,9 @@ def test_wrong_options_and_write_sql_are_refused(tmp_path: Path) -> None:
     unknown = run("info", "--colour", cwd=tmp_path)
     assert unknown.returncode == 2 and "No such option: --colour" in unknown.stderr
     bad_format = run("sql", "SELECT 1", "--format", "xml", cwd=tmp_path)
-    assert bad_format.returncode == 2 and "'xml' is not one of table, csv, json" in bad_format.stderr
+    assert (
+        bad_format.returncode == 2 and "'xml' is not one of table, csv, json" in bad_format.stderr
+    )
     write = run("sql", "DELETE FROM institutions", cwd=tmp_path)
     assert write.returncode == 2 and "only reads" in write.stderr
     count = run("sql", "SELECT count(*) AS n FROM institutions", "--format", "csv", cwd=tmp_path)

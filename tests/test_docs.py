@@ -29,9 +29,13 @@ def test_every_column_of_every_public_relation_is_documented(tmp_path: Path) -> 
     docs = documented_columns()
     with Warehouse.open(tmp_path / "w.duckdb", create=True) as wh:
         for relation in PUBLIC_RELATIONS:
-            columns = {r[0] for r in wh.con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                [relation]).fetchall()}
+            columns = {
+                r[0]
+                for r in wh.con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                    [relation],
+                ).fetchall()
+            }
             assert relation in docs, f"docs/schema.md has no section for {relation}"
             if relation.endswith("_latest"):
                 continue  # views: "same columns as" their table

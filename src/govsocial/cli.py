@@ -34,8 +34,12 @@ from govsocial.store import (
 )
 from govsocial.synth import generate
 
-app = typer.Typer(help="govsocial: government social media monitoring and awards.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="govsocial: government social media monitoring and awards.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 registry_app = typer.Typer(help="Institutions, clusters and accounts.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 out = Console()
@@ -54,25 +58,43 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    db: Annotated[Path | None, typer.Option(help=SETTINGS["db"].help + " [env: GOVSOCIAL_DB; "
-                                            "default: ./govsocial.duckdb]")] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            help=SETTINGS["db"].help + " [env: GOVSOCIAL_DB; default: ./govsocial.duckdb]"
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks on errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     State.db = db
 
 
 def _open(*, create: bool = False, read_only: bool = False) -> Warehouse:
     path = Path(resolve("db", State.db).value)
-    return Warehouse.open(path, create=create, read_only=read_only,
-                          threads=int(resolve("threads").value),
-                          memory_limit=str(resolve("memory_limit").value))
+    return Warehouse.open(
+        path,
+        create=create,
+        read_only=read_only,
+        threads=int(resolve("threads").value),
+        memory_limit=str(resolve("memory_limit").value),
+    )
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=err, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
 
 
 def _build_progress(bar: Progress, posts: int, files: int | None) -> BuildProgress:
@@ -92,30 +114,35 @@ def _build_progress(bar: Progress, posts: int, files: int | None) -> BuildProgre
 
 @app.command()
 def demo(
-    folder: Annotated[Path, typer.Option("--dir", help="Folder for the demo warehouse and files.")]
-    = Path("govsocial-demo"),
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Folder for the demo warehouse and files.")
+    ] = Path("govsocial-demo"),
     posts: Annotated[int, typer.Option(min=1000, help="Posts to generate.")] = 500_000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic world.")] = 2025,
 ) -> None:
     """Build a demo warehouse from a realistic SYNTHETIC world and summarise it."""
     err.print(f"Building a demo in {folder}/ (synthetic data, seed {seed}) ...")
     with _progress() as bar:
-        path, _ = build_demo(folder, posts=posts, seed=seed,
-                             progress=_build_progress(bar, posts, None))
+        path, _ = build_demo(
+            folder, posts=posts, seed=seed, progress=_build_progress(bar, posts, None)
+        )
     with Warehouse.open(path, read_only=True) as wh:
         _print_summary(summarise(wh))
     out.print("\n[bold]Next, try:[/bold]")
     out.print(f"  export GOVSOCIAL_DB={path}")
     out.print("  govsocial info")
-    out.print('  govsocial sql "SELECT media_type, count(*) AS posts FROM posts GROUP BY 1 ORDER BY 2 DESC"')
-    out.print("  govsocial sql \"SELECT * FROM institutions WHERE cluster_id = 'pemda' LIMIT 5\" --format csv")
+    out.print('  govsocial sql "SELECT media_type, count(*) AS posts FROM posts GROUP BY 1"')
+    out.print(
+        "  govsocial sql \"SELECT * FROM institutions WHERE cluster_id = 'pemda'\" --format csv"
+    )
     out.print("  govsocial registry list")
 
 
 @app.command()
 def synth(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the generated files.")]
-    = Path("synth-world"),
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the generated files.")] = Path(
+        "synth-world"
+    ),
     posts: Annotated[int, typer.Option(min=1000, help="Posts to generate.")] = 500_000,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same world.")] = 2025,
     load: Annotated[bool, typer.Option(help="Load the world into the warehouse (--db).")] = True,
@@ -123,14 +150,19 @@ def synth(
     """Generate a SYNTHETIC world as generic Parquet files and load it into the warehouse."""
     with _progress() as bar:
         task = bar.add_task("Generating posts", total=posts)
-        world = generate(out_dir, seed=seed, posts=posts, on_progress=lambda n: bar.advance(task, n))
-    err.print(f"Wrote {world.posts:,} posts of {world.accounts:,} accounts "
-              f"({world.institutions} institutions) to {out_dir}/")
+        world = generate(
+            out_dir, seed=seed, posts=posts, on_progress=lambda n: bar.advance(task, n)
+        )
+    err.print(
+        f"Wrote {world.posts:,} posts of {world.accounts:,} accounts "
+        f"({world.institutions} institutions) to {out_dir}/"
+    )
     if not load:
         return
     with _open(create=True) as wh, _progress() as bar:
-        task = bar.add_task("Loading files", total=1 + len(world.account_snapshot_files)
-                            + len(world.post_files))
+        task = bar.add_task(
+            "Loading files", total=1 + len(world.account_snapshot_files) + len(world.post_files)
+        )
         bar.advance(task)
         load_world(wh, world, BuildProgress(loaded=lambda s: bar.advance(task)))
         summary = summarise(wh)
@@ -138,14 +170,18 @@ def synth(
 
 
 @registry_app.command("load")
-def registry_load(file: Annotated[Path, typer.Argument(help="Registry file (.yaml/.yml/.csv).")]) -> None:
+def registry_load(
+    file: Annotated[Path, typer.Argument(help="Registry file (.yaml/.yml/.csv).")],
+) -> None:
     """Load institutions and accounts from FILE (all of it, or nothing if it has errors)."""
     with _open(create=True) as wh:
         registry = read_registry(file, known_clusters(wh))
         result = apply_registry(wh, registry, file)
-    out.print(f"Loaded {file}: {result.institutions_new} new and {result.institutions_updated} "
-              f"updated institutions, {result.accounts_new} new and {result.accounts_updated} "
-              f"updated accounts (batch {result.batch_id}).")
+    out.print(
+        f"Loaded {file}: {result.institutions_new} new and {result.institutions_updated} "
+        f"updated institutions, {result.accounts_new} new and {result.accounts_updated} "
+        f"updated accounts (batch {result.batch_id})."
+    )
 
 
 @registry_app.command("list")
@@ -154,20 +190,24 @@ def registry_list(
 ) -> None:
     """List institutions with their cluster and number of accounts."""
     with _open(read_only=True) as wh:
-        result = run_read_only(wh, f"""
+        result = run_read_only(
+            wh,
+            f"""
             SELECT i.institution_id AS id, i.name, i.cluster_id AS cluster, i.sub_cluster,
                    i.region, count(a.account_id) AS accounts
             FROM institutions i LEFT JOIN accounts a USING (institution_id)
             {"WHERE i.cluster_id = '" + cluster.replace("'", "''") + "'" if cluster else ""}
-            GROUP BY ALL ORDER BY cluster, id""")
+            GROUP BY ALL ORDER BY cluster, id""",
+        )
     _print_rows(result.columns, result.rows, "table")
 
 
 @app.command("import")
 def import_files(
     files: Annotated[list[Path], typer.Argument(help="Files to import.")],
-    fmt: Annotated[str, typer.Option("--format", help="auto, or one of: " + ", ".join(FORMATS))]
-    = "auto",
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto, or one of: " + ", ".join(FORMATS))
+    ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summaries as JSON.")] = False,
 ) -> None:
     """Import export files into the warehouse (idempotent: the same file twice adds nothing)."""
@@ -183,17 +223,23 @@ def import_files(
         return
     for s in summaries:
         if s.status == "skipped":
-            out.print(f"{s.path}: already loaded (batch {s.batch_id}); 0 new posts, 0 new snapshots.")
+            out.print(
+                f"{s.path}: already loaded (batch {s.batch_id}); 0 new posts, 0 new snapshots."
+            )
             continue
         q = ", ".join(f"{k} {v}" for k, v in s.quarantined.items()) or "none"
-        out.print(f"{s.path}: {s.records_read:,} records, {s.posts_new:,} new posts, "
-                  f"{s.posts_updated:,} updated, {s.snapshots_new:,} new snapshots; "
-                  f"quarantined: {q} (batch {s.batch_id}).")
+        out.print(
+            f"{s.path}: {s.records_read:,} records, {s.posts_new:,} new posts, "
+            f"{s.posts_updated:,} updated, {s.snapshots_new:,} new snapshots; "
+            f"quarantined: {q} (batch {s.batch_id})."
+        )
         if s.unassigned_accounts:
-            out.print(f"  {len(s.unassigned_accounts)} account(s) not in the registry, kept "
-                      f"unassigned: {', '.join(s.unassigned_accounts[:10])}"
-                      f"{' ...' if len(s.unassigned_accounts) > 10 else ''}. Add them to a "
-                      "registry file and run `govsocial registry load`.")
+            out.print(
+                f"  {len(s.unassigned_accounts)} account(s) not in the registry, kept "
+                f"unassigned: {', '.join(s.unassigned_accounts[:10])}"
+                f"{' ...' if len(s.unassigned_accounts) > 10 else ''}. Add them to a "
+                "registry file and run `govsocial registry load`."
+            )
 
 
 @app.command()
@@ -222,8 +268,14 @@ def settings() -> None:
     table = Table("setting", "flag", "env var", "value", "from", "help")
     for s in SETTINGS.values():
         resolved = resolve(s.name, State.db if s.name == "db" else None)
-        table.add_row(s.name, s.flag if s.has_flag else "-", s.env_var, str(resolved.value),
-                      resolved.origin, s.help)
+        table.add_row(
+            s.name,
+            s.flag if s.has_flag else "-",
+            s.env_var,
+            str(resolved.value),
+            resolved.origin,
+            s.help,
+        )
     out.print(table)
 
 
@@ -233,8 +285,15 @@ def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> No
         writer.writerow(columns)
         writer.writerows(rows)
     elif fmt == "json":
-        sys.stdout.write(json.dumps([dict(zip(columns, r, strict=True)) for r in rows],
-                                    default=str, ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                [dict(zip(columns, r, strict=True)) for r in rows],
+                default=str,
+                ensure_ascii=False,
+                indent=1,
+            )
+            + "\n"
+        )
     else:
         table = Table(*columns)
         for r in rows:
@@ -244,8 +303,10 @@ def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> No
 
 def _print_summary(s: WarehouseSummary) -> None:
     if s.synthetic:
-        out.print("[bold yellow]SYNTHETIC DATA[/bold yellow] — generated by `govsocial synth`, "
-                  "not real institutions' activity.")
+        out.print(
+            "[bold yellow]SYNTHETIC DATA[/bold yellow] — generated by `govsocial synth`, "
+            "not real institutions' activity."
+        )
     out.print(f"Warehouse {s.path} (schema v{s.schema_version})")
     clusters = Table("cluster", "name", "institutions", title="Institutions per cluster")
     for cid, name, n in s.institutions_by_cluster:
@@ -256,11 +317,16 @@ def _print_summary(s: WarehouseSummary) -> None:
         platforms.add_row(platform, f"{n:,}", f"{unassigned:,}")
     platforms.add_row("[b]total[/b]", f"[b]{s.accounts:,}[/b]", "")
     out.print(clusters, platforms)
-    period = (f"{s.first_post:%Y-%m-%d} – {s.last_post:%Y-%m-%d} (UTC)"
-              if s.first_post and s.last_post else "no posts yet")
-    out.print(f"Posts: {s.posts:,} ({s.post_snapshots:,} metric snapshots; "
-              f"{s.account_snapshots:,} follower snapshots); period {period}; "
-              f"quarantined records: {s.quarantined:,}")
+    period = (
+        f"{s.first_post:%Y-%m-%d} – {s.last_post:%Y-%m-%d} (UTC)"
+        if s.first_post and s.last_post
+        else "no posts yet"
+    )
+    out.print(
+        f"Posts: {s.posts:,} ({s.post_snapshots:,} metric snapshots; "
+        f"{s.account_snapshots:,} follower snapshots); period {period}; "
+        f"quarantined records: {s.quarantined:,}"
+    )
 
 
 def main() -> None:

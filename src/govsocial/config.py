@@ -1,4 +1,4 @@
-"""Settings: one declared table, resolved flag → ``GOVSOCIAL_*`` environment variable → govsocial.toml.
+"""Settings: one declared table; flag → ``GOVSOCIAL_*`` environment variable → govsocial.toml.
 
 Each setting is declared once in :data:`SETTINGS` with its default and help text; the CLI,
 the docs (``govsocial settings``) and error messages all read this table, so a message can
@@ -37,8 +37,10 @@ class Setting:
     def ways_to_set(self) -> str:
         """How a user changes this setting, for error messages."""
         flag = f"{self.flag}, " if self.has_flag else ""
-        return (f"{flag}the {self.env_var} environment variable or `{self.name} = ...` "
-                f"in {CONFIG_FILE_NAME}")
+        return (
+            f"{flag}the {self.env_var} environment variable or `{self.name} = ...` "
+            f"in {CONFIG_FILE_NAME}"
+        )
 
 
 SETTINGS: dict[str, Setting] = {
@@ -46,7 +48,11 @@ SETTINGS: dict[str, Setting] = {
     for s in [
         Setting("db", "govsocial.duckdb", "Path of the DuckDB warehouse file.", has_flag=True),
         Setting("threads", 0, "DuckDB worker threads (0 = one per core)."),
-        Setting("memory_limit", "", "DuckDB memory limit, e.g. '4GB' (empty = DuckDB's default, 80% of RAM)."),
+        Setting(
+            "memory_limit",
+            "",
+            "DuckDB memory limit, e.g. '4GB' (empty = DuckDB's default, 80% of RAM).",
+        ),
     ]
 }
 
@@ -85,9 +91,14 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def resolve(name: str, flag_value: Any = None, *, env: Mapping[str, str] | None = None,
-            cwd: Path | None = None) -> Resolved:
-    """The value of setting ``name``: the flag if given, else the env var, else the file, else the default."""
+def resolve(
+    name: str,
+    flag_value: Any = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Resolved:
+    """Setting ``name``: the flag if given, else the env var, else the file, else the default."""
     setting = SETTINGS[name]
     if flag_value is not None:
         return Resolved(flag_value, "flag")

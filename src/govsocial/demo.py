@@ -22,7 +22,9 @@ class Progress:
     loaded: Callable[[ImportSummary], None] | None = None  # one file loaded
 
 
-def load_world(wh: Warehouse, world: SynthResult, progress: Progress | None = None) -> list[ImportSummary]:
+def load_world(
+    wh: Warehouse, world: SynthResult, progress: Progress | None = None
+) -> list[ImportSummary]:
     """Load a generated world: its registry, follower snapshots, then posts, file by file."""
     registry = read_registry(world.registry_path, known_clusters(wh))
     apply_registry(wh, registry, world.registry_path)
@@ -35,16 +37,21 @@ def load_world(wh: Warehouse, world: SynthResult, progress: Progress | None = No
     return summaries
 
 
-def build_demo(folder: Path, *, posts: int, seed: int,
-               progress: Progress | None = None) -> tuple[Path, SynthResult]:
+def build_demo(
+    folder: Path, *, posts: int, seed: int, progress: Progress | None = None
+) -> tuple[Path, SynthResult]:
     """Generate the world into ``folder/synth`` and build ``folder/govsocial.duckdb``.
 
     The warehouse is built under a temporary name and renamed into place at the end, so an
     interrupted demo never leaves a half-built warehouse behind.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    world = generate(folder / "synth", seed=seed, posts=posts,
-                     on_progress=progress.generated if progress else None)
+    world = generate(
+        folder / "synth",
+        seed=seed,
+        posts=posts,
+        on_progress=progress.generated if progress else None,
+    )
     final = folder / "govsocial.duckdb"
     building = folder / "govsocial.duckdb.building"
     _remove(building)

@@ -76,7 +76,9 @@ class RegistryError(InputError):
     def __init__(self, path: Path | str, problems: list[Problem]):
         shown = problems[:20]
         lines = "\n".join(f"  - {p}" for p in shown)
-        more = f"\n  ... and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        more = (
+            f"\n  ... and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        )
         super().__init__(
             f"{len(problems)} problem(s) found; nothing was loaded.\n{lines}{more}", path=path
         )
@@ -86,8 +88,14 @@ class RegistryError(InputError):
 class SourceError(GovsocialError):
     """A platform API call failed. ``retryable`` says whether trying again may help."""
 
-    def __init__(self, message: str, *, status: int | None = None, url: str | None = None,
-                 retryable: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        url: str | None = None,
+        retryable: bool = False,
+    ):
         super().__init__(message)
         self.status = status
         self.url = url

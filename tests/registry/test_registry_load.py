@@ -1,8 +1,8 @@
 from pathlib import Path
 
 import pytest
-from conftest import REGISTRY_YAML, scalar
 
+from conftest import REGISTRY_YAML, scalar
 from govsocial.errors import InputError, RegistryError
 from govsocial.registry import Cluster, read_registry
 from govsocial.store import Warehouse, apply_registry, known_clusters
@@ -20,15 +20,19 @@ def test_yaml_registry_reads_institutions_and_accounts(tmp_path: Path) -> None:
     jabar = registry.institutions[0]
     assert (jabar.cluster, jabar.sub_cluster, jabar.region) == ("pemda", "provinsi", "Jawa Barat")
     assert [(a.platform, a.handle, a.handle_key) for a in jabar.accounts] == [
-        ("instagram", "jabarprovgov", "jabarprovgov"), ("x", "JabarProvGov", "jabarprovgov")]
+        ("instagram", "jabarprovgov", "jabarprovgov"),
+        ("x", "JabarProvGov", "jabarprovgov"),
+    ]
     assert registry.accounts_count == 3
 
 
 def test_csv_registry_groups_rows_by_institution(tmp_path: Path) -> None:
-    text = ("institution_id,institution_name,cluster,sub_cluster,region,platform,handle,platform_id,account_name\n"
-            "bandung,Pemerintah Kota Bandung,pemda,kota,Jawa Barat,instagram,humasbdg,,Humas Bandung\n"
-            "bandung,Pemerintah Kota Bandung,pemda,kota,Jawa Barat,x,humasbdg,,\n"
-            "ugm,Universitas Gadjah Mada,perguruan_tinggi,,DI Yogyakarta,,,,\n")
+    text = (
+        "institution_id,institution_name,cluster,sub_cluster,region,platform,handle,platform_id,account_name\n"
+        "bandung,Pemerintah Kota Bandung,pemda,kota,Jawa Barat,instagram,humasbdg,,Humas Bandung\n"
+        "bandung,Pemerintah Kota Bandung,pemda,kota,Jawa Barat,x,humasbdg,,\n"
+        "ugm,Universitas Gadjah Mada,perguruan_tinggi,,DI Yogyakarta,,,,\n"
+    )
     registry = read_registry(write(tmp_path, "r.csv", "\ufeff" + text))
     assert [(i.id, len(i.accounts)) for i in registry.institutions] == [("bandung", 2), ("ugm", 0)]
     assert registry.institutions[0].accounts[0].name == "Humas Bandung"
@@ -110,16 +114,22 @@ def test_a_file_with_errors_loads_nothing(tmp_path: Path, warehouse: Warehouse) 
 
 
 def test_loading_twice_updates_and_assigns_instead_of_duplicating(
-        tmp_path: Path, warehouse: Warehouse) -> None:
+    tmp_path: Path, warehouse: Warehouse
+) -> None:
     path = write(tmp_path, "r.yaml", REGISTRY_YAML)
     first = apply_registry(warehouse, read_registry(path), path)
     assert (first.institutions_new, first.accounts_new) == (2, 3)
-    changed = write(tmp_path, "r2.yaml", REGISTRY_YAML.replace("Kementerian Kesehatan",
-                                                               "Kementerian Kesehatan RI"))
+    changed = write(
+        tmp_path,
+        "r2.yaml",
+        REGISTRY_YAML.replace("Kementerian Kesehatan", "Kementerian Kesehatan RI"),
+    )
     second = apply_registry(warehouse, read_registry(changed), changed)
     assert (second.institutions_new, second.institutions_updated) == (0, 2)
     assert (second.accounts_new, second.accounts_updated) == (0, 3)
     assert scalar(warehouse, "SELECT count(*) FROM accounts") == 3
-    assert scalar(warehouse, "SELECT name FROM institutions WHERE institution_id = 'kemenkes'") \
+    assert (
+        scalar(warehouse, "SELECT name FROM institutions WHERE institution_id = 'kemenkes'")
         == "Kementerian Kesehatan RI"
+    )
     assert scalar(warehouse, "SELECT count(*) FROM clusters") == 4

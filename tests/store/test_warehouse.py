@@ -4,8 +4,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import scalar
 
+from conftest import scalar
 from govsocial.errors import ConfigError, SchemaVersionError, StoreError, WarehouseLockedError
 from govsocial.store import PUBLIC_RELATIONS, SCHEMA_VERSION, Warehouse
 from govsocial.store.schema import MIGRATIONS
@@ -13,8 +13,10 @@ from govsocial.store.schema import MIGRATIONS
 
 def test_new_warehouse_has_every_public_relation(tmp_path: Path) -> None:
     with Warehouse.open(tmp_path / "w.duckdb", create=True) as wh:
-        names = {r[0] for r in wh.con.execute(
-            "SELECT table_name FROM information_schema.tables").fetchall()}
+        names = {
+            r[0]
+            for r in wh.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
         assert set(PUBLIC_RELATIONS) <= names
         assert wh.schema_version() == SCHEMA_VERSION
 
@@ -40,8 +42,10 @@ def test_older_warehouse_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
         assert wh.schema_version() == SCHEMA_VERSION
         assert scalar(wh, "SELECT count(*) FROM post_metrics_latest") == 0
         assert scalar(wh, "SELECT name FROM institutions") == "X"
-        versions = [r[0] for r in wh.con.execute(
-            "SELECT version FROM schema_migrations ORDER BY 1").fetchall()]
+        versions = [
+            r[0]
+            for r in wh.con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
+        ]
         assert versions == [m.version for m in MIGRATIONS]
 
 
@@ -56,7 +60,9 @@ def test_newer_warehouse_is_refused(tmp_path: Path) -> None:
 def test_corrupt_file_is_explained_and_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "broken.duckdb"
     path.write_bytes(b"this is not a database" * 500)
-    with pytest.raises(StoreError, match="not a readable DuckDB warehouse.*restore it from a backup"):
+    with pytest.raises(
+        StoreError, match="not a readable DuckDB warehouse.*restore it from a backup"
+    ):
         Warehouse.open(path)
     assert path.read_bytes().startswith(b"this is not a database")
 
@@ -74,9 +80,16 @@ def test_locked_warehouse_names_the_holder(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     Warehouse.open(path, create=True).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
-         " time.sleep(60)", str(path)], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
+            " time.sleep(60)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         with pytest.raises(WarehouseLockedError, match=f"in use by process {holder.pid}"):

@@ -52,9 +52,7 @@ class Registry:
     accounts_count: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "accounts_count", sum(len(i.accounts) for i in self.institutions)
-        )
+        object.__setattr__(self, "accounts_count", sum(len(i.accounts) for i in self.institutions))
 
 
 def normalise_handle(handle: str | None) -> str | None:

@@ -31,11 +31,14 @@ def detect(path: Path) -> str:
     listing = "; ".join(f"{name}: {about}" for name, (about, _) in FORMATS.items())
     raise InputError(
         f"the format could not be recognised. Known formats: {listing}. If the file is one of "
-        "them, force it with --format NAME.", path=path)
+        "them, force it with --format NAME.",
+        path=path,
+    )
 
 
 def stager(format_name: str) -> StageFn:
     if format_name not in FORMATS:
-        raise InputError(f"unknown format '{format_name}'. Choose one of: auto, "
-                         f"{', '.join(FORMATS)}.")
+        raise InputError(
+            f"unknown format '{format_name}'. Choose one of: auto, {', '.join(FORMATS)}."
+        )
     return FORMATS[format_name][1]

@@ -7,6 +7,18 @@ from govsocial.store.schema import PUBLIC_RELATIONS, SCHEMA_VERSION
 from govsocial.store.summary import WarehouseSummary, summarise
 from govsocial.store.warehouse import Warehouse
 
-__all__ = ["PUBLIC_RELATIONS", "SCHEMA_VERSION", "ImportSummary", "QueryResult",
-           "RegistryLoadSummary", "Warehouse", "WarehouseSummary", "apply_registry",
-           "known_clusters", "load_file", "load_files", "run_read_only", "summarise"]
+__all__ = [
+    "PUBLIC_RELATIONS",
+    "SCHEMA_VERSION",
+    "ImportSummary",
+    "QueryResult",
+    "RegistryLoadSummary",
+    "Warehouse",
+    "WarehouseSummary",
+    "apply_registry",
+    "known_clusters",
+    "load_file",
+    "load_files",
+    "run_read_only",
+    "summarise",
+]

@@ -36,27 +36,41 @@ def find_loaded(wh: Warehouse, sha256: str) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
-def start_batch(wh: Warehouse, *, kind: str, source_format: str, file: FileIdentity | None,
-                synthetic: bool) -> int:
+def start_batch(
+    wh: Warehouse, *, kind: str, source_format: str, file: FileIdentity | None, synthetic: bool
+) -> int:
     """Insert a 'loading' batch row (inside the caller's transaction) and return its id."""
     row = wh.con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM ingest_batches").fetchone()
     batch_id = int(row[0]) if row else 1
     wh.con.execute(
         "INSERT INTO ingest_batches (batch_id, kind, source_format, path, file_sha256, file_bytes,"
         " is_synthetic, status, started_at, govsocial_version) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        [batch_id, kind, source_format, str(file.path) if file else None,
-         file.sha256 if file else None, file.size if file else None, synthetic, "loading",
-         datetime.now(UTC), __version__],
+        [
+            batch_id,
+            kind,
+            source_format,
+            str(file.path) if file else None,
+            file.sha256 if file else None,
+            file.size if file else None,
+            synthetic,
+            "loading",
+            datetime.now(UTC),
+            __version__,
+        ],
     )
     return batch_id
 
 
-def record_failure(wh: Warehouse, *, kind: str, source_format: str, file: FileIdentity | None,
-                   error: str) -> None:
+def record_failure(
+    wh: Warehouse, *, kind: str, source_format: str, file: FileIdentity | None, error: str
+) -> None:
     """After a rollback: keep a trace of the failed attempt (nothing of its data was kept)."""
     with wh.transaction():
-        batch_id = start_batch(wh, kind=kind, source_format=source_format, file=file,
-                               synthetic=False)
+        batch_id = start_batch(
+            wh, kind=kind, source_format=source_format, file=file, synthetic=False
+        )
         wh.con.execute(
             "UPDATE ingest_batches SET status = 'failed', error = ?, finished_at = ? "
-            "WHERE batch_id = ?", [error[:2000], datetime.now(UTC), batch_id])
+            "WHERE batch_id = ?",
+            [error[:2000], datetime.now(UTC), batch_id],
+        )

@@ -23,17 +23,20 @@ from govsocial.store.batches import FileIdentity, find_loaded, identify, record_
 from govsocial.store.warehouse import Warehouse
 
 
-
 def _hashtags(text: str) -> str:
     """Distinct lower-case hashtags of a text column, sorted (for deterministic output)."""
-    return (f"list_sort(list_distinct([lower(h) for h in "
-            rf"regexp_extract_all(coalesce({text}, ''), '#(\w+)', 1)]))")
+    return (
+        f"list_sort(list_distinct([lower(h) for h in "
+        rf"regexp_extract_all(coalesce({text}, ''), '#(\w+)', 1)]))"
+    )
 
 
 def _mentions(text: str) -> str:
     # '(?:^|[^\w@])' keeps e-mail addresses (humas@jabarprov.go.id) out of mentions.
-    return (f"list_sort(list_distinct([lower(m) for m in "
-            rf"regexp_extract_all(coalesce({text}, ''), '(?:^|[^\w@])@(\w+)', 1)]))")
+    return (
+        f"list_sort(list_distinct([lower(m) for m in "
+        rf"regexp_extract_all(coalesce({text}, ''), '(?:^|[^\w@])@(\w+)', 1)]))"
+    )
 
 
 @dataclass
@@ -67,23 +70,30 @@ def load_file(wh: Warehouse, path: Path, stage: Callable[[Path], Staged]) -> Imp
         with wh.transaction():
             return _load(wh, staged, file)
     except Exception as exc:
-        record_failure(wh, kind=staged.kind, source_format=staged.source_format, file=file,
-                       error=f"{type(exc).__name__}: {exc}")
+        record_failure(
+            wh,
+            kind=staged.kind,
+            source_format=staged.source_format,
+            file=file,
+            error=f"{type(exc).__name__}: {exc}",
+        )
         raise
     finally:
-        for name in ("_src", ):
-            try:
-                wh.con.unregister(name)
-            except Exception:  # noqa: BLE001,S110 - nothing registered
-                pass
-        for table in ("_stage", "_acc", "_obs", "_pid"):
+        if staged.arrow is not None:
+            wh.con.unregister("_src")
+        for table in ("_stage", "_acc", "_pid"):
             wh.con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _load(wh: Warehouse, staged: Staged, file: FileIdentity) -> ImportSummary:
     con = wh.con
-    batch = start_batch(wh, kind=staged.kind, source_format=staged.source_format, file=file,
-                        synthetic=staged.synthetic)
+    batch = start_batch(
+        wh,
+        kind=staged.kind,
+        source_format=staged.source_format,
+        file=file,
+        synthetic=staged.synthetic,
+    )
     if staged.arrow is not None:
         con.register("_src", staged.arrow)
         source = "_src"
@@ -100,37 +110,58 @@ def _load(wh: Warehouse, staged: Staged, file: FileIdentity) -> ImportSummary:
                                                   ORDER BY _row) > 1)""")
     summary = ImportSummary(str(file.path), staged.source_format, staged.kind, "loaded", batch)
     summary.records_read = _scalar(wh, "SELECT count(*) FROM _stage")
-    con.execute("""INSERT INTO quarantine SELECT ?, _row, _origin, ?, _reason, _detail, _payload
+    con.execute(
+        """INSERT INTO quarantine SELECT ?, _row, _origin, ?, _reason, _detail, _payload
                    FROM _stage WHERE _reason IS NOT NULL ORDER BY _row""",
-                [batch, staged.source_format])
-    summary.quarantined = dict(con.execute(
-        "SELECT _reason, count(*) FROM _stage WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1"
-    ).fetchall())
-    con.execute("""INSERT INTO raw_records SELECT ?, _row, _origin, ?, _payload
+        [batch, staged.source_format],
+    )
+    summary.quarantined = dict(
+        con.execute(
+            "SELECT _reason, count(*) FROM _stage WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    )
+    con.execute(
+        """INSERT INTO raw_records SELECT ?, _row, _origin, ?, _payload
                    FROM _stage WHERE _reason IS NULL ORDER BY _row""",
-                [batch, staged.source_format])
+        [batch, staged.source_format],
+    )
     _resolve_accounts(wh, batch, staged.synthetic, summary)
     if staged.kind == "posts":
         _load_posts(wh, batch, staged.metrics_version, summary)
     else:
         before = _scalar(wh, "SELECT count(*) FROM account_snapshots")
-        cols = ", ".join(c for c in ACCOUNT_SNAPSHOT_COLUMNS if c not in
-                         ("platform", "account_platform_id", "account_handle", "captured_at"))
-        con.execute(f"""
+        cols = ", ".join(
+            c
+            for c in ACCOUNT_SNAPSHOT_COLUMNS
+            if c not in ("platform", "account_platform_id", "account_handle", "captured_at")
+        )
+        con.execute(
+            f"""
             INSERT INTO account_snapshots (account_id, captured_at, {cols}, batch_id)
             SELECT a.account_id, s.captured_at, {", ".join("s." + c for c in cols.split(", "))}, ?
             FROM _stage s JOIN _acc a USING (_akey)
             WHERE s._reason IS NULL
               AND NOT EXISTS (SELECT 1 FROM account_snapshots x
                               WHERE x.account_id = a.account_id AND x.captured_at = s.captured_at)
-            ORDER BY a.account_id, s.captured_at""", [batch])
+            ORDER BY a.account_id, s.captured_at""",
+            [batch],
+        )
         summary.snapshots_new = _scalar(wh, "SELECT count(*) FROM account_snapshots") - before
     con.execute(
         "UPDATE ingest_batches SET status = 'loaded', finished_at = ?, records_read = ?,"
         " posts_new = ?, posts_updated = ?, snapshots_new = ?, accounts_new = ?, quarantined = ?"
         " WHERE batch_id = ?",
-        [datetime.now(UTC), summary.records_read, summary.posts_new, summary.posts_updated,
-         summary.snapshots_new, summary.accounts_new, summary.quarantined_total, batch])
+        [
+            datetime.now(UTC),
+            summary.records_read,
+            summary.posts_new,
+            summary.posts_updated,
+            summary.snapshots_new,
+            summary.accounts_new,
+            summary.quarantined_total,
+            batch,
+        ],
+    )
     return summary
 
 
@@ -157,23 +188,33 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
           AND _acc.apid IS NOT NULL""")
     before = _scalar(wh, "SELECT count(*) FROM accounts")
     # Unmatched: create unassigned accounts, first those with a platform id, then by handle.
-    con.execute("""INSERT INTO accounts
+    con.execute(
+        """INSERT INTO accounts
         SELECT nextval('account_id_seq'), NULL, platform, handle, hkey, apid, NULL, ?, ?
         FROM (SELECT platform, apid, any_value(handle) AS handle, any_value(hkey) AS hkey
               FROM _acc WHERE account_id IS NULL AND apid IS NOT NULL
-              GROUP BY platform, apid ORDER BY platform, apid)""", [synthetic, batch])
+              GROUP BY platform, apid ORDER BY platform, apid)""",
+        [synthetic, batch],
+    )
     con.execute(match_by_id)
-    con.execute("""INSERT INTO accounts
+    con.execute(
+        """INSERT INTO accounts
         SELECT nextval('account_id_seq'), NULL, platform, handle, hkey, NULL, NULL, ?, ?
         FROM (SELECT platform, hkey, any_value(handle) AS handle
               FROM _acc WHERE account_id IS NULL AND hkey IS NOT NULL
-              GROUP BY platform, hkey ORDER BY platform, hkey)""", [synthetic, batch])
+              GROUP BY platform, hkey ORDER BY platform, hkey)""",
+        [synthetic, batch],
+    )
     con.execute(match_by_handle)
     summary.accounts_new = _scalar(wh, "SELECT count(*) FROM accounts") - before
-    summary.unassigned_accounts = [r[0] for r in con.execute(
-        """SELECT DISTINCT a.platform || ':' || coalesce('@' || a.handle, a.platform_account_id)
+    summary.unassigned_accounts = [
+        r[0]
+        for r in con.execute(
+            """SELECT DISTINCT a.platform || ':' || coalesce('@' || a.handle, a.platform_account_id)
            FROM _acc JOIN accounts a USING (account_id) WHERE a.institution_id IS NULL
-           ORDER BY 1""").fetchall()]
+           ORDER BY 1"""
+        ).fetchall()
+    ]
 
 
 def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: ImportSummary) -> None:
@@ -190,33 +231,52 @@ def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: Import
                                          ORDER BY s.captured_at DESC, s._row DESC) = 1) AS l
         LEFT JOIN posts p ON p.platform = l.platform AND p.platform_post_id = l.post_id""")
     start = _scalar(wh, "SELECT coalesce(max(post_id), 0) FROM posts")
-    con.execute("""UPDATE _pid SET pid = n.pid FROM (
+    con.execute(
+        """UPDATE _pid SET pid = n.pid FROM (
             SELECT platform, post_id, ? + row_number() OVER (ORDER BY platform, post_id) AS pid
             FROM _pid WHERE pid IS NULL) n
-        WHERE _pid.platform = n.platform AND _pid.post_id = n.post_id""", [start])
-    con.execute(f"""
+        WHERE _pid.platform = n.platform AND _pid.post_id = n.post_id""",
+        [start],
+    )
+    con.execute(
+        f"""
         INSERT INTO posts
         SELECT pid, platform, post_id, account_id, posted_at, media_type, text,
-               {_hashtags('text')}, {_mentions('text')}, url, coalesce(is_repost, false), video_duration_s,
-               captured_at, ?, ?
-        FROM _pid WHERE known_observed_at IS NULL ORDER BY pid""", [batch, batch])
+               {_hashtags("text")}, {_mentions("text")}, url, coalesce(is_repost, false),
+               video_duration_s, captured_at, ?, ?
+        FROM _pid WHERE known_observed_at IS NULL ORDER BY pid""",
+        [batch, batch],
+    )
     summary.posts_new = _scalar(wh, "SELECT count(*) FROM _pid WHERE known_observed_at IS NULL")
-    changed = " OR ".join(f"p.{c} IS DISTINCT FROM n.{c}" for c in
-                          ["account_id", "posted_at", *attrs] if c != "is_repost")
+    changed = " OR ".join(
+        f"p.{c} IS DISTINCT FROM n.{c}"
+        for c in ["account_id", "posted_at", *attrs]
+        if c != "is_repost"
+    )
     changed += " OR p.is_repost IS DISTINCT FROM coalesce(n.is_repost, false)"
-    summary.posts_updated = _scalar(wh, f"""SELECT count(*) FROM _pid n JOIN posts p
-        ON p.post_id = n.pid WHERE n.captured_at > n.known_observed_at AND ({changed})""")
-    con.execute(f"""
+    summary.posts_updated = _scalar(
+        wh,
+        f"""SELECT count(*) FROM _pid n JOIN posts p
+        ON p.post_id = n.pid WHERE n.captured_at > n.known_observed_at AND ({changed})""",
+    )
+    con.execute(
+        f"""
         UPDATE posts p SET account_id = n.account_id, posted_at = n.posted_at,
-            media_type = n.media_type, text = n.text, hashtags = {_hashtags('n.text')},
-            mentions = {_mentions('n.text')}, url = n.url,
+            media_type = n.media_type, text = n.text, hashtags = {_hashtags("n.text")},
+            mentions = {_mentions("n.text")}, url = n.url,
             is_repost = coalesce(n.is_repost, false), video_duration_s = n.video_duration_s,
             observed_at = n.captured_at, last_batch_id = ?
-        FROM _pid n WHERE p.post_id = n.pid AND n.captured_at > n.known_observed_at""", [batch])
-    counts = [c for c in POST_COLUMNS if c in
-              ("views", "likes", "reactions", "comments", "shares", "quotes", "saves")]
+        FROM _pid n WHERE p.post_id = n.pid AND n.captured_at > n.known_observed_at""",
+        [batch],
+    )
+    counts = [
+        c
+        for c in POST_COLUMNS
+        if c in ("views", "likes", "reactions", "comments", "shares", "quotes", "saves")
+    ]
     before = _scalar(wh, "SELECT count(*) FROM post_metrics")
-    con.execute(f"""
+    con.execute(
+        f"""
         INSERT INTO post_metrics
         SELECT n.pid, s.captured_at, {", ".join("s." + c for c in counts)}, ?, ?
         FROM _stage s JOIN _pid n ON n.platform = s.platform AND n.post_id = s.post_id
@@ -224,7 +284,9 @@ def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: Import
             SELECT 1 FROM post_metrics m
             WHERE n.known_observed_at IS NOT NULL AND m.post_id = n.pid
               AND m.captured_at = s.captured_at)
-        ORDER BY n.pid, s.captured_at""", [metrics_version, batch])
+        ORDER BY n.pid, s.captured_at""",
+        [metrics_version, batch],
+    )
     summary.snapshots_new = _scalar(wh, "SELECT count(*) FROM post_metrics") - before
 
 
@@ -233,8 +295,12 @@ def _scalar(wh: Warehouse, sql: str, params: list[object] | None = None) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def load_files(wh: Warehouse, paths: list[Path], stage: Callable[[Path], Staged],
-               on_file_done: Callable[[ImportSummary], None] | None = None) -> list[ImportSummary]:
+def load_files(
+    wh: Warehouse,
+    paths: list[Path],
+    stage: Callable[[Path], Staged],
+    on_file_done: Callable[[ImportSummary], None] | None = None,
+) -> list[ImportSummary]:
     summaries = []
     for path in paths:
         summary = load_file(wh, path, stage)

@@ -28,8 +28,10 @@ def run_read_only(wh: Warehouse, sql: str) -> QueryResult:
     except duckdb.Error as exc:
         raise ConfigError(f"The query does not parse: {exc}") from exc
     if not statements:
-        raise ConfigError("The query is empty. Give a SELECT statement, e.g. "
-                          "govsocial sql \"SELECT count(*) FROM posts\".")
+        raise ConfigError(
+            "The query is empty. Give a SELECT statement, e.g. "
+            'govsocial sql "SELECT count(*) FROM posts".'
+        )
     for statement in statements:
         kind = statement.type.name
         if kind not in _READ_ONLY:
@@ -37,7 +39,8 @@ def run_read_only(wh: Warehouse, sql: str) -> QueryResult:
                 f"`govsocial sql` only reads: a {kind} statement is refused "
                 f"({statement.query.strip()[:60]!r}). The warehouse changes only through "
                 "govsocial commands (registry load, import, synth); to experiment, copy the "
-                "file and open the copy with the duckdb CLI.")
+                "file and open the copy with the duckdb CLI."
+            )
     result: QueryResult | None = None
     for statement in statements:
         try:

@@ -148,7 +148,8 @@ MIGRATIONS: list[Migration] = [
             ) WHERE rn = 1;
         CREATE VIEW account_snapshots_latest AS
             SELECT * EXCLUDE (rn) FROM (
-                SELECT *, row_number() OVER (PARTITION BY account_id ORDER BY captured_at DESC) AS rn
+                SELECT *, row_number() OVER (PARTITION BY account_id
+                                             ORDER BY captured_at DESC) AS rn
                 FROM account_snapshots
             ) WHERE rn = 1;
         """,

@@ -38,16 +38,26 @@ def summarise(wh: Warehouse) -> WarehouseSummary:
         row = con.execute(sql).fetchone()
         return row[0] if row else None
 
-    clusters = [(r[0], r[1], int(r[2])) for r in con.execute("""
+    clusters = [
+        (r[0], r[1], int(r[2]))
+        for r in con.execute("""
         SELECT c.cluster_id, c.name, count(i.institution_id)
         FROM clusters c LEFT JOIN institutions i USING (cluster_id)
-        GROUP BY ALL ORDER BY c.cluster_id""").fetchall()]
-    platforms = [(r[0], int(r[1]), int(r[2])) for r in con.execute("""
+        GROUP BY ALL ORDER BY c.cluster_id""").fetchall()
+    ]
+    platforms = [
+        (r[0], int(r[1]), int(r[2]))
+        for r in con.execute("""
         SELECT platform, count(*), count(*) FILTER (WHERE institution_id IS NULL)
-        FROM accounts GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()]
+        FROM accounts GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()
+    ]
     span = con.execute("SELECT min(posted_at), max(posted_at) FROM posts").fetchone()
-    synthetic = bool(one("SELECT coalesce(bool_or(is_synthetic), false) FROM ingest_batches "
-                         "WHERE status = 'loaded'"))
+    synthetic = bool(
+        one(
+            "SELECT coalesce(bool_or(is_synthetic), false) FROM ingest_batches "
+            "WHERE status = 'loaded'"
+        )
+    )
     return WarehouseSummary(
         path=str(wh.path),
         schema_version=wh.schema_version() or 0,

@@ -34,8 +34,15 @@ class Warehouse:
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path | str, *, create: bool = False, read_only: bool = False,
-             threads: int = 0, memory_limit: str = "") -> Warehouse:
+    def open(
+        cls,
+        path: Path | str,
+        *,
+        create: bool = False,
+        read_only: bool = False,
+        threads: int = 0,
+        memory_limit: str = "",
+    ) -> Warehouse:
         """Open (and if needed create or migrate) the warehouse at ``path``."""
         path = Path(path)
         if path.is_dir():
@@ -143,8 +150,12 @@ class Warehouse:
     def __enter__(self) -> Warehouse:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 

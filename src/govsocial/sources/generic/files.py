@@ -54,10 +54,16 @@ def read_columns(path: Path) -> dict[str, str]:
                 header = handle.readline()
             return {c.strip().strip('"'): "VARCHAR" for c in header.rstrip("\r\n").split(",")}
     except (OSError, pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the file ({exc}). Check that it is a complete, "
-                         f"uncorrupted {suffix[1:]} file.", path=path) from exc
-    raise InputError(f"the generic format is .parquet or .csv, not '{suffix}'. Convert the file "
-                     "(docs/formats.md describes the columns).", path=path)
+        raise InputError(
+            f"cannot read the file ({exc}). Check that it is a complete, "
+            f"uncorrupted {suffix[1:]} file.",
+            path=path,
+        ) from exc
+    raise InputError(
+        f"the generic format is .parquet or .csv, not '{suffix}'. Convert the file "
+        "(docs/formats.md describes the columns).",
+        path=path,
+    )
 
 
 def _duck_type(arrow_type: pa.DataType) -> str:
@@ -87,21 +93,29 @@ def stage(path: Path, *, synthetic: bool = False) -> Staged:
     columns = read_columns(path)
     kind = sniff_kind(columns)
     if kind is None:
-        raise InputError("not a generic posts file (no 'post_id' column) nor an account "
-                         "snapshots file (no 'followers' column). See docs/formats.md for the "
-                         "columns, or choose another --format.", path=path)
+        raise InputError(
+            "not a generic posts file (no 'post_id' column) nor an account "
+            "snapshots file (no 'followers' column). See docs/formats.md for the "
+            "columns, or choose another --format.",
+            path=path,
+        )
     required = _POST_REQUIRED if kind == "posts" else _SNAPSHOT_REQUIRED
     missing = [c for c in required if c not in columns]
     if not any(c in columns for c in _ACCOUNT_REF):
         missing.append("account_platform_id or account_handle")
     if missing:
-        raise InputError(f"missing required column(s): {', '.join(missing)}. Add them "
-                         "(docs/formats.md lists every column); nothing was loaded.", path=path)
+        raise InputError(
+            f"missing required column(s): {', '.join(missing)}. Add them "
+            "(docs/formats.md lists every column); nothing was loaded.",
+            path=path,
+        )
     target = POST_COLUMNS if kind == "posts" else ACCOUNT_SNAPSHOT_COLUMNS
     select = _select_sql(path, columns, target, kind)
     if path.suffix.lower() == ".parquet":
-        source = f"(SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) FROM " \
-                 f"read_parquet({_literal(str(path))}, file_row_number = true))"
+        source = (
+            f"(SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) FROM "
+            f"read_parquet({_literal(str(path))}, file_row_number = true))"
+        )
         return Staged(kind, FORMAT, select, source_sql=source, synthetic=synthetic)
     return Staged(kind, FORMAT, select, arrow=_read_csv(path, columns), synthetic=synthetic)
 
@@ -113,11 +127,15 @@ def _read_csv(path: Path, columns: dict[str, str]) -> pa.Table:
             read_options=pacsv.ReadOptions(block_size=1 << 24),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in columns}, strings_can_be_null=True),
+                column_types={c: pa.string() for c in columns}, strings_can_be_null=True
+            ),
         )
     except pa.ArrowInvalid as exc:
-        raise InputError(f"cannot be read as CSV ({exc}). Check the quoting and that every row "
-                         "has as many fields as the header.", path=path) from exc
+        raise InputError(
+            f"cannot be read as CSV ({exc}). Check the quoting and that every row "
+            "has as many fields as the header.",
+            path=path,
+        ) from exc
     return table.add_column(0, "_row", pa.array(range(1, table.num_rows + 1), pa.int64()))
 
 
@@ -137,32 +155,71 @@ def _select_sql(path: Path, columns: dict[str, str], target: dict[str, str], kin
             converted = f"TRY_CAST({value} AS {duck_type})"
             if have == "VARCHAR" and duck_type == "BIGINT":
                 # DuckDB would round '12.5' to 13: a count must be written as a whole number.
-                converted = f"CASE WHEN regexp_full_match({value}, '[+-]?[0-9]+') THEN {converted} END"
+                converted = (
+                    f"CASE WHEN regexp_full_match({value}, '[+-]?[0-9]+') THEN {converted} END"
+                )
             exprs.append(f"{converted} AS {name}")
-            checks.append((f"{value} IS NOT NULL AND {converted} IS NULL",
-                           "bad_value", f"'column {name}: ' || {value}::VARCHAR || "
-                           f"' is not a valid {_human(duck_type)}'"))
+            checks.append(
+                (
+                    f"{value} IS NOT NULL AND {converted} IS NULL",
+                    "bad_value",
+                    f"'column {name}: ' || {value}::VARCHAR || "
+                    f"' is not a valid {_human(duck_type)}'",
+                )
+            )
         if duck_type == "DOUBLE":
-            checks.append((f"NOT isfinite(TRY_CAST({value} AS DOUBLE))", "bad_value",
-                           f"'column {name}: ' || {value}::VARCHAR || ' is not a finite number'"))
+            checks.append(
+                (
+                    f"NOT isfinite(TRY_CAST({value} AS DOUBLE))",
+                    "bad_value",
+                    f"'column {name}: ' || {value}::VARCHAR || ' is not a finite number'",
+                )
+            )
         if duck_type == "BIGINT" and have == "DOUBLE":
-            checks.append((f"{col} <> floor({col})", "bad_value",
-                           f"'column {name}: ' || {col}::VARCHAR || ' is not a whole number'"))
+            checks.append(
+                (
+                    f"{col} <> floor({col})",
+                    "bad_value",
+                    f"'column {name}: ' || {col}::VARCHAR || ' is not a whole number'",
+                )
+            )
     required = _POST_REQUIRED if kind == "posts" else _SNAPSHOT_REQUIRED
-    ref_present = " OR ".join(f"c.{r} IS NOT NULL" for r in ("account_platform_id", "account_handle"))
+    ref_present = " OR ".join(
+        f"c.{r} IS NOT NULL" for r in ("account_platform_id", "account_handle")
+    )
     rules = [(f"c.{r} IS NULL", "missing_value", f"'column {r} is empty'") for r in required]
-    rules.append((f"NOT ({ref_present})", "missing_value",
-                  "'both account_platform_id and account_handle are empty'"))
-    rules.append((f"c.platform NOT IN ({platforms_sql()})", "unknown_platform",
-                  f"'platform ' || c.platform || ' is not one of {', '.join(PLATFORMS)}'"))
+    rules.append(
+        (
+            f"NOT ({ref_present})",
+            "missing_value",
+            "'both account_platform_id and account_handle are empty'",
+        )
+    )
+    rules.append(
+        (
+            f"c.platform NOT IN ({platforms_sql()})",
+            "unknown_platform",
+            f"'platform ' || c.platform || ' is not one of {', '.join(PLATFORMS)}'",
+        )
+    )
     counts = [c for c in (*COUNT_COLUMNS, "followers", "following", "posts_count") if c in target]
     for c in counts:
         rules.append((f"c.{c} < 0", "negative_count", f"'column {c} is negative: ' || c.{c}"))
     if kind == "posts":
-        rules.append((f"c.media_type NOT IN ({media_types_sql()})", "unknown_media_type",
-                      f"'media_type ' || c.media_type || ' is not one of {', '.join(MEDIA_TYPES)}'"))
-        rules.append(("c.captured_at < c.posted_at", "captured_before_posted",
-                      "'captured_at ' || c.captured_at || ' is before posted_at ' || c.posted_at"))
+        rules.append(
+            (
+                f"c.media_type NOT IN ({media_types_sql()})",
+                "unknown_media_type",
+                f"'media_type ' || c.media_type || ' is not one of {', '.join(MEDIA_TYPES)}'",
+            )
+        )
+        rules.append(
+            (
+                "c.captured_at < c.posted_at",
+                "captured_before_posted",
+                "'captured_at ' || c.captured_at || ' is before posted_at ' || c.posted_at",
+            )
+        )
     cast_reason = _case(checks, "reason")
     cast_detail = _case(checks, "detail")
     payload = "to_json({" + ", ".join(f"{_literal(c)}: s.{_quote(c)}" for c in columns) + "})"
@@ -192,10 +249,15 @@ def _case(rules: list[tuple[str, str, str]], part: str) -> str:
         return "NULL::VARCHAR"
     whens = " ".join(
         f"WHEN {cond} THEN {_literal(reason) if part == 'reason' else detail}"
-        for cond, reason, detail in rules)
+        for cond, reason, detail in rules
+    )
     return f"CASE {whens} END"
 
 
 def _human(duck_type: str) -> str:
-    return {"TIMESTAMPTZ": "timestamp (ISO 8601)", "BIGINT": "whole number",
-            "DOUBLE": "number", "BOOLEAN": "boolean (true/false)"}.get(duck_type, duck_type)
+    return {
+        "TIMESTAMPTZ": "timestamp (ISO 8601)",
+        "BIGINT": "whole number",
+        "DOUBLE": "number",
+        "BOOLEAN": "boolean (true/false)",
+    }.get(duck_type, duck_type)
