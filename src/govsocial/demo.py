@@ -26,10 +26,18 @@ def load_world(
     wh: Warehouse, world: SynthResult, progress: Progress | None = None
 ) -> list[ImportSummary]:
     """Load a generated world: its registry, follower snapshots, then posts, file by file."""
-    registry = read_registry(world.registry_path, known_clusters(wh))
-    apply_registry(wh, registry, world.registry_path)
+    files = [*world.account_snapshot_files, *world.post_files]
+    return load_world_files(wh, world.registry_path, files, progress)
+
+
+def load_world_files(
+    wh: Warehouse, registry_path: Path, files: list[Path], progress: Progress | None = None
+) -> list[ImportSummary]:
+    """Load a registry, then generic files (marked synthetic), file by file."""
+    registry = read_registry(registry_path, known_clusters(wh))
+    apply_registry(wh, registry, registry_path)
     summaries = []
-    for path in [*world.account_snapshot_files, *world.post_files]:
+    for path in files:
         summary = load_file(wh, path, lambda p: stage(p, synthetic=True))
         summaries.append(summary)
         if progress and progress.loaded:

@@ -22,6 +22,7 @@ TABLES = [
     "posts",
     "post_metrics",
     "account_snapshots",
+    "raw_files",
     "raw_records",
     "quarantine",
     "ingest_batches",
@@ -65,8 +66,11 @@ def test_good_rows_load_and_bad_rows_are_quarantined_with_reasons(
         "SELECT origin, payload->>'$.platform' FROM quarantine WHERE reason = 'unknown_platform'"
     ).fetchone() or ("", "")
     assert (origin, payload) == ("posts.csv, row 4", "myspace")
-    # Every record is accounted for: loaded (raw_records) or quarantined.
-    assert scalar(registered, "SELECT count(*) FROM raw_records") + summary.quarantined_total == 11
+    # Every record is accounted for: loaded (one snapshot each) or quarantined.
+    assert scalar(registered, "SELECT count(*) FROM post_metrics") + summary.quarantined_total == 11
+    # The file itself is kept, byte for byte.
+    kept = scalar(registered, "SELECT content FROM raw_files")
+    assert kept == (tmp_path / "posts.csv").read_bytes()
     assert summary.quarantined_total == 9
     latest = registered.con.execute("SELECT likes, comments FROM post_metrics_latest").fetchall()
     assert latest == [(30, 5)]
@@ -205,7 +209,7 @@ def test_a_crash_mid_file_leaves_nothing_and_a_rerun_completes(tmp_path: Path) -
     with Warehouse.open(db) as wh:
         assert scalar(wh, "SELECT count(*) FROM posts") == 0
         assert scalar(wh, "SELECT count(*) FROM accounts") == 0
-        assert scalar(wh, "SELECT count(*) FROM raw_records") == 0
+        assert scalar(wh, "SELECT count(*) FROM raw_files") == 0
         summary = load_file(wh, path, stage)
         assert (summary.status, summary.posts_new, summary.snapshots_new) == ("loaded", 2, 2)
 
@@ -281,6 +285,6 @@ def test_any_content_loads_or_is_quarantined_never_crashes(
     folder = tmp_path_factory.mktemp("prop")
     with Warehouse.open(folder / "w.duckdb", create=True) as wh:
         summary = load_file(wh, write_csv(folder / "posts.csv", rows), stage)
-        loaded = scalar(wh, "SELECT count(*) FROM raw_records")
+        loaded = scalar(wh, "SELECT count(*) FROM post_metrics")
         assert loaded + summary.quarantined_total == summary.records_read == len(rows)
-        assert scalar(wh, "SELECT count(*) FROM post_metrics") == loaded
+        assert scalar(wh, "SELECT count(*) FROM quarantine WHERE payload IS NULL") == 0

@@ -46,15 +46,14 @@ ACCOUNT_SNAPSHOT_COLUMNS: dict[str, str] = {
     "following": "BIGINT",
     "posts_count": "BIGINT",
 }
-# _row: 1-based record number in the file; _origin: where it came from (file, row/line);
+# _row: 1-based record number in the file (origin_label + _row says where, for people);
 # _reason: quarantine reason code (NULL = good); _detail: the human explanation;
-# _payload: the record as received (JSON).
+# _akey: the account reference (platform|platform id|lower-case handle).
 BOOKKEEPING_COLUMNS: dict[str, str] = {
     "_row": "BIGINT",
-    "_origin": "VARCHAR",
     "_reason": "VARCHAR",
     "_detail": "VARCHAR",
-    "_payload": "JSON",
+    "_akey": "VARCHAR",
 }
 
 Kind = Literal["posts", "account_snapshots"]
@@ -66,15 +65,22 @@ class Staged:
 
     ``source_sql`` is a DuckDB table expression (e.g. ``read_parquet('f.parquet', ...)``); or
     ``arrow`` holds the records and ``{source}`` names it once registered.
+    ``payload_sql`` reads ``{source}`` and yields ``_row, _payload`` (the record as received,
+    JSON); the store evaluates it only for quarantined records, and for every record when
+    ``keep_record_payloads`` is set (record formats such as API JSON, whose raw shape differs
+    from the canonical one). The file's bytes are always kept in ``raw_files``.
     """
 
     kind: Kind
     source_format: str
     select_sql: str
+    payload_sql: str
+    origin_label: str  # e.g. "posts.csv, row ": + the record number, names the place
     source_sql: str | None = None
     arrow: pa.Table | None = None
     metrics_version: int = 1
     synthetic: bool = False
+    keep_record_payloads: bool = False
 
 
 def platforms_sql() -> str:

@@ -2,7 +2,8 @@
 
 Steps (all inside one transaction, so a crash leaves nothing of the file):
 1. materialise the staged records; mark in-file duplicates;
-2. rejected records → ``quarantine`` (with reason and payload); good ones → ``raw_records``;
+2. the file's bytes → ``raw_files``; rejected records → ``quarantine`` (reason and payload);
+   for record formats (API JSON), every record's payload → ``raw_records``;
 3. match accounts by platform id, then handle; create the unmatched ones *unassigned*;
 4. posts: new ones inserted (attributes from their latest observation), known ones updated
    when a newer observation changes them; ids assigned in (platform, platform id) order;
@@ -81,7 +82,7 @@ def load_file(wh: Warehouse, path: Path, stage: Callable[[Path], Staged]) -> Imp
     finally:
         if staged.arrow is not None:
             wh.con.unregister("_src")
-        for table in ("_stage", "_acc", "_pid"):
+        for table in ("_stage", "_acc", "_pid", "_payload"):
             wh.con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -110,20 +111,11 @@ def _load(wh: Warehouse, staged: Staged, file: FileIdentity) -> ImportSummary:
                                                   ORDER BY _row) > 1)""")
     summary = ImportSummary(str(file.path), staged.source_format, staged.kind, "loaded", batch)
     summary.records_read = _scalar(wh, "SELECT count(*) FROM _stage")
-    con.execute(
-        """INSERT INTO quarantine SELECT ?, _row, _origin, ?, _reason, _detail, _payload
-                   FROM _stage WHERE _reason IS NOT NULL ORDER BY _row""",
-        [batch, staged.source_format],
-    )
+    _keep_raw(wh, staged, file, batch, source)
     summary.quarantined = dict(
         con.execute(
             "SELECT _reason, count(*) FROM _stage WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1"
         ).fetchall()
-    )
-    con.execute(
-        """INSERT INTO raw_records SELECT ?, _row, _origin, ?, _payload
-                   FROM _stage WHERE _reason IS NULL ORDER BY _row""",
-        [batch, staged.source_format],
     )
     _resolve_accounts(wh, batch, staged.synthetic, summary)
     if staged.kind == "posts":
@@ -163,6 +155,40 @@ def _load(wh: Warehouse, staged: Staged, file: FileIdentity) -> ImportSummary:
         ],
     )
     return summary
+
+
+def _keep_raw(wh: Warehouse, staged: Staged, file: FileIdentity, batch: int, source: str) -> None:
+    """Keep what was received: the file's bytes, quarantined records, and record payloads.
+
+    The payload (the record as received, as JSON) is computed only where it is kept: for every
+    quarantined record, and for all records of record formats (``keep_record_payloads``).
+    """
+    con = wh.con
+    con.execute(
+        "INSERT INTO raw_files SELECT ?, ?, ?, content, ? FROM read_blob(?) "
+        "WHERE NOT EXISTS (SELECT 1 FROM raw_files WHERE file_sha256 = ?)",
+        [file.sha256, file.path.name, file.size, batch, str(file.path), file.sha256],
+    )
+    payloads = staged.payload_sql.replace("{source}", source)
+    wanted = "" if staged.keep_record_payloads else "WHERE _reason IS NOT NULL"
+    con.execute(f"""
+        CREATE TEMP TABLE _payload AS
+        SELECT p._row, p._payload FROM ({payloads}) AS p
+        WHERE p._row IN (SELECT _row FROM _stage {wanted})""")
+    con.execute(
+        """INSERT INTO quarantine
+           SELECT ?, q._row, ? || q._row, ?, q._reason, q._detail, p._payload
+           FROM _stage q JOIN _payload p USING (_row)
+           WHERE q._reason IS NOT NULL ORDER BY q._row""",
+        [batch, staged.origin_label, staged.source_format],
+    )
+    if staged.keep_record_payloads:
+        con.execute(
+            """INSERT INTO raw_records SELECT ?, q._row, ? || q._row, ?, p._payload
+               FROM _stage q JOIN _payload p USING (_row)
+               WHERE q._reason IS NULL ORDER BY q._row""",
+            [batch, staged.origin_label, staged.source_format],
+        )
 
 
 def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: ImportSummary) -> None:
@@ -244,7 +270,7 @@ def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: Import
         SELECT pid, platform, post_id, account_id, posted_at, media_type, text,
                {_hashtags("text")}, {_mentions("text")}, url, coalesce(is_repost, false),
                video_duration_s, captured_at, ?, ?
-        FROM _pid WHERE known_observed_at IS NULL ORDER BY pid""",
+        FROM _pid WHERE known_observed_at IS NULL""",
         [batch, batch],
     )
     summary.posts_new = _scalar(wh, "SELECT count(*) FROM _pid WHERE known_observed_at IS NULL")
@@ -284,7 +310,7 @@ def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: Import
             SELECT 1 FROM post_metrics m
             WHERE n.known_observed_at IS NOT NULL AND m.post_id = n.pid
               AND m.captured_at = s.captured_at)
-        ORDER BY n.pid, s.captured_at""",
+        """,
         [metrics_version, batch],
     )
     summary.snapshots_new = _scalar(wh, "SELECT count(*) FROM post_metrics") - before

@@ -119,6 +119,13 @@ MIGRATIONS: list[Migration] = [
             quarantined BIGINT NOT NULL DEFAULT 0,
             govsocial_version VARCHAR NOT NULL
         );
+        CREATE TABLE raw_files (
+            file_sha256 VARCHAR PRIMARY KEY,
+            file_name VARCHAR NOT NULL,
+            file_bytes BIGINT NOT NULL,
+            content BLOB NOT NULL,
+            first_batch_id INTEGER NOT NULL
+        );
         CREATE TABLE raw_records (
             batch_id INTEGER NOT NULL,
             record_index BIGINT NOT NULL,
@@ -168,6 +175,7 @@ PUBLIC_RELATIONS = [
     "posts",
     "post_metrics",
     "post_metrics_latest",
+    "raw_files",
     "raw_records",
     "ingest_batches",
     "quarantine",

@@ -32,6 +32,7 @@ FORMAT = "generic"
 _POST_REQUIRED = ("platform", "post_id", "posted_at", "captured_at", "media_type")
 _SNAPSHOT_REQUIRED = ("platform", "captured_at", "followers")
 _ACCOUNT_REF = ("account_platform_id", "account_handle")
+_VERBATIM = ("text", "url")
 
 
 def _quote(name: str) -> str:
@@ -111,13 +112,26 @@ def stage(path: Path, *, synthetic: bool = False) -> Staged:
         )
     target = POST_COLUMNS if kind == "posts" else ACCOUNT_SNAPSHOT_COLUMNS
     select = _select_sql(path, columns, target, kind)
+    fields = ", ".join(f"{_literal(c)}: s.{_quote(c)}" for c in columns)
+    payload = f"SELECT s._row, to_json({{{fields}}}) AS _payload FROM {{source}} AS s"
     if path.suffix.lower() == ".parquet":
         source = (
             f"(SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) FROM "
             f"read_parquet({_literal(str(path))}, file_row_number = true))"
         )
-        return Staged(kind, FORMAT, select, source_sql=source, synthetic=synthetic)
-    return Staged(kind, FORMAT, select, arrow=_read_csv(path, columns), synthetic=synthetic)
+        return Staged(
+            kind,
+            FORMAT,
+            select,
+            payload,
+            f"{path.name}, row ",
+            source_sql=source,
+            synthetic=synthetic,
+        )
+    arrow = _read_csv(path, columns)
+    return Staged(
+        kind, FORMAT, select, payload, f"{path.name}, row ", arrow=arrow, synthetic=synthetic
+    )
 
 
 def _read_csv(path: Path, columns: dict[str, str]) -> pa.Table:
@@ -148,7 +162,12 @@ def _select_sql(path: Path, columns: dict[str, str], target: dict[str, str], kin
             exprs.append(f"NULL::{duck_type} AS {name}")
             continue
         have = columns[name]
-        value = f"NULLIF(trim({col}), '')" if have == "VARCHAR" else col
+        if have != "VARCHAR":
+            value = col
+        elif name in _VERBATIM:
+            value = f"NULLIF({col}, '')"  # kept as published, spaces and all
+        else:
+            value = f"NULLIF(trim({col}), '')"
         if have == duck_type:
             exprs.append(f"{value} AS {name}")
         else:
@@ -222,23 +241,20 @@ def _select_sql(path: Path, columns: dict[str, str], target: dict[str, str], kin
         )
     cast_reason = _case(checks, "reason")
     cast_detail = _case(checks, "detail")
-    payload = "to_json({" + ", ".join(f"{_literal(c)}: s.{_quote(c)}" for c in columns) + "})"
     canonical = ", ".join(f"c.{name}" for name in target)
-    origin = _literal(f"{path.name}, row ")
     rule_reason = _case(rules, "reason")
     rule_detail = _case(rules, "detail")
     handle = "lower(ltrim(c.account_handle, '@'))"
     return f"""
-        SELECT c._row, {origin} || c._row AS _origin,
+        SELECT c._row,
                coalesce(c._cast_reason, {rule_reason}) AS _reason,
                coalesce(c._cast_detail, {rule_detail}) AS _detail,
-               c._payload, {canonical},
+               {canonical},
                c.platform || '|' || coalesce(c.account_platform_id, '') || '|' ||
                    coalesce({handle}, '') AS _akey
         FROM (
             SELECT s._row, {", ".join(exprs)},
-                   {cast_reason} AS _cast_reason, {cast_detail} AS _cast_detail,
-                   {payload} AS _payload
+                   {cast_reason} AS _cast_reason, {cast_detail} AS _cast_detail
             FROM {{source}} AS s
         ) AS c
     """
