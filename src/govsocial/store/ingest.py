@@ -216,19 +216,23 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
     # Unmatched: create unassigned accounts, first those with a platform id, then by handle.
     con.execute(
         """INSERT INTO accounts
-        SELECT nextval('account_id_seq'), NULL, platform, handle, hkey, apid, NULL, ?, ?
+        SELECT (SELECT coalesce(max(account_id), 0) FROM accounts)
+                   + row_number() OVER (ORDER BY platform, apid),
+               NULL, platform, handle, hkey, apid, NULL, ?, ?
         FROM (SELECT platform, apid, any_value(handle) AS handle, any_value(hkey) AS hkey
               FROM _acc WHERE account_id IS NULL AND apid IS NOT NULL
-              GROUP BY platform, apid ORDER BY platform, apid)""",
+              GROUP BY platform, apid)""",
         [synthetic, batch],
     )
     con.execute(match_by_id)
     con.execute(
         """INSERT INTO accounts
-        SELECT nextval('account_id_seq'), NULL, platform, handle, hkey, NULL, NULL, ?, ?
+        SELECT (SELECT coalesce(max(account_id), 0) FROM accounts)
+                   + row_number() OVER (ORDER BY platform, hkey),
+               NULL, platform, handle, hkey, NULL, NULL, ?, ?
         FROM (SELECT platform, hkey, any_value(handle) AS handle
               FROM _acc WHERE account_id IS NULL AND hkey IS NOT NULL
-              GROUP BY platform, hkey ORDER BY platform, hkey)""",
+              GROUP BY platform, hkey)""",
         [synthetic, batch],
     )
     con.execute(match_by_handle)

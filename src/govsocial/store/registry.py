@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
+
 from govsocial.registry import Cluster, Registry, default_clusters
 from govsocial.store.batches import identify, start_batch
 from govsocial.store.warehouse import Warehouse
@@ -49,43 +51,23 @@ def apply_registry(wh: Warehouse, registry: Registry, path: Path | None) -> Regi
                 [c.id, c.name, c.name_en, list(c.sub_clusters)],
             )
         existing = {r[0] for r in con.execute("SELECT institution_id FROM institutions").fetchall()}
-        inst_rows = [
-            (i.id, i.name, i.cluster, i.sub_cluster, i.region, registry.synthetic, batch_id)
-            for i in registry.institutions
-        ]
-        if inst_rows:
-            con.executemany(
-                "INSERT OR REPLACE INTO institutions VALUES (?, ?, ?, ?, ?, ?, ?)", inst_rows
-            )
-        accounts_new = accounts_updated = 0
-        for inst in registry.institutions:
-            for acc in inst.accounts:
-                found = _find_account(wh, acc.platform, acc.platform_id, acc.handle_key)
-                if found is None:
-                    con.execute(
-                        "INSERT INTO accounts VALUES "
-                        "(nextval('account_id_seq'), ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [
-                            inst.id,
-                            acc.platform,
-                            acc.handle,
-                            acc.handle_key,
-                            acc.platform_id,
-                            acc.name,
-                            registry.synthetic,
-                            batch_id,
-                        ],
-                    )
-                    accounts_new += 1
-                else:
-                    con.execute(
-                        "UPDATE accounts SET institution_id = ?, handle = coalesce(?, handle),"
-                        " handle_key = coalesce(?, handle_key),"
-                        " platform_account_id = coalesce(?, platform_account_id),"
-                        " display_name = coalesce(?, display_name) WHERE account_id = ?",
-                        [inst.id, acc.handle, acc.handle_key, acc.platform_id, acc.name, found],
-                    )
-                    accounts_updated += 1
+        institutions = pa.table(
+            {
+                "institution_id": [i.id for i in registry.institutions],
+                "name": [i.name for i in registry.institutions],
+                "cluster_id": [i.cluster for i in registry.institutions],
+                "sub_cluster": pa.array(
+                    [i.sub_cluster for i in registry.institutions], pa.string()
+                ),
+                "region": pa.array([i.region for i in registry.institutions], pa.string()),
+            }
+        )
+        con.register("_reg_institutions", institutions)
+        con.execute(
+            "INSERT OR REPLACE INTO institutions SELECT *, ?, ? FROM _reg_institutions",
+            [registry.synthetic, batch_id],
+        )
+        accounts_new, accounts_updated = _upsert_accounts(wh, registry, batch_id)
         institutions_new = sum(1 for i in registry.institutions if i.id not in existing)
         con.execute(
             "UPDATE ingest_batches SET status = 'loaded', finished_at = ?, records_read = ?,"
@@ -106,21 +88,56 @@ def apply_registry(wh: Warehouse, registry: Registry, path: Path | None) -> Regi
     )
 
 
-def _find_account(
-    wh: Warehouse, platform: str, platform_id: str | None, handle_key: str | None
-) -> int | None:
-    if platform_id:
-        row = wh.con.execute(
-            "SELECT account_id FROM accounts WHERE platform = ? AND platform_account_id = ?",
-            [platform, platform_id],
-        ).fetchone()
-        if row:
-            return int(row[0])
-    if handle_key:
-        row = wh.con.execute(
-            "SELECT account_id FROM accounts WHERE platform = ? AND handle_key = ?",
-            [platform, handle_key],
-        ).fetchone()
-        if row:
-            return int(row[0])
-    return None
+def _upsert_accounts(wh: Warehouse, registry: Registry, batch_id: int) -> tuple[int, int]:
+    """Match the file's accounts to known ones (platform id, then handle); insert the rest."""
+    pairs = [(inst.id, acc) for inst in registry.institutions for acc in inst.accounts]
+    wh.con.register(
+        "_reg_accounts",
+        pa.table(
+            {
+                "ordinal": pa.array(range(len(pairs)), pa.int64()),
+                "institution_id": [i for i, _ in pairs],
+                "platform": [a.platform for _, a in pairs],
+                "handle": pa.array([a.handle for _, a in pairs], pa.string()),
+                "handle_key": pa.array([a.handle_key for _, a in pairs], pa.string()),
+                "platform_id": pa.array([a.platform_id for _, a in pairs], pa.string()),
+                "display_name": pa.array([a.name for _, a in pairs], pa.string()),
+            }
+        ),
+    )
+    con = wh.con
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _reg AS SELECT *, NULL::INTEGER AS account_id "
+        "FROM _reg_accounts"
+    )
+    con.execute("""UPDATE _reg SET account_id = a.account_id FROM accounts a
+        WHERE a.platform = _reg.platform AND _reg.platform_id IS NOT NULL
+          AND a.platform_account_id = _reg.platform_id""")
+    con.execute("""UPDATE _reg SET account_id = a.account_id FROM accounts a
+        WHERE _reg.account_id IS NULL AND a.platform = _reg.platform
+          AND _reg.handle_key IS NOT NULL AND a.handle_key = _reg.handle_key""")
+    con.execute("""UPDATE accounts SET institution_id = r.institution_id,
+            handle = coalesce(r.handle, accounts.handle),
+            handle_key = coalesce(r.handle_key, accounts.handle_key),
+            platform_account_id = coalesce(r.platform_id, accounts.platform_account_id),
+            display_name = coalesce(r.display_name, accounts.display_name)
+        FROM _reg r WHERE accounts.account_id = r.account_id""")
+    updated = _count(wh, "SELECT count(*) FROM _reg WHERE account_id IS NOT NULL")
+    # New accounts get ids in the file's order, so the same file gives the same ids.
+    con.execute(
+        """INSERT INTO accounts
+        SELECT (SELECT coalesce(max(account_id), 0) FROM accounts)
+                   + row_number() OVER (ORDER BY ordinal),
+               institution_id, platform, handle, handle_key, platform_id, display_name, ?, ?
+        FROM _reg WHERE account_id IS NULL""",
+        [registry.synthetic, batch_id],
+    )
+    new = _count(wh, "SELECT count(*) FROM _reg WHERE account_id IS NULL")
+    con.execute("DROP TABLE _reg")
+    con.unregister("_reg_accounts")
+    return new, updated
+
+
+def _count(wh: Warehouse, sql: str) -> int:
+    row = wh.con.execute(sql).fetchone()
+    return int(row[0]) if row else 0

@@ -49,7 +49,6 @@ MIGRATIONS: list[Migration] = [
             is_synthetic BOOLEAN NOT NULL,
             registry_batch_id INTEGER NOT NULL
         );
-        CREATE SEQUENCE account_id_seq START 1;
         CREATE TABLE accounts (
             account_id INTEGER PRIMARY KEY,
             institution_id VARCHAR,
