@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -35,8 +36,9 @@ def encode(values: NDArray[np.uint64], width: int, alphabet: bytes = _DIGITS) ->
         out[:, col] = lut[(v % base).astype(np.intp)]
         v //= base
     offsets = np.arange(len(v) + 1, dtype=np.int32) * width
-    return pa.Array.from_buffers(pa.string(), len(v),
-                                 [None, pa.py_buffer(offsets), pa.py_buffer(out)])
+    return pa.Array.from_buffers(
+        pa.string(), len(v), [None, pa.py_buffer(offsets), pa.py_buffer(out)]
+    )
 
 
 def pick(pool: pa.Array, index: NDArray[np.int64]) -> pa.Array:
@@ -71,42 +73,61 @@ def build_pools(seed: int, world: World, places: list[str]) -> CaptionPools:
     rng = np.random.default_rng([seed, 2])
     lists: dict[str, list[str]] = {k: v for k, v in data.items() if isinstance(v, list)}
     lists["place"] = data["venues"] + places
-    plural = {"opener": "openers", "activity": "activities", "topic": "topics",
-              "partner": "partners", "closing": "closings", "event": "events", "day": "days",
-              "service": "services", "commitment": "commitments", "period": "periods",
-              "celebration": "celebrations", "wish": "wishes", "hazard": "hazards",
-              "count": "counts"}
+    plural = {
+        "opener": "openers",
+        "activity": "activities",
+        "topic": "topics",
+        "partner": "partners",
+        "closing": "closings",
+        "event": "events",
+        "day": "days",
+        "service": "services",
+        "commitment": "commitments",
+        "period": "periods",
+        "celebration": "celebrations",
+        "wish": "wishes",
+        "hazard": "hazards",
+        "count": "counts",
+    }
 
     def fill(template: str, official: list[str]) -> str:
         def slot(m: re.Match[str]) -> str:
             name = m.group(1)
             options = official if name == "official" else lists[plural.get(name, name)]
             return str(options[rng.integers(len(options))])
+
         text = _SLOT.sub(slot, template)
         return " ".join(text.split())  # empty slots leave double spaces
 
     bodies: list[str] = []
-    general, themed = [], []
+    general: list[tuple[int, int]] = []
+    themed: list[tuple[int, int]] = []
     for cluster in CLUSTER_ORDER:
         official = data["officials"][cluster]
-        for templates, size, span in ((data["templates"], _GENERAL, general),
-                                      (data["theme_templates"], _THEMED, themed)):
+        for templates, size, span in (
+            (data["templates"], _GENERAL, general),
+            (data["theme_templates"], _THEMED, themed),
+        ):
             span.append((len(bodies), size))
-            bodies += [fill(templates[rng.integers(len(templates))], official)
-                       for _ in range(size)]
+            bodies += [fill(templates[rng.integers(len(templates))], official) for _ in range(size)]
     ctas: list[str] = []
     cta_span = []
     for media in MEDIA:
         cta_span.append((len(ctas), len(data["ctas"][media])))
         ctas += data["ctas"][media]
     tags = [f"#{t}" for t in data["theme_tags"]]
-    combos = [" ".join(rng.choice(tags, size=rng.integers(1, 4), replace=False).tolist())
-              for _ in range(300)]
+    combos = [
+        " ".join(rng.choice(tags, size=rng.integers(1, 4), replace=False).tolist())
+        for _ in range(300)
+    ]
     main_handles = [h for h, m in zip(world.handles, world.is_main, strict=True) if m]
     main_handles = sorted(set(main_handles))
     return CaptionPools(
-        bodies=pa.array(bodies), general=np.array(general), themed=np.array(themed),
-        ctas=pa.array(ctas), cta_span=np.array(cta_span),
+        bodies=pa.array(bodies),
+        general=np.array(general),
+        themed=np.array(themed),
+        ctas=pa.array(ctas),
+        cta_span=np.array(cta_span),
         programme_tags=pa.array([f"#{t}" for t in data["programme_tags"]]),
         theme_tags=pa.array(combos),
         mentions=pa.array([f"@{h}" for h in main_handles]),
@@ -114,24 +135,25 @@ def build_pools(seed: int, world: World, places: list[str]) -> CaptionPools:
         inst_tags=pa.array([f"#{i.tag}" for i in world.institutions]),
         region_tags=pa.array([f"#{i.region_tag}" for i in world.institutions]),
         domains=pa.array([i.domain for i in world.institutions]),
-        link_paths=pa.array(data["link_paths"]))
+        link_paths=pa.array(data["link_paths"]),
+    )
 
 
 @dataclass
 class CaptionPicks:
-    """Per-post indices into the pools; -1 means the piece is absent."""
+    """Per-post indices into the pools (-1: the piece is absent) or flags (bool arrays)."""
 
-    inst: NDArray[np.int64]  # institution of the post's account
-    body: NDArray[np.int64]
-    cta: NDArray[np.int64]
-    retweet: NDArray[np.int64]
-    mention: NDArray[np.int64]
-    link_path: NDArray[np.int64]  # -1: no link
-    link_number: NDArray[np.int64]
-    inst_tag: NDArray[np.bool_]
-    region_tag: NDArray[np.bool_]
-    programme: NDArray[np.int64]
-    theme: NDArray[np.int64]
+    inst: NDArray[Any]  # institution of the post's account
+    body: NDArray[Any]
+    cta: NDArray[Any]
+    retweet: NDArray[Any]
+    mention: NDArray[Any]
+    link_path: NDArray[Any]  # -1: no link
+    link_number: NDArray[Any]
+    inst_tag: NDArray[Any]  # bool: add the institution's own hashtag
+    region_tag: NDArray[Any]  # bool: add the region's hashtag
+    programme: NDArray[Any]
+    theme: NDArray[Any]
 
 
 def compose(pools: CaptionPools, picks: CaptionPicks) -> pa.Array:
@@ -139,9 +161,14 @@ def compose(pools: CaptionPools, picks: CaptionPicks) -> pa.Array:
     inst = picks.inst
     has_link = picks.link_path >= 0
     link = pc.binary_join_element_wise(
-        "https://", pick(pools.domains, np.where(has_link, inst, -1)), "/",
-        pick(pools.link_paths, picks.link_path), "/",
-        encode(picks.link_number.astype(np.uint64), 5), "")
+        "https://",
+        pick(pools.domains, np.where(has_link, inst, -1)),
+        "/",
+        pick(pools.link_paths, picks.link_path),
+        "/",
+        encode(picks.link_number.astype(np.uint64), 5),
+        "",
+    )
     parts = [
         pick(pools.retweets, picks.retweet),
         pick(pools.ctas, picks.cta),

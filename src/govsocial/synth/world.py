@@ -27,17 +27,31 @@ _PLATFORM_CODE = ("fb", "ig", "x", "yt", "tt")
 _PAIR_WEIGHT = np.array([0.8, 1.0, 0.45, 0.32, 0.28])  # how often a unit runs each platform
 _AUDIENCE = np.array([0.7, 1.0, 0.45, 0.15, 0.4])  # audience size relative to instagram
 _POSTING = np.array([1.0, 0.9, 1.5, 0.25, 0.55])  # posting rate relative to facebook
-_MEDIAN_FOLLOWERS = {"kementerian": 350e3, "lembaga": 120e3, "provinsi": 90e3, "kota": 40e3,
-                     "kabupaten": 20e3, "perguruan_tinggi": 50e3}
+_MEDIAN_FOLLOWERS = {
+    "kementerian": 350e3,
+    "lembaga": 120e3,
+    "provinsi": 90e3,
+    "kota": 40e3,
+    "kabupaten": 20e3,
+    "perguruan_tinggi": 50e3,
+}
 _CLUSTER_POSTING = {"kementerian": 1.1, "lembaga": 1.0, "pemda": 1.15, "perguruan_tinggi": 0.75}
 TARGET_ACCOUNTS = 1000
 CLUSTERS = [
     {"id": "kementerian", "name": "Kementerian", "name_en": "Ministries", "sub_clusters": []},
     {"id": "lembaga", "name": "Lembaga", "name_en": "Agencies", "sub_clusters": []},
-    {"id": "pemda", "name": "Pemerintah Daerah", "name_en": "Local governments",
-     "sub_clusters": ["provinsi", "kota", "kabupaten"]},
-    {"id": "perguruan_tinggi", "name": "Perguruan Tinggi", "name_en": "Universities",
-     "sub_clusters": []},
+    {
+        "id": "pemda",
+        "name": "Pemerintah Daerah",
+        "name_en": "Local governments",
+        "sub_clusters": ["provinsi", "kota", "kabupaten"],
+    },
+    {
+        "id": "perguruan_tinggi",
+        "name": "Perguruan Tinggi",
+        "name_en": "Universities",
+        "sub_clusters": [],
+    },
 ]
 
 
@@ -103,8 +117,12 @@ def to_us(moment: datetime) -> int:
 
 def _snapshot_times() -> NDArray[np.int64]:
     local = PERIOD_START.astimezone(JAKARTA)
-    months = [local.replace(year=local.year + (local.month - 1 + k) // 12,
-                            month=(local.month - 1 + k) % 12 + 1) for k in range(12)]
+    months = [
+        local.replace(
+            year=local.year + (local.month - 1 + k) // 12, month=(local.month - 1 + k) % 12 + 1
+        )
+        for k in range(12)
+    ]
     return np.array([to_us(m) for m in months] + [to_us(PERIOD_END)], dtype=np.int64)
 
 
@@ -115,47 +133,111 @@ def _institutions() -> list[Institution]:
     by_fame = sorted(data["provinsi"], key=lambda p: -float(p.get("fame", 1)))
     out: list[Institution] = []
 
-    def add(raw: dict[str, Any], iid: str, name: str, cluster: str, sub: str | None,
-            region: str, handle: str, tag: str, domain: str, unit_list: list[Unit]) -> None:
+    def add(
+        raw: dict[str, Any],
+        iid: str,
+        name: str,
+        cluster: str,
+        sub: str | None,
+        region: str,
+        handle: str,
+        tag: str,
+        domain: str,
+        unit_list: list[Unit],
+    ) -> None:
         prov_tag = region.replace(" ", "")
-        out.append(Institution(iid, name, cluster, sub, region, tag, prov_tag, domain,
-                               float(raw.get("fame", 1)), raw.get("focus"),
-                               Unit(handle, name), tuple(unit_list), raw.get("accounts")))
+        out.append(
+            Institution(
+                iid,
+                name,
+                cluster,
+                sub,
+                region,
+                tag,
+                prov_tag,
+                domain,
+                float(raw.get("fame", 1)),
+                raw.get("focus"),
+                Unit(handle, name),
+                tuple(unit_list),
+                raw.get("accounts"),
+            )
+        )
 
     def generic(kind: str, code: str, suffix: str) -> list[Unit]:
-        return [Unit(f"{u['code']}_{code}", f"{u['name']} {suffix}", float(u.get("focus", 0)))
-                for u in units[kind]]
+        return [
+            Unit(f"{u['code']}_{code}", f"{u['name']} {suffix}", float(u.get("focus", 0)))
+            for u in units[kind]
+        ]
 
     for cluster in ("kementerian", "lembaga"):
         for raw in data[cluster]:
             code, short = raw["code"], raw["short"]
             found = generic(cluster, code, short)
             if raw.get("regional"):  # one office per province, prominent provinces first
-                found += [Unit(f"kanwil{code}_{p['code']}", f"Kantor Wilayah {short} {p['name']}")
-                          if cluster == "kementerian" else
-                          Unit(f"{code}_{p['code']}", f"{short} Provinsi {p['name']}")
-                          for p in by_fame]
-            add(raw, f"syn-{code}", raw["name"], cluster, None, "DKI Jakarta", raw["handle"],
-                raw["tag"], f"{code}.go.id", found)
+                found += [
+                    Unit(f"kanwil{code}_{p['code']}", f"Kantor Wilayah {short} {p['name']}")
+                    if cluster == "kementerian"
+                    else Unit(f"{code}_{p['code']}", f"{short} Provinsi {p['name']}")
+                    for p in by_fame
+                ]
+            add(
+                raw,
+                f"syn-{code}",
+                raw["name"],
+                cluster,
+                None,
+                "DKI Jakarta",
+                raw["handle"],
+                raw["tag"],
+                f"{code}.go.id",
+                found,
+            )
     for raw in data["provinsi"]:
         code, place = raw["code"], f"Provinsi {raw['name']}"
-        add(raw, f"syn-prov-{code}", f"Pemerintah {place}", "pemda", "provinsi", raw["name"],
-            f"{code}prov", f"{code.capitalize()}Prov", f"{code}prov.go.id",
-            generic("pemda", code, place))
+        add(
+            raw,
+            f"syn-prov-{code}",
+            f"Pemerintah {place}",
+            "pemda",
+            "provinsi",
+            raw["name"],
+            f"{code}prov",
+            f"{code.capitalize()}Prov",
+            f"{code}prov.go.id",
+            generic("pemda", code, place),
+        )
     for sub, word, abbr in (("kota", "Kota", "pemkot"), ("kabupaten", "Kabupaten", "pemkab")):
         for raw in data[sub]:
             slug = raw["name"].lower().replace(" ", "")
             prefix = "kota" if sub == "kota" else "kab"
             place = f"{word} {raw['name']}"
-            add(raw, f"syn-{prefix}-{raw['name'].lower().replace(' ', '-')}", f"Pemerintah {place}",
-                "pemda", sub, provinces[raw["province"]]["name"], f"{abbr}{slug}",
+            add(
+                raw,
+                f"syn-{prefix}-{raw['name'].lower().replace(' ', '-')}",
+                f"Pemerintah {place}",
+                "pemda",
+                sub,
+                provinces[raw["province"]]["name"],
+                f"{abbr}{slug}",
                 f"{word[:4] if sub == 'kota' else 'Kab'}{raw['name'].replace(' ', '')}",
-                f"{slug}{prefix}.go.id", generic("pemda", f"{prefix}{slug}", place))
+                f"{slug}{prefix}.go.id",
+                generic("pemda", f"{prefix}{slug}", place),
+            )
     for raw in data["perguruan_tinggi"]:
         code = raw["code"]
-        add(raw, f"syn-{code}", raw["name"], "perguruan_tinggi", None,
-            provinces[raw["province"]]["name"], f"{code}_official", raw["short"].replace(" ", ""),
-            f"{code}.ac.id", generic("perguruan_tinggi", code, raw["name"]))
+        add(
+            raw,
+            f"syn-{code}",
+            raw["name"],
+            "perguruan_tinggi",
+            None,
+            provinces[raw["province"]]["name"],
+            f"{code}_official",
+            raw["short"].replace(" ", ""),
+            f"{code}.ac.id",
+            generic("perguruan_tinggi", code, raw["name"]),
+        )
     return out
 
 
@@ -172,6 +254,8 @@ def _account_counts(insts: list[Institution], rng: np.random.Generator) -> NDArr
     order = np.argsort(-(share - np.floor(share)) - weight * 1e-9, kind="stable")
     while (left := TARGET_ACCOUNTS - int(counts.sum())) > 0:  # hand out what flooring/caps left
         open_ = order[free[order] & (counts[order] < cap[order])]
+        if not open_.size:
+            raise ValueError("units.yaml lists too few units for TARGET_ACCOUNTS accounts")
         counts[open_[:left]] += 1
     return counts
 
@@ -202,7 +286,7 @@ def build_world(seed: int) -> World:
 
     cluster = [insts[i].cluster for i in inst_idx]
     kind = [insts[i].sub_cluster or insts[i].cluster for i in inst_idx]
-    inst_size = rng.lognormal(0.0, 0.6, len(insts)) * [x.fame for x in insts]
+    inst_size = rng.lognormal(0.0, 0.7, len(insts)) * [x.fame for x in insts]
     unit_size = np.where(is_main, 1.0, 0.05 * rng.lognormal(0.0, 0.8, n))
     base = np.array([_MEDIAN_FOLLOWERS[k] for k in kind]) * inst_size[inst_a] * unit_size
     followers0 = 800 + base * _AUDIENCE[plat_a] * rng.lognormal(0.0, 0.5, n)
@@ -230,33 +314,68 @@ def build_world(seed: int) -> World:
     eligible = np.flatnonzero((rate > 0) & (active[:, 1] - active[:, 0] > 120))
     inflated[rng.choice(eligible, size=round(0.015 * n), replace=False)] = True
     following = np.round(rng.lognormal(np.log(np.where(plat_a == 2, 600, 250)), 0.8)).astype(
-        np.int64)
+        np.int64
+    )
     return World(
-        institutions=insts, inst=inst_a, platform=plat_a, handles=handles, platform_ids=pids,
-        names=[u.name for u in unit_of], is_main=is_main, snapshot_us=_snapshot_times(),
-        log_followers=log_followers, following=following,
+        institutions=insts,
+        inst=inst_a,
+        platform=plat_a,
+        handles=handles,
+        platform_ids=pids,
+        names=[u.name for u in unit_of],
+        is_main=is_main,
+        snapshot_us=_snapshot_times(),
+        log_followers=log_followers,
+        following=following,
         prior_posts=np.round(rng.lognormal(np.log(1500), 1.0, n)).astype(np.int64),
-        rate=rate, active=active, quality=rng.lognormal(0.0, 0.5, n), theme_prob=theme_prob,
-        inflated=inflated)
+        rate=rate,
+        active=active,
+        quality=rng.lognormal(0.0, 0.5, n),
+        theme_prob=theme_prob,
+        inflated=inflated,
+    )
 
 
 def registry_document(world: World) -> dict[str, Any]:
     """The registry file's content (shape documented in docs/registry.md)."""
     accounts: list[list[dict[str, str]]] = [[] for _ in world.institutions]
     for a in range(world.size):
-        accounts[int(world.inst[a])].append({
-            "platform": PLATFORMS[int(world.platform[a])], "handle": world.handles[a],
-            "platform_id": world.platform_ids[a], "name": world.names[a]})
-    return {"synthetic": True, "clusters": CLUSTERS, "institutions": [
-        {"id": x.id, "name": x.name, "cluster": x.cluster, "sub_cluster": x.sub_cluster,
-         "region": x.region, "accounts": accs}
-        for x, accs in zip(world.institutions, accounts, strict=True)]}
+        accounts[int(world.inst[a])].append(
+            {
+                "platform": PLATFORMS[int(world.platform[a])],
+                "handle": world.handles[a],
+                "platform_id": world.platform_ids[a],
+                "name": world.names[a],
+            }
+        )
+    return {
+        "synthetic": True,
+        "clusters": CLUSTERS,
+        "institutions": [
+            {
+                "id": x.id,
+                "name": x.name,
+                "cluster": x.cluster,
+                "sub_cluster": x.sub_cluster,
+                "region": x.region,
+                "accounts": accs,
+            }
+            for x, accs in zip(world.institutions, accounts, strict=True)
+        ],
+    }
 
 
-SNAPSHOT_SCHEMA = pa.schema([
-    ("platform", pa.string()), ("account_platform_id", pa.string()),
-    ("account_handle", pa.string()), ("captured_at", pa.timestamp("us", tz="UTC")),
-    ("followers", pa.int64()), ("following", pa.int64()), ("posts_count", pa.int64())])
+SNAPSHOT_SCHEMA = pa.schema(
+    [
+        ("platform", pa.string()),
+        ("account_platform_id", pa.string()),
+        ("account_handle", pa.string()),
+        ("captured_at", pa.timestamp("us", tz="UTC")),
+        ("followers", pa.int64()),
+        ("following", pa.int64()),
+        ("posts_count", pa.int64()),
+    ]
+)
 
 
 def snapshot_table(world: World, posts_before: NDArray[np.int64]) -> pa.Table:
@@ -264,12 +383,15 @@ def snapshot_table(world: World, posts_before: NDArray[np.int64]) -> pa.Table:
     n, k = world.log_followers.shape
     acc = np.repeat(np.arange(n), k)
     creep = np.linspace(1.0, 1.05, k)  # accounts slowly follow more accounts
-    return pa.table({
-        "platform": pa.array(PLATFORMS).take(pa.array(world.platform[acc])),
-        "account_platform_id": pa.array(world.platform_ids).take(pa.array(acc)),
-        "account_handle": pa.array(world.handles).take(pa.array(acc)),
-        "captured_at": pa.array(np.tile(world.snapshot_us, n), pa.timestamp("us", tz="UTC")),
-        "followers": np.round(np.exp(world.log_followers)).astype(np.int64).ravel(),
-        "following": np.round(world.following[:, None] * creep).astype(np.int64).ravel(),
-        "posts_count": (world.prior_posts[:, None] + posts_before).ravel(),
-    }, schema=SNAPSHOT_SCHEMA)
+    return pa.table(
+        {
+            "platform": pa.array(PLATFORMS).take(pa.array(world.platform[acc])),
+            "account_platform_id": pa.array(world.platform_ids).take(pa.array(acc)),
+            "account_handle": pa.array(world.handles).take(pa.array(acc)),
+            "captured_at": pa.array(np.tile(world.snapshot_us, n), pa.timestamp("us", tz="UTC")),
+            "followers": np.round(np.exp(world.log_followers)).astype(np.int64).ravel(),
+            "following": np.round(world.following[:, None] * creep).astype(np.int64).ravel(),
+            "posts_count": (world.prior_posts[:, None] + posts_before).ravel(),
+        },
+        schema=SNAPSHOT_SCHEMA,
+    )
