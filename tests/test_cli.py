@@ -94,5 +94,11 @@ def test_wrong_options_and_write_sql_are_refused(tmp_path: Path) -> None:
     assert write.returncode == 2 and "only reads" in write.stderr
     count = run("sql", "SELECT count(*) AS n FROM institutions", "--format", "csv", cwd=tmp_path)
     assert count.stdout.splitlines() == ["n", "2"]
-    unknown_format = run("import", "registry.yaml", cwd=tmp_path)
-    assert unknown_format.returncode == 1 and "could not be recognised" in unknown_format.stderr
+    write_csv(tmp_path / "good.csv", [post_row()])
+    mixed = run("import", "registry.yaml", "missing.csv", "good.csv", cwd=tmp_path)
+    assert mixed.returncode == 1
+    assert "registry.yaml: the format could not be recognised" in mixed.stderr
+    assert "missing.csv: no such file" in mixed.stderr
+    assert "good.csv: 1 records, 1 new posts" in mixed.stdout  # the good file still loaded
+    wrong = run("import", "good.csv", "--format", "crowdtangel", cwd=tmp_path)
+    assert wrong.returncode == 2 and "unknown format 'crowdtangel'" in wrong.stderr

@@ -19,7 +19,7 @@ from govsocial import __version__
 from govsocial.config import SETTINGS, resolve
 from govsocial.demo import Progress as BuildProgress
 from govsocial.demo import build_demo, load_world
-from govsocial.errors import GovsocialError
+from govsocial.errors import GovsocialError, InputError
 from govsocial.registry import read_registry
 from govsocial.sources.formats import FORMATS, detect, stager
 from govsocial.store import (
@@ -77,13 +77,7 @@ def main_options(
 
 def _open(*, create: bool = False, read_only: bool = False) -> Warehouse:
     path = Path(resolve("db", State.db).value)
-    return Warehouse.open(
-        path,
-        create=create,
-        read_only=read_only,
-        threads=int(resolve("threads").value),
-        memory_limit=str(resolve("memory_limit").value),
-    )
+    return Warehouse.open(path, create=create, read_only=read_only)
 
 
 def _progress() -> Progress:
@@ -210,36 +204,54 @@ def import_files(
     ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summaries as JSON.")] = False,
 ) -> None:
-    """Import export files into the warehouse (idempotent: the same file twice adds nothing)."""
-    summaries = []
+    """Import export files into the warehouse (idempotent: the same file twice adds nothing).
+
+    Each file is loaded in its own transaction; a file that cannot be read is reported and
+    the other files still load (the exit code is then 1).
+    """
+    if fmt != "auto":
+        stager(fmt)  # an unknown --format fails before anything is read
+    summaries: list[ImportSummary] = []
+    failures: list[tuple[Path, str]] = []
     with _open(create=True) as wh, _progress() as bar:
         task = bar.add_task("Importing", total=len(files))
         for path in files:
-            stage = stager(detect(path) if fmt == "auto" else fmt)
-            summaries.append(load_file(wh, path, stage))
+            try:
+                stage = stager(detect(path) if fmt == "auto" else fmt)
+                summaries.append(load_file(wh, path, stage))
+            except InputError as exc:
+                failures.append((path, exc.message))
             bar.advance(task)
     if as_json:
-        out.print_json(json.dumps([s.__dict__ for s in summaries]))
+        report = [s.__dict__ for s in summaries]
+        report += [{"path": str(p), "status": "failed", "error": m} for p, m in failures]
+        out.print_json(json.dumps(report))
+    else:
+        for s in summaries:
+            _print_import(s)
+    for _, message in failures:
+        err.print(f"[bold red]Not imported:[/bold red] {escape(message)}", highlight=False)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _print_import(s: ImportSummary) -> None:
+    if s.status == "skipped":
+        out.print(f"{s.path}: already loaded (batch {s.batch_id}); 0 new posts, 0 new snapshots.")
         return
-    for s in summaries:
-        if s.status == "skipped":
-            out.print(
-                f"{s.path}: already loaded (batch {s.batch_id}); 0 new posts, 0 new snapshots."
-            )
-            continue
-        q = ", ".join(f"{k} {v}" for k, v in s.quarantined.items()) or "none"
+    q = ", ".join(f"{k} {v}" for k, v in s.quarantined.items()) or "none"
+    out.print(
+        f"{s.path}: {s.records_read:,} records, {s.posts_new:,} new posts, "
+        f"{s.posts_updated:,} updated, {s.snapshots_new:,} new snapshots; "
+        f"quarantined: {q} (batch {s.batch_id})."
+    )
+    if s.unassigned_accounts:
         out.print(
-            f"{s.path}: {s.records_read:,} records, {s.posts_new:,} new posts, "
-            f"{s.posts_updated:,} updated, {s.snapshots_new:,} new snapshots; "
-            f"quarantined: {q} (batch {s.batch_id})."
+            f"  {len(s.unassigned_accounts)} account(s) not in the registry, kept "
+            f"unassigned: {', '.join(s.unassigned_accounts[:10])}"
+            f"{' ...' if len(s.unassigned_accounts) > 10 else ''}. Add them to a "
+            "registry file and run `govsocial registry load`."
         )
-        if s.unassigned_accounts:
-            out.print(
-                f"  {len(s.unassigned_accounts)} account(s) not in the registry, kept "
-                f"unassigned: {', '.join(s.unassigned_accounts[:10])}"
-                f"{' ...' if len(s.unassigned_accounts) > 10 else ''}. Add them to a "
-                "registry file and run `govsocial registry load`."
-            )
 
 
 @app.command()

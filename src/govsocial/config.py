@@ -50,8 +50,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("threads", 0, "DuckDB worker threads (0 = one per core)."),
         Setting(
             "memory_limit",
-            "",
-            "DuckDB memory limit, e.g. '4GB' (empty = DuckDB's default, 80% of RAM).",
+            "3GB",
+            "DuckDB memory limit, e.g. '8GB'; beyond it DuckDB spills to disk "
+            "(empty = DuckDB's default, 80% of RAM).",
         ),
     ]
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from govsocial.errors import InputError
+from govsocial.errors import ConfigError, InputError
 from govsocial.sources import generic
 from govsocial.sources.staging import Staged
 
@@ -38,7 +38,7 @@ def detect(path: Path) -> str:
 
 def stager(format_name: str) -> StageFn:
     if format_name not in FORMATS:
-        raise InputError(
-            f"unknown format '{format_name}'. Choose one of: auto, {', '.join(FORMATS)}."
+        raise ConfigError(
+            f"--format: unknown format '{format_name}'. Choose one of: auto, {', '.join(FORMATS)}."
         )
     return FORMATS[format_name][1]

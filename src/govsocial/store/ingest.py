@@ -102,10 +102,12 @@ def _load(wh: Warehouse, staged: Staged, file: FileIdentity) -> ImportSummary:
         source = staged.source_sql or ""
     select = staged.select_sql.replace("{source}", source)
     con.execute(f"CREATE TEMP TABLE _stage AS {select}")
-    natural = "post_id, captured_at" if staged.kind == "posts" else "_akey, captured_at"
+    posts = staged.kind == "posts"
+    natural = "post_id, captured_at" if posts else "_akey, captured_at"
+    what = "post and captured_at" if posts else "account and captured_at"
     con.execute(f"""
         UPDATE _stage SET _reason = 'duplicate_record',
-               _detail = 'same ' || '{natural}' || ' as an earlier row of this file'
+               _detail = 'same {what} as an earlier record of this file'
         WHERE _row IN (SELECT _row FROM _stage WHERE _reason IS NULL
                        QUALIFY row_number() OVER (PARTITION BY platform, {natural}
                                                   ORDER BY _row) > 1)""")
@@ -121,24 +123,7 @@ def _load(wh: Warehouse, staged: Staged, file: FileIdentity) -> ImportSummary:
     if staged.kind == "posts":
         _load_posts(wh, batch, staged.metrics_version, summary)
     else:
-        before = _scalar(wh, "SELECT count(*) FROM account_snapshots")
-        cols = ", ".join(
-            c
-            for c in ACCOUNT_SNAPSHOT_COLUMNS
-            if c not in ("platform", "account_platform_id", "account_handle", "captured_at")
-        )
-        con.execute(
-            f"""
-            INSERT INTO account_snapshots (account_id, captured_at, {cols}, batch_id)
-            SELECT a.account_id, s.captured_at, {", ".join("s." + c for c in cols.split(", "))}, ?
-            FROM _stage s JOIN _acc a USING (_akey)
-            WHERE s._reason IS NULL
-              AND NOT EXISTS (SELECT 1 FROM account_snapshots x
-                              WHERE x.account_id = a.account_id AND x.captured_at = s.captured_at)
-            ORDER BY a.account_id, s.captured_at""",
-            [batch],
-        )
-        summary.snapshots_new = _scalar(wh, "SELECT count(*) FROM account_snapshots") - before
+        _load_account_snapshots(wh, batch, summary)
     con.execute(
         "UPDATE ingest_batches SET status = 'loaded', finished_at = ?, records_read = ?,"
         " posts_new = ?, posts_updated = ?, snapshots_new = ?, accounts_new = ?, quarantined = ?"
@@ -155,6 +140,22 @@ def _load(wh: Warehouse, staged: Staged, file: FileIdentity) -> ImportSummary:
         ],
     )
     return summary
+
+
+def _load_account_snapshots(wh: Warehouse, batch: int, summary: ImportSummary) -> None:
+    before = _scalar(wh, "SELECT count(*) FROM account_snapshots")
+    cols = [c for c in ACCOUNT_SNAPSHOT_COLUMNS if c in ("followers", "following", "posts_count")]
+    wh.con.execute(
+        f"""
+        INSERT INTO account_snapshots (account_id, captured_at, {", ".join(cols)}, batch_id)
+        SELECT a.account_id, s.captured_at, {", ".join("s." + c for c in cols)}, ?
+        FROM _stage s JOIN _acc a USING (_akey)
+        WHERE s._reason IS NULL
+          AND NOT EXISTS (SELECT 1 FROM account_snapshots x
+                          WHERE x.account_id = a.account_id AND x.captured_at = s.captured_at)""",
+        [batch],
+    )
+    summary.snapshots_new = _scalar(wh, "SELECT count(*) FROM account_snapshots") - before
 
 
 def _keep_raw(wh: Warehouse, staged: Staged, file: FileIdentity, batch: int, source: str) -> None:

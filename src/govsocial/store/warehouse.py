@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from govsocial import __version__
-from govsocial.config import SETTINGS
+from govsocial.config import SETTINGS, resolve
 from govsocial.errors import ConfigError, SchemaVersionError, StoreError, WarehouseLockedError
 from govsocial.store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -40,10 +40,14 @@ class Warehouse:
         *,
         create: bool = False,
         read_only: bool = False,
-        threads: int = 0,
-        memory_limit: str = "",
+        threads: int | None = None,
+        memory_limit: str | None = None,
     ) -> Warehouse:
-        """Open (and if needed create or migrate) the warehouse at ``path``."""
+        """Open (and if needed create or migrate) the warehouse at ``path``.
+
+        ``threads`` and ``memory_limit`` default to the settings (``GOVSOCIAL_THREADS``,
+        ``GOVSOCIAL_MEMORY_LIMIT``, govsocial.toml); DuckDB spills to disk beyond the limit.
+        """
         path = Path(path)
         if path.is_dir():
             raise ConfigError(
@@ -63,6 +67,8 @@ class Warehouse:
                 f"Create the folder first or choose another path with {_DB_WAYS}."
             )
         config: dict[str, Any] = {}
+        threads = int(resolve("threads").value) if threads is None else threads
+        memory_limit = str(resolve("memory_limit").value) if memory_limit is None else memory_limit
         if threads:
             config["threads"] = threads
         if memory_limit:
