@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 import traceback
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,6 +44,7 @@ app = typer.Typer(
 registry_app = typer.Typer(help="Institutions, clusters and accounts.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 out = Console()
+WIB = timezone(timedelta(hours=7), "WIB")  # Jakarta time, no daylight saving
 err = Console(stderr=True)
 
 
@@ -330,7 +332,7 @@ def _print_summary(s: WarehouseSummary) -> None:
     platforms.add_row("[b]total[/b]", f"[b]{s.accounts:,}[/b]", "")
     out.print(clusters, platforms)
     period = (
-        f"{s.first_post:%Y-%m-%d} – {s.last_post:%Y-%m-%d} (UTC)"
+        f"{s.first_post.astimezone(WIB):%Y-%m-%d} – {s.last_post.astimezone(WIB):%Y-%m-%d} (WIB)"
         if s.first_post and s.last_post
         else "no posts yet"
     )
