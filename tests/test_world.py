@@ -1,6 +1,7 @@
 """The synthetic world, generated and loaded through the import path into a real warehouse."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -165,7 +166,12 @@ def test_demo_command_prints_the_summary(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "SYNTHETIC DATA" in done.stdout
-    assert "│ total            │                   │ 211" in done.stdout
+    total = next(line for line in done.stdout.splitlines() if line.startswith("│ total"))
+    assert total.split("│")[3].strip() == "211"
+    # ... and it ran the 2025 methodology: 5 tables of nominees and a run id
+    assert "Most Engaging / Paling Engaging" in done.stdout
+    assert "Best Use of Videos" in done.stdout
+    assert re.search(r"govsocial awards show [0-9a-f]{16}", done.stdout)
     assert "export GOVSOCIAL_DB=d/govsocial.duckdb" in done.stdout
     assert (tmp_path / "d" / "govsocial.duckdb").exists()
     assert not (tmp_path / "d" / "govsocial.duckdb.building").exists()

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 import traceback
-from datetime import timedelta, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from govsocial import __version__
+from govsocial.cli_awards import awards_app, print_nominees, run_and_save
+from govsocial.cli_common import WIB, State, err, open_warehouse, out, print_rows, progress
 from govsocial.config import SETTINGS, resolve
 from govsocial.demo import Progress as BuildProgress
 from govsocial.demo import build_demo, load_world
@@ -43,13 +42,7 @@ app = typer.Typer(
 )
 registry_app = typer.Typer(help="Institutions, clusters and accounts.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
-out = Console()
-WIB = timezone(timedelta(hours=7), "WIB")  # Jakarta time, no daylight saving
-err = Console(stderr=True)
-
-
-class State:
-    db: Path | None = None
+app.add_typer(awards_app, name="awards")
 
 
 def _version(value: bool) -> None:
@@ -77,22 +70,6 @@ def main_options(
     State.db = db
 
 
-def _open(*, create: bool = False, read_only: bool = False) -> Warehouse:
-    path = Path(resolve("db", State.db).value)
-    return Warehouse.open(path, create=create, read_only=read_only)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    )
-
-
 def _build_progress(bar: Progress, posts: int, files: int | None) -> BuildProgress:
     gen = bar.add_task("Generating posts", total=posts)
     load = bar.add_task("Loading files", total=files)
@@ -118,14 +95,18 @@ def demo(
 ) -> None:
     """Build a demo warehouse from a realistic SYNTHETIC world and summarise it."""
     err.print(f"Building a demo in {folder}/ (synthetic data, seed {seed}) ...")
-    with _progress() as bar:
+    with progress() as bar:
         path, _ = build_demo(
             folder, posts=posts, seed=seed, progress=_build_progress(bar, posts, None)
         )
-    with Warehouse.open(path, read_only=True) as wh:
+    with Warehouse.open(path) as wh:
         _print_summary(summarise(wh))
+        document = run_and_save(wh, "gsm2025", str(resolve("engine").value))
+    print_nominees(document)
     out.print("\n[bold]Next, try:[/bold]")
     out.print(f"  export GOVSOCIAL_DB={path}")
+    out.print(f"  govsocial awards show {document['run_id']} --format csv")
+    out.print("  govsocial awards run --methodology gsm2020")
     out.print("  govsocial info")
     out.print('  govsocial sql "SELECT media_type, count(*) AS posts FROM posts GROUP BY 1"')
     out.print(
@@ -144,7 +125,7 @@ def synth(
     load: Annotated[bool, typer.Option(help="Load the world into the warehouse (--db).")] = True,
 ) -> None:
     """Generate a SYNTHETIC world as generic Parquet files and load it into the warehouse."""
-    with _progress() as bar:
+    with progress() as bar:
         task = bar.add_task("Generating posts", total=posts)
         world = generate(
             out_dir, seed=seed, posts=posts, on_progress=lambda n: bar.advance(task, n)
@@ -155,7 +136,7 @@ def synth(
     )
     if not load:
         return
-    with _open(create=True) as wh, _progress() as bar:
+    with open_warehouse(create=True) as wh, progress() as bar:
         task = bar.add_task(
             "Loading files", total=1 + len(world.account_snapshot_files) + len(world.post_files)
         )
@@ -170,7 +151,7 @@ def registry_load(
     file: Annotated[Path, typer.Argument(help="Registry file (.yaml/.yml/.csv).")],
 ) -> None:
     """Load institutions and accounts from FILE (all of it, or nothing if it has errors)."""
-    with _open(create=True) as wh:
+    with open_warehouse(create=True) as wh:
         registry = read_registry(file, known_clusters(wh))
         result = apply_registry(wh, registry, file)
     out.print(
@@ -185,7 +166,7 @@ def registry_list(
     cluster: Annotated[str | None, typer.Option(help="Only this cluster id.")] = None,
 ) -> None:
     """List institutions with their cluster and number of accounts."""
-    with _open(read_only=True) as wh:
+    with open_warehouse(read_only=True) as wh:
         result = run_read_only(
             wh,
             f"""
@@ -195,7 +176,7 @@ def registry_list(
             {"WHERE i.cluster_id = '" + cluster.replace("'", "''") + "'" if cluster else ""}
             GROUP BY ALL ORDER BY cluster, id""",
         )
-    _print_rows(result.columns, result.rows, "table")
+    print_rows(result.columns, result.rows, "table")
 
 
 @app.command("import")
@@ -215,7 +196,7 @@ def import_files(
         stager(fmt)  # an unknown --format fails before anything is read
     summaries: list[ImportSummary] = []
     failures: list[tuple[Path, str]] = []
-    with _open(create=True) as wh, _progress() as bar:
+    with open_warehouse(create=True) as wh, progress() as bar:
         task = bar.add_task("Importing", total=len(files))
         for path in files:
             try:
@@ -264,15 +245,15 @@ def sql(
     """Run a read-only SQL query on the warehouse (tables in docs/schema.md)."""
     if fmt not in {"table", "csv", "json"}:
         raise typer.BadParameter(f"'{fmt}' is not one of table, csv, json.", param_hint="--format")
-    with _open(read_only=True) as wh:
+    with open_warehouse(read_only=True) as wh:
         result = run_read_only(wh, query)
-    _print_rows(result.columns, result.rows, fmt)
+    print_rows(result.columns, result.rows, fmt)
 
 
 @app.command()
 def info() -> None:
     """Summarise the warehouse: institutions, accounts, posts, period."""
-    with _open(read_only=True) as wh:
+    with open_warehouse(read_only=True) as wh:
         _print_summary(summarise(wh))
 
 
@@ -291,28 +272,6 @@ def settings() -> None:
             s.help,
         )
     out.print(table)
-
-
-def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
-    if fmt == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    elif fmt == "json":
-        sys.stdout.write(
-            json.dumps(
-                [dict(zip(columns, r, strict=True)) for r in rows],
-                default=str,
-                ensure_ascii=False,
-                indent=1,
-            )
-            + "\n"
-        )
-    else:
-        table = Table(*columns)
-        for r in rows:
-            table.add_row(*("" if v is None else str(v) for v in r))
-        out.print(table)
 
 
 def _print_summary(s: WarehouseSummary) -> None:

@@ -47,6 +47,12 @@ SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in [
         Setting("db", "govsocial.duckdb", "Path of the DuckDB warehouse file.", has_flag=True),
+        Setting(
+            "engine",
+            "duckdb",
+            "Compute engine for metrics and awards: duckdb (embedded) or spark (Apache Spark; "
+            "needs `pip install 'govsocial[spark]'` and Java 17).",
+        ),
         Setting("threads", 0, "DuckDB worker threads (0 = one per core)."),
         Setting(
             "memory_limit",

@@ -81,17 +81,17 @@ def test_unknown_keys_are_named_with_the_valid_ones(tmp_path: Path) -> None:
 def test_clusters_are_data(tmp_path: Path) -> None:
     text = """\
 clusters:
-  - {id: bumn, name: Badan Usaha Milik Negara, name_en: State-owned companies}
+  - {id: bumd, name: Badan Usaha Milik Daerah, name_en: State-owned companies}
 institutions:
-  - {id: pln, name: PT PLN, cluster: bumn}
+  - {id: jakpro, name: PT Jakpro, cluster: bumd}
 """
     registry = read_registry(write(tmp_path, "r.yaml", text))
-    assert registry.clusters[0].id == "bumn"
+    assert registry.clusters[0].id == "bumd"
     # A cluster already known to the warehouse is valid without being declared again.
-    again = "institutions:\n  - {id: kai, name: PT KAI, cluster: bumn}\n"
-    known = (Cluster("bumn", "BUMN"),)
-    assert read_registry(write(tmp_path, "r2.yaml", again), known).institutions[0].cluster == "bumn"
-    with pytest.raises(RegistryError, match="unknown cluster 'bumn'"):
+    again = "institutions:\n  - {id: pasar, name: PD Pasar, cluster: bumd}\n"
+    known = (Cluster("bumd", "BUMN"),)
+    assert read_registry(write(tmp_path, "r2.yaml", again), known).institutions[0].cluster == "bumd"
+    with pytest.raises(RegistryError, match="unknown cluster 'bumd'"):
         read_registry(write(tmp_path, "r3.yaml", again))
 
 
@@ -132,4 +132,4 @@ def test_loading_twice_updates_and_assigns_instead_of_duplicating(
         scalar(warehouse, "SELECT name FROM institutions WHERE institution_id = 'kemenkes'")
         == "Kementerian Kesehatan RI"
     )
-    assert scalar(warehouse, "SELECT count(*) FROM clusters") == 4
+    assert scalar(warehouse, "SELECT count(*) FROM clusters") == 5

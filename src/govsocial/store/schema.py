@@ -162,6 +162,27 @@ MIGRATIONS: list[Migration] = [
     ),
 ]
 
+MIGRATIONS.append(
+    Migration(
+        3,
+        "award runs",
+        """
+        CREATE TABLE award_runs (
+            run_id VARCHAR PRIMARY KEY,
+            methodology_id VARCHAR NOT NULL,
+            methodology_sha256 VARCHAR NOT NULL,
+            methodology_text VARCHAR NOT NULL,
+            data_fingerprint VARCHAR NOT NULL,
+            govsocial_version VARCHAR NOT NULL,
+            engine VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            seconds DOUBLE NOT NULL,
+            results JSON NOT NULL
+        );
+        """,
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 # Tables and views users may rely on (docs/schema.md documents each column).
@@ -179,4 +200,5 @@ PUBLIC_RELATIONS = [
     "ingest_batches",
     "quarantine",
     "schema_migrations",
+    "award_runs",
 ]

@@ -71,3 +71,11 @@ def summarise(wh: Warehouse) -> WarehouseSummary:
         synthetic=synthetic,
         quarantined=int(one("SELECT count(*) FROM quarantine") or 0),  # type: ignore[call-overload]
     )
+
+
+def is_synthetic(wh: Warehouse) -> bool:
+    """True when any loaded data is synthetic (results must say so)."""
+    row = wh.con.execute(
+        "SELECT coalesce(bool_or(is_synthetic), false) FROM ingest_batches WHERE status = 'loaded'"
+    ).fetchone()
+    return bool(row[0]) if row else False

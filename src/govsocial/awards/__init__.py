@@ -1,0 +1,1 @@
+"""Methodologies, eligibility, fair ranking and nominations with evidence."""

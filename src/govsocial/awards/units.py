@@ -1,0 +1,189 @@
+"""From the cube to one row per (unit, platform) of a category, with every metric value.
+
+A *unit* is an institution (all its accounts on a platform pooled: posts, interactions and
+followers summed) or a single account, as the category says. Rows are built with NumPy
+group-bys over the cube, which is small (see ``govsocial.metrics.cube``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from govsocial.metrics.facts import WEEK_SECONDS
+from govsocial.metrics.shrinkage import shrink
+
+Array = NDArray[Any]
+_SUMS = (
+    "n",
+    "n_rated",
+    "sum_rate",
+    "sum_log",
+    "sum_log2",
+    "interactions",
+    "likes",
+    "comments",
+    "shares",
+    "n_liked",
+    "n_commented",
+    "n_shared",
+    "n_viewed",
+    "sum_view_rate",
+    "n_above_audience",
+)
+
+
+@dataclass
+class UnitTable:
+    """Columns of equal length, one row per (unit, platform)."""
+
+    unit: Array  # institution id, or account id as text
+    platform: Array
+    cluster: Array
+    institution: Array
+    account: Array  # account id (account units) or -1
+    columns: dict[str, Array] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.unit)
+
+
+def weeks_in_period(m: Any) -> int:
+    seconds = (m.period_end - m.period_start).total_seconds()
+    return int(np.ceil(seconds / WEEK_SECONDS))
+
+
+def _group(keys: list[Array]) -> tuple[Array, Array]:
+    """Row index of each group's first row, and each row's group number (sorted groups)."""
+    stacked = np.rec.fromarrays(keys)
+    _, first, inverse = np.unique(stacked, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
+
+
+def build_units(
+    cube: pa.Table, snapshots: pa.Table, m: Any, category: Any, theme_column: str | None
+) -> UnitTable:
+    col = {name: cube.column(name).to_numpy(zero_copy_only=False) for name in cube.column_names}
+    platforms = category.platforms or m.platforms
+    keep = ~col["is_repost"].astype(bool) & np.isin(col["platform"], list(platforms))
+    if category.media_types:
+        keep &= np.isin(col["media_type"], list(category.media_types))
+    col = {k: v[keep] for k, v in col.items()}
+    account_unit = category.unit == "account"
+    unit = col["account_id"].astype(str) if account_unit else col["institution_id"].astype(str)
+    first, group = _group([unit, col["platform"]])
+    size = len(first)
+
+    def total(values: Array, mask: Array | None = None) -> Array:
+        weights = values.astype(float) if mask is None else np.where(mask, values, 0).astype(float)
+        return np.bincount(group, weights=np.nan_to_num(weights), minlength=size)
+
+    table = UnitTable(
+        unit[first],
+        col["platform"][first],
+        col["cluster_id"][first],
+        col["institution_id"][first],
+        col["account_id"][first] if account_unit else np.full(size, -1),
+    )
+    sums = {name: total(col[name]) for name in _SUMS}
+    if theme_column is not None:
+        theme = col[theme_column].astype(bool)
+        sums |= {f"theme_{name}": total(col[name], theme) for name in _SUMS}
+    active = np.zeros(size)
+    if len(group):
+        weekly = np.unique(np.rec.fromarrays([group, col["week"]])[col["n"] > 0])
+        np.add.at(active, weekly["f0"].astype(int), 1)
+    followers_first, followers_last = _followers(snapshots, col, group, size, m)
+    table.columns = {
+        "posts": sums["n"],
+        "active_weeks": active,
+        "interactions": sums["interactions"],
+        "followers": followers_last,
+        "followers_first": followers_first,
+        **{f"_{k}": v for k, v in sums.items()},
+    }
+    _metrics(table, sums, m, theme_column is not None)
+    return table
+
+
+def _followers(
+    snapshots: pa.Table, col: dict[str, Array], group: Array, size: int, m: Any
+) -> tuple[Array, Array]:
+    """Per group: summed followers of its accounts at the first and last snapshot in period.
+
+    The first is the latest snapshot at or before the period's start (or the earliest after
+    it); the last is the latest before the period's end.
+    """
+    accounts = snapshots.column("account_id").to_numpy()
+    captured = snapshots.column("captured_at").to_numpy().astype("datetime64[us]").astype(np.int64)
+    followers = snapshots.column("followers").to_numpy().astype(float)
+    start = np.datetime64(m.period_start.replace(tzinfo=None), "us").astype(np.int64)
+    first_of: dict[int, float] = {}
+    last_of: dict[int, float] = {}
+    for account in np.unique(accounts):
+        rows = np.flatnonzero(accounts == account)
+        at_or_before = rows[captured[rows] <= start]
+        first_of[int(account)] = followers[at_or_before[-1] if len(at_or_before) else rows[0]]
+        last_of[int(account)] = followers[rows[-1]]
+    pairs = np.unique(np.rec.fromarrays([group, col["account_id"]]))
+    first = np.zeros(size)
+    last = np.zeros(size)
+    for g, account in zip(pairs["f0"], pairs["f1"], strict=True):
+        first[g] += first_of.get(int(account), 0.0)
+        last[g] += last_of.get(int(account), 0.0)
+    return first, last
+
+
+def _ratio(num: Array, den: Array) -> Array:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def _metrics(t: UnitTable, s: dict[str, Array], m: Any, has_theme: bool) -> None:
+    weeks = weeks_in_period(m)
+    c = t.columns
+    c["posts_per_week"] = s["n"] / weeks
+    c["active_weeks_share"] = c["active_weeks"] / weeks
+    c["engagement_rate_raw"] = _ratio(s["sum_rate"], s["n_rated"])
+    c["engagement_rate"] = _shrunk(t, s, "", m.shrinkage_epsilon)
+    c["interactions_per_post"] = _ratio(s["interactions"], s["n"])
+    c["view_rate"] = _ratio(s["sum_view_rate"], s["n_viewed"])
+    c["follower_growth"] = _ratio(c["followers"], c["followers_first"]) - 1.0
+    if has_theme:
+        c["theme_share"] = _ratio(s["theme_n"], s["n"])
+        c["theme_engagement_rate"] = _shrunk(t, s, "theme_", m.shrinkage_epsilon)
+    per_1000_fans = 1000.0 / np.where(c["followers"] > 0, c["followers"], np.nan)
+    for letter, count, flag in (
+        ("p", "likes", "n_liked"),
+        ("c", "comments", "n_commented"),
+        ("v", "shares", "n_shared"),
+    ):
+        c[f"bonson_{letter}1"] = 100.0 * _ratio(s[flag], s["n"])
+        c[f"bonson_{letter}2"] = _ratio(s[count], s["n"])
+        c[f"bonson_{letter}3"] = c[f"bonson_{letter}2"] * per_1000_fans
+    c["bonson_e"] = c["bonson_p3"] + c["bonson_c3"] + c["bonson_v3"]
+
+
+def _shrunk(t: UnitTable, s: dict[str, Array], prefix: str, epsilon: float) -> Array:
+    """Shrunk engagement rate per row, strata = platform × cluster."""
+    out = np.full(len(t), np.nan)
+    strata = np.rec.fromarrays([t.platform, t.cluster])
+    for stratum in np.unique(strata):
+        rows = np.flatnonzero(strata == stratum)
+        result = shrink(
+            s[prefix + "n_rated"][rows].astype(np.int64),
+            s[prefix + "sum_log"][rows],
+            s[prefix + "sum_log2"][rows],
+        )
+        out[rows] = np.maximum(np.exp(result.log_rate) - epsilon, 0.0)
+        if np.isnan(result.prior_variance) and np.any(s[prefix + "n_rated"][rows] > 0):
+            t.notes.append(
+                f"{prefix}engagement_rate not shrunk in stratum "
+                f"{stratum[0]} × {stratum[1]}: fewer than 3 units with rated posts"
+            )
+    return out

@@ -1,0 +1,1 @@
+"""Metrics as Ibis expressions over the warehouse."""

@@ -1,0 +1,123 @@
+"""Post facts: one row per post in a methodology's scope, with its engagement measures.
+
+Scope: posts published in ``[period_start, period_end)`` on the methodology's platforms, by
+accounts assigned to institutions of its clusters. Counts are the post's latest snapshot.
+
+Followers at posting time: the latest follower snapshot captured at or before the post
+(Bonsón & Ratkai 2013 divide by the audience a post could reach). When an account has no
+snapshot before a post, its earliest snapshot is used instead (``followers_source`` says
+which); an account with no snapshot at all has no engagement rate (NULL), and such posts count
+for activity but not for rates. The lookup joins each post to the snapshot interval that
+contains it (:func:`followers_at_post`), which runs the same on DuckDB and Spark.
+
+Engagement rate of a post = interactions / followers at posting time (a fraction, not %).
+``log_rate`` = ln(rate + epsilon): the scale on which rates are averaged and shrunk
+(engagement rates are roughly log-normal; epsilon keeps posts with no interactions finite).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import ibis
+
+from govsocial.metrics.interactions import interactions
+
+WEEK_SECONDS = 7 * 24 * 3600
+TIMESTAMP = "timestamp('UTC')"
+_EARLIEST = ibis.literal(datetime(1970, 1, 1, tzinfo=UTC), TIMESTAMP)
+_LATEST = ibis.literal(datetime(2200, 1, 1, tzinfo=UTC), TIMESTAMP)
+
+
+def followers_at_post(posts: Any, snapshots: Any) -> Any:
+    """``posts`` (post_id, account_id, posted_at) → post_id, followers_at_post, followers_source.
+
+    Each snapshot covers the time from its capture to the account's next one (``lead``); the
+    account's first snapshot also covers everything before it, so a post made before the first
+    reading gets that reading (source ``after``). One equi-join on the account plus a range
+    condition: portable to every backend, unlike ASOF JOIN.
+    """
+    ordered = ibis.window(group_by=snapshots.account_id, order_by=snapshots.captured_at)
+    intervals = snapshots.select(
+        s_account=snapshots.account_id,
+        captured_at=snapshots.captured_at,
+        followers=snapshots.followers,
+        valid_from=ibis.ifelse(
+            snapshots.captured_at.lag().over(ordered).isnull(), _EARLIEST, snapshots.captured_at
+        ),
+        valid_to=snapshots.captured_at.lead().over(ordered).fill_null(_LATEST),
+    )
+    joined = posts.left_join(
+        intervals,
+        [
+            posts.account_id == intervals.s_account,
+            posts.posted_at >= intervals.valid_from,
+            posts.posted_at < intervals.valid_to,
+        ],
+    )
+    return joined.select(
+        post_id=posts.post_id,
+        followers_at_post=intervals.followers,
+        followers_source=ibis.cases(
+            (intervals.followers.isnull(), "none"),
+            (posts.posted_at >= intervals.captured_at, "before"),
+            else_="after",
+        ),
+    )
+
+
+def post_facts(backend: Any, m: Any) -> Any:
+    """One row per in-scope post with interactions, followers at posting time and rates."""
+    posts = backend.table("posts")
+    accounts = backend.table("accounts")
+    institutions = backend.table("institutions")
+    latest = backend.table("post_metrics_latest")
+    snapshots = backend.table("account_snapshots")
+    start = ibis.literal(m.period_start, type="timestamp('UTC')")
+    end = ibis.literal(m.period_end, type="timestamp('UTC')")
+    scoped = posts.filter(
+        posts.posted_at >= start, posts.posted_at < end, posts.platform.isin(list(m.platforms))
+    )
+    owners = accounts.select("account_id", "institution_id").join(
+        institutions.select("institution_id", "cluster_id"), "institution_id"
+    )
+    owners = owners.filter(owners.cluster_id.isin(list(m.clusters)))
+    scoped = scoped.join(owners, "account_id")
+    counts = latest.select(
+        "post_id", "views", "likes", "reactions", "comments", "shares", "quotes", "saves"
+    )
+    facts = scoped.join(counts, "post_id")
+    followers = followers_at_post(
+        scoped.select("post_id", "account_id", "posted_at"),
+        snapshots.select("account_id", "captured_at", "followers"),
+    )
+    facts = facts.join(followers, "post_id")
+    inter = interactions(facts, m.interactions_version)
+    audience = ibis.ifelse(facts.followers_at_post > 0, facts.followers_at_post, ibis.null("int64"))
+    rate = inter.cast("float64") / audience.cast("float64")
+    start_epoch = int(m.period_start.timestamp())
+    return facts.select(
+        "post_id",
+        "account_id",
+        "institution_id",
+        "cluster_id",
+        "platform",
+        "platform_post_id",
+        "url",
+        "media_type",
+        "is_repost",
+        "posted_at",
+        "text",
+        "views",
+        "likes",
+        "comments",
+        "shares",
+        "followers_at_post",
+        "followers_source",
+        week=((facts.posted_at.epoch_seconds() - start_epoch) // WEEK_SECONDS).cast("int32"),
+        interactions=inter,
+        engagement_rate=rate,
+        log_rate=(rate + m.shrinkage_epsilon).ln(),
+        view_rate=facts.views.cast("float64") / audience.cast("float64"),
+    )
