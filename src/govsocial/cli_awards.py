@@ -14,6 +14,7 @@ from govsocial.awards.methodology import list_methodologies, load_methodology
 from govsocial.cli_common import err, open_warehouse, out, print_rows
 from govsocial.config import SETTINGS, resolve
 from govsocial.errors import ConfigError
+from govsocial.registry import default_clusters
 from govsocial.store import Warehouse, known_clusters
 from govsocial.store.runs import RunRecord, get_run, list_runs, save_run
 
@@ -23,7 +24,8 @@ FORMATS = ("table", "json", "csv")
 
 def run_and_save(wh: Warehouse, methodology: str, engine: str) -> dict[str, Any]:
     """Run a methodology on the open warehouse, keep the run, return the results document."""
-    m = load_methodology(methodology, [c.id for c in known_clusters(wh)])
+    clusters = {c.id for c in (*default_clusters(), *known_clusters(wh))}
+    m = load_methodology(methodology, sorted(clusters))
     with err.status(f"Running {m.id} on {engine} ...") as status:
         run = run_awards(wh, m, engine, step=lambda s: status.update(f"{m.id}: {s} ..."))
     save_run(

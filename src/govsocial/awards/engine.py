@@ -14,7 +14,7 @@ from govsocial import __version__
 from govsocial.awards.methodology import Methodology
 from govsocial.awards.ranking import ClusterRanking, UnitScore, rank
 from govsocial.awards.results import SCHEMA, dumps, run_id
-from govsocial.awards.units import build_units
+from govsocial.awards.units import build_units, follower_bounds
 from govsocial.metrics.backend import open_backend
 from govsocial.metrics.cube import ThemeFilter, compute_cube, follower_snapshots
 from govsocial.metrics.evidence import account_flags, top_posts
@@ -49,13 +49,13 @@ def run_awards(
     with open_backend(wh, engine) as backend:
         say("Summarising posts")
         cube = compute_cube(backend, m, list(themes.values()))
-        snapshots = follower_snapshots(backend, m)
+        followers = follower_bounds(follower_snapshots(backend, m), m)
         say("Ranking")
         flags = account_flags(cube)
         rankings = {}
         for category in m.categories:
             theme = themes.get(category.id)
-            units = build_units(cube, snapshots, m, category, theme.name if theme else None)
+            units = build_units(cube, followers, m, category, theme.name if theme else None)
             rankings[category.id] = (rank(units, category, m), units.notes)
         say("Collecting evidence")
         info = accounts(wh)

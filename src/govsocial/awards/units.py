@@ -59,14 +59,47 @@ def weeks_in_period(m: Any) -> int:
 
 
 def _group(keys: list[Array]) -> tuple[Array, Array]:
-    """Row index of each group's first row, and each row's group number (sorted groups)."""
-    stacked = np.rec.fromarrays(keys)
-    _, first, inverse = np.unique(stacked, return_index=True, return_inverse=True)
+    """Row index of each group's first row, and each row's group number (sorted groups).
+
+    Each key column is coded to integers first, then the codes are combined into one int64:
+    NumPy sorts int64 fast, record arrays of strings slowly.
+    """
+    combined = np.zeros(len(keys[0]), dtype=np.int64)
+    for key in keys:
+        uniques, codes = np.unique(key, return_inverse=True)
+        combined = combined * (len(uniques) + 1) + codes.ravel()
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
     return first, inverse.ravel()
 
 
+@dataclass(frozen=True)
+class Followers:
+    """Per account id (dense arrays): followers at the period's start and at its end."""
+
+    first: Array
+    last: Array
+
+
+def follower_bounds(snapshots: pa.Table, m: Any) -> Followers:
+    """First = latest snapshot at or before the period's start (else the earliest after it);
+    last = latest snapshot before the period's end. ``snapshots`` sorted by account, time."""
+    accounts = snapshots.column("account_id").to_numpy().astype(np.int64)
+    captured = snapshots.column("captured_at").to_numpy().astype("datetime64[us]").astype(np.int64)
+    followers = snapshots.column("followers").to_numpy().astype(float)
+    start = np.datetime64(m.period_start.replace(tzinfo=None), "us").astype(np.int64)
+    size = int(accounts.max()) + 1 if len(accounts) else 1
+    first, last = np.zeros(size), np.zeros(size)
+    ids, begins, counts = np.unique(accounts, return_index=True, return_counts=True)
+    for account, begin, count in zip(ids, begins, counts, strict=True):
+        times = captured[begin : begin + count]
+        before = int(np.searchsorted(times, start, side="right"))
+        first[account] = followers[begin + max(before - 1, 0)]
+        last[account] = followers[begin + count - 1]
+    return Followers(first, last)
+
+
 def build_units(
-    cube: pa.Table, snapshots: pa.Table, m: Any, category: Any, theme_column: str | None
+    cube: pa.Table, followers: Followers, m: Any, category: Any, theme_column: str | None
 ) -> UnitTable:
     col = {name: cube.column(name).to_numpy(zero_copy_only=False) for name in cube.column_names}
     platforms = category.platforms or m.platforms
@@ -96,9 +129,9 @@ def build_units(
         sums |= {f"theme_{name}": total(col[name], theme) for name in _SUMS}
     active = np.zeros(size)
     if len(group):
-        weekly = np.unique(np.rec.fromarrays([group, col["week"]])[col["n"] > 0])
-        np.add.at(active, weekly["f0"].astype(int), 1)
-    followers_first, followers_last = _followers(snapshots, col, group, size, m)
+        weekly = np.unique((group.astype(np.int64) * 100_000 + col["week"])[col["n"] > 0])
+        np.add.at(active, weekly // 100_000, 1)
+    followers_first, followers_last = _sum_followers(followers, col["account_id"], group, size)
     table.columns = {
         "posts": sums["n"],
         "active_weeks": active,
@@ -111,31 +144,17 @@ def build_units(
     return table
 
 
-def _followers(
-    snapshots: pa.Table, col: dict[str, Array], group: Array, size: int, m: Any
+def _sum_followers(
+    followers: Followers, account: Array, group: Array, size: int
 ) -> tuple[Array, Array]:
-    """Per group: summed followers of its accounts at the first and last snapshot in period.
-
-    The first is the latest snapshot at or before the period's start (or the earliest after
-    it); the last is the latest before the period's end.
-    """
-    accounts = snapshots.column("account_id").to_numpy()
-    captured = snapshots.column("captured_at").to_numpy().astype("datetime64[us]").astype(np.int64)
-    followers = snapshots.column("followers").to_numpy().astype(float)
-    start = np.datetime64(m.period_start.replace(tzinfo=None), "us").astype(np.int64)
-    first_of: dict[int, float] = {}
-    last_of: dict[int, float] = {}
-    for account in np.unique(accounts):
-        rows = np.flatnonzero(accounts == account)
-        at_or_before = rows[captured[rows] <= start]
-        first_of[int(account)] = followers[at_or_before[-1] if len(at_or_before) else rows[0]]
-        last_of[int(account)] = followers[rows[-1]]
-    pairs = np.unique(np.rec.fromarrays([group, col["account_id"]]))
-    first = np.zeros(size)
-    last = np.zeros(size)
-    for g, account in zip(pairs["f0"], pairs["f1"], strict=True):
-        first[g] += first_of.get(int(account), 0.0)
-        last[g] += last_of.get(int(account), 0.0)
+    """Per group: the summed followers of its distinct accounts at the period's start and end."""
+    account = account.astype(np.int64)
+    known = account < len(followers.first)
+    pairs = np.unique(group[known].astype(np.int64) * (len(followers.first) + 1) + account[known])
+    groups, accounts = pairs // (len(followers.first) + 1), pairs % (len(followers.first) + 1)
+    first, last = np.zeros(size), np.zeros(size)
+    np.add.at(first, groups, followers.first[accounts])
+    np.add.at(last, groups, followers.last[accounts])
     return first, last
 
 
