@@ -218,9 +218,9 @@ def write_docs(r: dict[str, float], requested: int) -> None:
             "| pandas (s) | pandas ÷ engine | peak RSS engine / floor / pandas (MB) |",
             "|---:|---:|---:|---:|---:|---:|---:|",
             f"| {int(r['posts']):,} | {r['engine_s']:.1f} | {r['floor_s']:.1f} | "
-            f"{r['engine_vs_floor']:.1f}× | {r['pandas_s']:.1f} (compute {r['pandas_compute_s']:.1f}) "
-            f"| {r['pandas_vs_engine']:.1f}× | {r['engine_rss_mb']:,.0f} / {r['floor_rss_mb']:,.0f} / "
-            f"{r['pandas_rss_mb']:,.0f} |",
+            f"{r['engine_vs_floor']:.1f}× | {r['pandas_s']:.1f} "
+            f"(compute {r['pandas_compute_s']:.1f}) | {r['pandas_vs_engine']:.1f}× | "
+            f"{r['engine_rss_mb']:,.0f} / {r['floor_rss_mb']:,.0f} / {r['pandas_rss_mb']:,.0f} |",
             END,
         ]
     )
