@@ -11,6 +11,7 @@ from rich.table import Table
 
 from govsocial.awards.engine import run_awards
 from govsocial.awards.methodology import list_methodologies, load_methodology
+from govsocial.awards.results import dumps
 from govsocial.cli_common import err, open_warehouse, out, print_rows
 from govsocial.config import SETTINGS, resolve
 from govsocial.errors import ConfigError
@@ -43,7 +44,8 @@ def run_and_save(wh: Warehouse, methodology: str, engine: str) -> dict[str, Any]
         ),
     )
     err.print(f"Run [bold]{run.run_id}[/bold] ({m.id}, {engine}) in {run.seconds:.1f} s.")
-    return run.document
+    document: dict[str, Any] = json.loads(run.text)  # the canonical (kept) form
+    return document
 
 
 @awards_app.command("run")
@@ -64,9 +66,9 @@ def awards_run(
     with open_warehouse() as wh:
         document = run_and_save(wh, methodology, chosen)
     if as_json:
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
-    else:
-        print_nominees(document)
+        sys.stdout.write(dumps(document))  # only the document on stdout, for scripts
+        return
+    print_nominees(document)
     out.print(f"run id: {document['run_id']}")
 
 

@@ -27,15 +27,28 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-def test_interval_join_and_asof_join_agree(world: Path) -> None:
+def test_interval_join_agrees_with_duckdb_asof_join(world: Path) -> None:
     with Warehouse.open(world, read_only=True) as wh, open_backend(wh) as backend:
         posts = backend.table("posts").select("post_id", "account_id", "posted_at")
         snaps = backend.table("account_snapshots").select("account_id", "captured_at", "followers")
         portable = backend.to_arrow(followers_at_post(posts, snaps).order_by("post_id"))
-        asof = backend.to_arrow(followers_at_post(posts, snaps, asof=True).order_by("post_id"))
-        assert portable.to_pylist() == asof.to_pylist()
-        sources = set(portable.column("followers_source").to_pylist())
-        assert sources == {"before", "after"}  # account 5's early posts use its first reading
+        # The oracle: DuckDB's own ASOF JOIN, falling back to the account's first reading.
+        oracle = wh.con.execute("""
+            SELECT p.post_id, p.account_id, p.posted_at,
+                   coalesce(s.followers, f.first) AS followers_at_post,
+                   CASE WHEN s.followers IS NOT NULL THEN 'before'
+                        WHEN f.first IS NOT NULL THEN 'after' ELSE 'none' END AS followers_source
+            FROM posts p
+            ASOF LEFT JOIN account_snapshots s
+              ON p.account_id = s.account_id AND p.posted_at >= s.captured_at
+            LEFT JOIN (SELECT account_id, arg_min(followers, captured_at) AS first
+                       FROM account_snapshots GROUP BY 1) f ON f.account_id = p.account_id
+            ORDER BY p.post_id""").fetchall()
+    assert portable.column_names == ["post_id", "account_id", "posted_at",
+                                     "followers_at_post", "followers_source"]
+    rows = [tuple(r.values()) for r in portable.to_pylist()]
+    assert rows == oracle
+    assert {r[4] for r in rows} == {"before", "after"}  # account 5's early posts: first reading
 
 
 def test_interactions_definition_version_1(world: Path) -> None:

@@ -102,8 +102,8 @@ def _spikes(col: dict[str, Any], inverse: Any, accounts: Any, n: Any, flag: Any)
 
 def top_posts(backend: Any, m: Any, account_ids: Sequence[int]) -> pa.Table:
     """Top posts per (account, media type) by overperformance, for the given accounts."""
-    facts = post_facts(backend, m)
-    facts = facts.filter(facts.account_id.isin(list(account_ids)), ~facts.is_repost)
+    facts = post_facts(backend, m, account_ids)
+    facts = facts.filter(~facts.is_repost)
     group = ["account_id", "media_type"]
     position = ibis.percent_rank().over(group_by=group, order_by=facts.interactions)
     ranked = facts.mutate(position=position)

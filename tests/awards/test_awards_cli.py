@@ -1,0 +1,75 @@
+"""`govsocial awards ...` as a user runs it, on a small synthetic warehouse."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from govsocial.demo import load_world
+from govsocial.store import Warehouse
+from govsocial.synth import generate
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("awards_cli")
+    with Warehouse.open(folder / "govsocial.duckdb", create=True) as wh:
+        load_world(wh, generate(folder / "files", seed=11, posts=30_000))
+    return folder
+
+
+def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSOCIAL_")}
+    env.update({"COLUMNS": "200", "NO_COLOR": "1"})
+    return subprocess.run([sys.executable, "-m", "govsocial", *args], cwd=folder, env=env,
+                          capture_output=True, text=True, check=False)
+
+
+def test_run_show_and_list(folder: Path) -> None:
+    done = run(folder, "awards", "run", "--methodology", "gsm2025", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    run_id = document["run_id"]
+    assert f"Run {run_id}" in done.stderr
+    assert document["synthetic_data"] is True
+    assert len(document["categories"]) == 5
+    assert all(len(c["clusters"]) == 4 for c in document["categories"])
+    nominees = [n for c in document["categories"] for cl in c["clusters"] for n in cl["nominees"]]
+    assert nominees and all(3 <= len(cl["nominees"]) <= 5 for c in document["categories"]
+                            for cl in c["clusters"] if cl["eligible"] >= 3)
+    # Every nominee's score is the sum of its components' contributions.
+    for n in nominees:
+        assert n["score"] == pytest.approx(sum(c["contribution"] for c in n["components"]),
+                                           abs=1e-5)
+    # The kept JSON is byte-identical to a second run's: same inputs, same run.
+    shown = run(folder, "awards", "show", run_id[:8], "--format", "json")
+    again = run(folder, "awards", "run", "--methodology", "gsm2025", "--json")
+    assert json.loads(shown.stdout) == document
+    assert again.stdout == done.stdout
+    rows = list(csv.DictReader(io.StringIO(run(folder, "awards", "show", run_id,
+                                               "--format", "csv").stdout)))
+    assert len(rows) == len(nominees)
+    assert {"category", "cluster", "rank", "institution_name", "score", "flags"} <= set(rows[0])
+    listed = run(folder, "awards", "list")
+    assert run_id in listed.stdout and listed.stdout.count(run_id) == 1
+
+
+def test_other_methodologies_and_clear_errors(folder: Path) -> None:
+    gsm2020 = run(folder, "awards", "run", "--methodology", "gsm2020")
+    assert gsm2020.returncode == 0, gsm2020.stderr
+    assert "run id: " in gsm2020.stdout
+    assert "No units of this cluster have posts in the period." in gsm2020.stdout  # bumn
+    assert "Climate" in gsm2020.stdout
+    assert run(folder, "awards", "run", "--methodology", "bonson").returncode == 0
+    unknown = run(folder, "awards", "run", "--methodology", "gsm2030")
+    assert unknown.returncode != 0 and "gsm2025" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    missing = run(folder, "awards", "show", "ffffffff")
+    assert missing.returncode == 2 and "No award run 'ffffffff'" in missing.stderr
+    engine = run(folder, "awards", "run", "--engine", "polars")
+    assert engine.returncode == 2 and "duckdb, spark" in engine.stderr
