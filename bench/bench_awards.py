@@ -55,8 +55,12 @@ FLOOR_WHERE = f"""
 WHERE p.posted_at >= '{START}' AND p.posted_at < '{STOP}' AND NOT p.is_repost
 GROUP BY ALL
 """
-FLOOR_ASOF = FLOOR_SELECT + """ASOF LEFT JOIN account_snapshots s
-  ON p.account_id = s.account_id AND p.posted_at >= s.captured_at""" + FLOOR_WHERE
+FLOOR_ASOF = (
+    FLOOR_SELECT
+    + """ASOF LEFT JOIN account_snapshots s
+  ON p.account_id = s.account_id AND p.posted_at >= s.captured_at"""
+    + FLOOR_WHERE
+)
 FLOOR_INTERVALS = (
     "WITH s AS (SELECT account_id, followers, captured_at AS valid_from, "
     "coalesce(lead(captured_at) OVER (PARTITION BY account_id ORDER BY captured_at), "
@@ -110,8 +114,12 @@ def phase_floor(db: Path) -> dict[str, float]:
         start = time.perf_counter()
         rows = con.execute(sql).fetchall()
         times[name] = time.perf_counter() - start
-    return {"seconds": min(times.values()), "asof_seconds": times["asof"],
-            "intervals_seconds": times["intervals"], "rows": len(rows)}
+    return {
+        "seconds": min(times.values()),
+        "asof_seconds": times["asof"],
+        "intervals_seconds": times["intervals"],
+        "rows": len(rows),
+    }
 
 
 def phase_pandas(db: Path) -> dict[str, float]:

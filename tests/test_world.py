@@ -197,12 +197,19 @@ def test_bought_likes_accounts_are_flagged(world_db: Path) -> None:
     truth = _json.loads((world_db.parent / "files" / "synth_truth.json").read_text())
     with Warehouse.open(world_db, read_only=True) as wh, open_backend(wh) as backend:
         flags = account_flags(compute_cube(backend, load_methodology("gsm2025")))
-        ids = dict(wh.con.execute("SELECT account_id, platform_account_id FROM accounts").fetchall())
-        posts = dict(wh.con.execute("SELECT account_id, count(*) FROM posts "
-                                    "WHERE NOT is_repost GROUP BY 1").fetchall())
+        ids = dict(
+            wh.con.execute("SELECT account_id, platform_account_id FROM accounts").fetchall()
+        )
+        posts = dict(
+            wh.con.execute(
+                "SELECT account_id, count(*) FROM posts WHERE NOT is_repost GROUP BY 1"
+            ).fetchall()
+        )
     inflated = {a for a, pid in ids.items() if pid in set(truth["inflated_account_platform_ids"])}
     judged = {a for a in inflated if posts.get(a, 0) >= 10}  # accounts with too few posts aren't
-    ratio_flagged = {a for a, fl in flags.items() if any(f["flag"] == "like_comment_ratio" for f in fl)}
+    ratio_flagged = {
+        a for a, fl in flags.items() if any(f["flag"] == "like_comment_ratio" for f in fl)
+    }
     assert len(judged) >= 5
     assert len(ratio_flagged & judged) >= 0.8 * len(judged)
     assert len(ratio_flagged - inflated) <= 0.03 * len(ids)  # few honest accounts flagged

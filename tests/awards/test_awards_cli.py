@@ -26,8 +26,14 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSOCIAL_")}
     env.update({"COLUMNS": "200", "NO_COLOR": "1"})
-    return subprocess.run([sys.executable, "-m", "govsocial", *args], cwd=folder, env=env,
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "govsocial", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_run_show_and_list(folder: Path) -> None:
@@ -40,19 +46,25 @@ def test_run_show_and_list(folder: Path) -> None:
     assert len(document["categories"]) == 5
     assert all(len(c["clusters"]) == 4 for c in document["categories"])
     nominees = [n for c in document["categories"] for cl in c["clusters"] for n in cl["nominees"]]
-    assert nominees and all(3 <= len(cl["nominees"]) <= 5 for c in document["categories"]
-                            for cl in c["clusters"] if cl["eligible"] >= 3)
+    assert nominees and all(
+        3 <= len(cl["nominees"]) <= 5
+        for c in document["categories"]
+        for cl in c["clusters"]
+        if cl["eligible"] >= 3
+    )
     # Every nominee's score is the sum of its components' contributions.
     for n in nominees:
-        assert n["score"] == pytest.approx(sum(c["contribution"] for c in n["components"]),
-                                           abs=1e-5)
+        assert n["score"] == pytest.approx(
+            sum(c["contribution"] for c in n["components"]), abs=1e-5
+        )
     # The kept JSON is byte-identical to a second run's: same inputs, same run.
     shown = run(folder, "awards", "show", run_id[:8], "--format", "json")
     again = run(folder, "awards", "run", "--methodology", "gsm2025", "--json")
     assert json.loads(shown.stdout) == document
     assert again.stdout == done.stdout
-    rows = list(csv.DictReader(io.StringIO(run(folder, "awards", "show", run_id,
-                                               "--format", "csv").stdout)))
+    rows = list(
+        csv.DictReader(io.StringIO(run(folder, "awards", "show", run_id, "--format", "csv").stdout))
+    )
     assert len(rows) == len(nominees)
     assert {"category", "cluster", "rank", "institution_name", "score", "flags"} <= set(rows[0])
     listed = run(folder, "awards", "list")

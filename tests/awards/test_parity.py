@@ -25,10 +25,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def nominees(document: dict) -> list[tuple]:  # type: ignore[type-arg]
-    return [(c["id"], cl["cluster_id"], n["rank"], n["institution_id"], n.get("account_id"),
-             n["score"], tuple(p["post_id"] for p in n["top_posts"]),
-             tuple(sorted(f["flag"] for f in n["flags"])))
-            for c in document["categories"] for cl in c["clusters"] for n in cl["nominees"]]
+    return [
+        (
+            c["id"],
+            cl["cluster_id"],
+            n["rank"],
+            n["institution_id"],
+            n.get("account_id"),
+            n["score"],
+            tuple(p["post_id"] for p in n["top_posts"]),
+            tuple(sorted(f["flag"] for f in n["flags"])),
+        )
+        for c in document["categories"]
+        for cl in c["clusters"]
+        for n in cl["nominees"]
+    ]
 
 
 def test_gsm2025_on_duckdb_and_spark_agree(world: Path) -> None:

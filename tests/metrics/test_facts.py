@@ -44,8 +44,13 @@ def test_interval_join_agrees_with_duckdb_asof_join(world: Path) -> None:
             LEFT JOIN (SELECT account_id, arg_min(followers, captured_at) AS first
                        FROM account_snapshots GROUP BY 1) f ON f.account_id = p.account_id
             ORDER BY p.post_id""").fetchall()
-    assert portable.column_names == ["post_id", "account_id", "posted_at",
-                                     "followers_at_post", "followers_source"]
+    assert portable.column_names == [
+        "post_id",
+        "account_id",
+        "posted_at",
+        "followers_at_post",
+        "followers_source",
+    ]
     rows = [tuple(r.values()) for r in portable.to_pylist()]
     assert rows == oracle
     assert {r[4] for r in rows} == {"before", "after"}  # account 5's early posts: first reading

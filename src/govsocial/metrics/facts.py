@@ -17,8 +17,8 @@ Engagement rate of a post = interactions / followers at posting time (a fraction
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import ibis
