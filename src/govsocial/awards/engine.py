@@ -60,7 +60,7 @@ def run_awards(
         say("Collecting evidence")
         info = accounts(wh)
         wanted = _nominee_accounts(m, rankings, info)
-        evidence = top_posts(backend, m, sorted(wanted)) if wanted else None
+        evidence = top_posts(backend, m, sorted(wanted), cube) if wanted else None
     document = _document(wh, m, fingerprint, cube, rankings, info, flags, evidence)
     text = dumps(document)
     return AwardRun(document["run_id"], document, text, time.perf_counter() - started, fingerprint)

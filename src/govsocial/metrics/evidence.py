@@ -100,18 +100,27 @@ def _spikes(col: dict[str, Any], inverse: Any, accounts: Any, n: Any, flag: Any)
             )
 
 
-def top_posts(backend: Any, m: Any, account_ids: Sequence[int]) -> pa.Table:
-    """Top posts per (account, media type) by overperformance, for the given accounts."""
+def top_posts(backend: Any, m: Any, account_ids: Sequence[int], cube: pa.Table) -> pa.Table:
+    """Top posts per (account, media type) by overperformance, for the given accounts.
+
+    Within one (account, media type) the baseline is one number, so the top posts by
+    overperformance are the top posts by interactions. They are all at or above the third
+    largest of the cube's weekly maxima, which cuts the candidates to a handful per group
+    before anything is sorted.
+    """
     facts = post_facts(backend, m, account_ids)
     facts = facts.filter(~facts.is_repost)
     group = ["account_id", "media_type"]
-    position = ibis.percent_rank().over(group_by=group, order_by=facts.interactions)
-    ranked = facts.mutate(position=position)
-    middle = ranked.filter((ranked.position >= 0.25) & (ranked.position <= 0.75))
-    baseline = middle.group_by(["account_id", "media_type"]).aggregate(
-        expected=middle.interactions.mean()
+    quartiles = facts.group_by(group).aggregate(
+        q1=facts.interactions.quantile(0.25), q3=facts.interactions.quantile(0.75)
     )
-    scored = facts.join(baseline, ["account_id", "media_type"])
+    inner = facts.join(quartiles, group)
+    inner = inner.filter((inner.interactions >= inner.q1) & (inner.interactions <= inner.q3))
+    baseline = inner.group_by(group).aggregate(expected=inner.interactions.mean())
+    floors = ibis.memtable(_candidate_floors(cube, account_ids))
+    candidates = facts.join(floors, group)
+    candidates = candidates.filter(candidates.interactions >= candidates.floor)
+    scored = candidates.join(baseline, group)
     actual = scored.interactions.cast("float64")
     expected = scored.expected
     score = ibis.cases(
@@ -121,7 +130,7 @@ def top_posts(backend: Any, m: Any, account_ids: Sequence[int]) -> pa.Table:
         else_=-expected / actual,
     )
     scored = scored.mutate(overperformance=score)
-    order = [ibis.desc(scored.overperformance), ibis.desc(scored.interactions), scored.post_id]
+    order = [ibis.desc(scored.interactions), scored.post_id]
     top = scored.mutate(n=ibis.row_number().over(group_by=group, order_by=order))
     top = top.filter(top.n < TOP_POSTS).select(
         "account_id",
@@ -138,3 +147,24 @@ def top_posts(backend: Any, m: Any, account_ids: Sequence[int]) -> pa.Table:
     )
     result: pa.Table = backend.to_arrow(top.order_by(["account_id", "media_type", "post_id"]))
     return result
+
+
+def _candidate_floors(cube: pa.Table, account_ids: Sequence[int]) -> pa.Table:
+    """Per (account, media type): the TOP_POSTS-th largest weekly maximum of interactions."""
+    wanted = np.isin(cube.column("account_id").to_numpy(), np.asarray(account_ids))
+    wanted &= ~cube.column("is_repost").to_numpy(zero_copy_only=False).astype(bool)
+    account = cube.column("account_id").to_numpy()[wanted].astype(np.int64)
+    media = cube.column("media_type").to_numpy(zero_copy_only=False)[wanted]
+    peak = cube.column("max_interactions").to_numpy(zero_copy_only=False)[wanted]
+    peak = np.nan_to_num(peak.astype(float), nan=0.0)
+    floors: dict[tuple[int, str], list[float]] = {}
+    for key in zip(account.tolist(), media.tolist(), peak.tolist(), strict=True):
+        floors.setdefault((key[0], key[1]), []).append(key[2])
+    rows = [(a, t, int(sorted(v, reverse=True)[:TOP_POSTS][-1])) for (a, t), v in floors.items()]
+    return pa.table(
+        {
+            "account_id": pa.array([r[0] for r in rows], pa.int64()),
+            "media_type": pa.array([r[1] for r in rows], pa.string()),
+            "floor": pa.array([r[2] for r in rows], pa.int64()),
+        }
+    )
