@@ -14,7 +14,7 @@ from govsocial import __version__
 from govsocial.awards.methodology import Methodology
 from govsocial.awards.ranking import ClusterRanking, UnitScore, rank
 from govsocial.awards.results import SCHEMA, dumps, run_id
-from govsocial.awards.units import build_units, follower_bounds
+from govsocial.awards.units import build_units, cube_columns, follower_bounds
 from govsocial.metrics.backend import open_backend
 from govsocial.metrics.cube import ThemeFilter, compute_cube, follower_snapshots
 from govsocial.metrics.evidence import account_flags, top_posts
@@ -53,9 +53,10 @@ def run_awards(
         say("Ranking")
         flags = account_flags(cube)
         rankings = {}
+        columns = cube_columns(cube)
         for category in m.categories:
             theme = themes.get(category.id)
-            units = build_units(cube, followers, m, category, theme.name if theme else None)
+            units = build_units(columns, followers, m, category, theme.name if theme else None)
             rankings[category.id] = (rank(units, category, m), units.notes)
         say("Collecting evidence")
         info = accounts(wh)

@@ -98,10 +98,20 @@ def follower_bounds(snapshots: pa.Table, m: Any) -> Followers:
     return Followers(first, last)
 
 
+def cube_columns(cube: pa.Table) -> dict[str, Array]:
+    """The cube as NumPy columns: convert once per run, every category reads them."""
+    return {n: cube.column(n).to_numpy(zero_copy_only=False) for n in cube.column_names}
+
+
 def build_units(
-    cube: pa.Table, followers: Followers, m: Any, category: Any, theme_column: str | None
+    columns: dict[str, Array],
+    followers: Followers,
+    m: Any,
+    category: Any,
+    theme_column: str | None,
 ) -> UnitTable:
-    col = {name: cube.column(name).to_numpy(zero_copy_only=False) for name in cube.column_names}
+    """``columns``: the cube as :func:`cube_columns` gives it."""
+    col = columns
     platforms = category.platforms or m.platforms
     keep = ~col["is_repost"].astype(bool) & np.isin(col["platform"], list(platforms))
     if category.media_types:
