@@ -28,9 +28,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from docs_section import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench_awards:begin -->", "<!-- bench_awards:end -->"
 START, STOP = "2024-07-31 17:00:00+00", "2025-07-31 17:00:00+00"  # gsm2025's period in UTC
 
 INTERACTIONS_SQL = """CASE p.platform
@@ -232,29 +232,20 @@ def main() -> None:
 
 
 def write_docs(r: dict[str, float], requested: int) -> None:
-    block = "\n".join(
-        [
-            BEGIN,
-            f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()}, Python "
-            f"{platform.python_version()}: `python bench/bench_awards.py --posts {requested} "
-            "--write-docs`.",
-            "",
-            "| posts in scope | govsocial gsm2025 (s) | floor: one DuckDB SQL (s) | engine ÷ floor "
-            "| pandas (s) | pandas ÷ engine | peak RSS engine / floor / pandas (MB) |",
-            "|---:|---:|---:|---:|---:|---:|---:|",
-            f"| {int(r['posts']):,} | {r['engine_s']:.1f} | {r['floor_s']:.1f} | "
-            f"{r['engine_vs_floor']:.1f}× | {r['pandas_s']:.1f} "
-            f"(compute {r['pandas_compute_s']:.1f}) | {r['pandas_vs_engine']:.1f}× | "
-            f"{r['engine_rss_mb']:,.0f} / {r['floor_rss_mb']:,.0f} / {r['pandas_rss_mb']:,.0f} |",
-            END,
-        ]
-    )
-    text = DOCS.read_text()
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
-    else:
-        text += "\n" + block + "\n"
-    DOCS.write_text(text)
+    lines = [
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()}, Python "
+        f"{platform.python_version()}: `python bench/bench_awards.py --posts {requested} "
+        "--write-docs`.",
+        "",
+        "| posts in scope | govsocial gsm2025 (s) | floor: one DuckDB SQL (s) | engine ÷ floor "
+        "| pandas (s) | pandas ÷ engine | peak RSS engine / floor / pandas (MB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {int(r['posts']):,} | {r['engine_s']:.1f} | {r['floor_s']:.1f} | "
+        f"{r['engine_vs_floor']:.1f}× | {r['pandas_s']:.1f} "
+        f"(compute {r['pandas_compute_s']:.1f}) | {r['pandas_vs_engine']:.1f}× | "
+        f"{r['engine_rss_mb']:,.0f} / {r['floor_rss_mb']:,.0f} / {r['pandas_rss_mb']:,.0f} |",
+    ]
+    write_section("bench_awards", lines)
 
 
 if __name__ == "__main__":

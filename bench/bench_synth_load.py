@@ -26,9 +26,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from docs_section import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench_synth_load:begin -->", "<!-- bench_synth_load:end -->"
 
 
 def phase_generate(folder: Path, posts: int) -> dict[str, float]:
@@ -131,7 +131,6 @@ def main() -> None:
 
 def write_docs(rows: list[dict[str, float]]) -> None:
     lines = [
-        BEGIN,
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()}, "
         f"Python {platform.python_version()}, command "
         f"`python bench/bench_synth_load.py --posts {' '.join(str(int(r['posts'])) for r in rows)}"
@@ -147,14 +146,7 @@ def write_docs(rows: list[dict[str, float]]) -> None:
             f"{r['total_s']:.1f} | {r['posts_per_s']:,.0f} | {r['floor_s']:.1f} | "
             f"{r['load_vs_floor']:.1f}× | {r['peak_rss_mb']:,.0f} | {r['db_mb']:,.0f} |"
         )
-    lines.append(END)
-    text = DOCS.read_text() if DOCS.exists() else ""
-    block = "\n".join(lines)
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
-    else:
-        text += "\n" + block + "\n"
-    DOCS.write_text(text)
+    write_section("bench_synth_load", lines)
 
 
 if __name__ == "__main__":

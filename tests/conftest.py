@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,3 +106,19 @@ def scalar(wh: Warehouse, sql: str) -> Any:
     row = wh.con.execute(sql).fetchone()
     assert row is not None
     return row[0]
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m govsocial ARGS` in ``cwd``, as a user would, without our env settings."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GOVSOCIAL_")}
+    environ.update({"COLUMNS": "200", "NO_COLOR": "1"}, **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "govsocial", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )

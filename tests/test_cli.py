@@ -1,27 +1,11 @@
 """The command line as a user meets it: a real process, real files, exit codes and messages."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import REGISTRY_YAML, post_row, write_csv
+from conftest import REGISTRY_YAML, post_row, run_cli, write_csv
 
-
-def run(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("GOVSOCIAL_")}
-    environ.update({"COLUMNS": "200", "NO_COLOR": "1"}, **(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "govsocial", *args],
-        cwd=cwd,
-        env=environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+run = run_cli
 
 
 def test_registry_import_sql_and_info_round_trip(tmp_path: Path) -> None:

@@ -3,13 +3,12 @@
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import run_cli
 from govsocial.demo import load_world
 from govsocial.store import Warehouse
 from govsocial.synth import generate
@@ -24,16 +23,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSOCIAL_")}
-    env.update({"COLUMNS": "200", "NO_COLOR": "1"})
-    return subprocess.run(
-        [sys.executable, "-m", "govsocial", *args],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_cli(*args, cwd=folder)
 
 
 def test_run_show_and_list(folder: Path) -> None:
