@@ -89,3 +89,119 @@ def platforms_sql() -> str:
 
 def media_types_sql() -> str:
     return ", ".join(f"'{m}'" for m in MEDIA_TYPES)
+
+
+_REQUIRED = {
+    "posts": ("platform", "post_id", "posted_at", "captured_at", "media_type"),
+    "account_snapshots": ("platform", "captured_at", "followers"),
+}
+
+
+def case_sql(rules: list[tuple[str, str, str]], part: str) -> str:
+    """CASE over (condition, reason code, detail SQL) rules: the first that holds wins."""
+    if not rules:
+        return "NULL::VARCHAR"
+    whens = " ".join(
+        f"WHEN {cond} THEN {_literal(reason) if part == 'reason' else detail}"
+        for cond, reason, detail in rules
+    )
+    return f"CASE {whens} END"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def validated_select(inner_sql: str, kind: Kind) -> str:
+    """Wrap a format's typed SELECT with the rules every record of every format must follow.
+
+    ``inner_sql`` yields ``_row``, the canonical columns of ``kind`` (typed), and
+    ``_cast_reason``/``_cast_detail`` (the format's own finding, NULL when fine). The result
+    adds ``_reason``/``_detail`` (the format's finding first, then these rules) and ``_akey``.
+    """
+    target = POST_COLUMNS if kind == "posts" else ACCOUNT_SNAPSHOT_COLUMNS
+    rules = [(f"c.{r} IS NULL", "missing_value", f"'column {r} is empty'") for r in _REQUIRED[kind]]
+    rules.append(
+        (
+            "c.account_platform_id IS NULL AND c.account_handle IS NULL",
+            "missing_value",
+            "'both account_platform_id and account_handle are empty'",
+        )
+    )
+    rules.append(
+        (
+            f"c.platform NOT IN ({platforms_sql()})",
+            "unknown_platform",
+            f"'platform ' || c.platform || ' is not one of {', '.join(PLATFORMS)}'",
+        )
+    )
+    counts = [c for c in (*COUNT_COLUMNS, "followers", "following", "posts_count") if c in target]
+    rules += [
+        (f"c.{c} < 0", "negative_count", f"'column {c} is negative: ' || c.{c}") for c in counts
+    ]
+    if kind == "posts":
+        rules.append(
+            (
+                f"c.media_type NOT IN ({media_types_sql()})",
+                "unknown_media_type",
+                f"'media_type ' || c.media_type || ' is not one of {', '.join(MEDIA_TYPES)}'",
+            )
+        )
+        rules.append(
+            (
+                "c.captured_at < c.posted_at",
+                "captured_before_posted",
+                "'captured_at ' || c.captured_at || ' is before posted_at ' || c.posted_at",
+            )
+        )
+    canonical = ", ".join(f"c.{name}" for name in target)
+    handle = "lower(ltrim(c.account_handle, '@'))"
+    return f"""
+        SELECT c._row,
+               coalesce(c._cast_reason, {case_sql(rules, "reason")}) AS _reason,
+               coalesce(c._cast_detail, {case_sql(rules, "detail")}) AS _detail,
+               {canonical},
+               c.platform || '|' || coalesce(c.account_platform_id, '') || '|' ||
+                   coalesce({handle}, '') AS _akey
+        FROM ({inner_sql}) AS c
+    """
+
+
+def staged_from_arrow(
+    table: pa.Table,
+    *,
+    kind: Kind,
+    source_format: str,
+    origin_label: str,
+    metrics_version: int = 1,
+    keep_record_payloads: bool = True,
+) -> Staged:
+    """A :class:`Staged` for readers that parse records themselves (JSON formats, CSV exports).
+
+    ``table`` has one row per source record: ``_row`` (int64, 1-based record number),
+    ``_reason``/``_detail`` (string; the reader's own finding, e.g. ``bad_json``, or NULL),
+    ``_payload`` (string: the record as received, JSON text) and any of the canonical columns
+    of ``kind`` (missing ones are NULL), with types castable to the canonical ones.
+    """
+    target = POST_COLUMNS if kind == "posts" else ACCOUNT_SNAPSHOT_COLUMNS
+    have = set(table.column_names)
+    columns = [
+        f"TRY_CAST(s.{name} AS {duck_type}) AS {name}"
+        if name in have
+        else f"NULL::{duck_type} AS {name}"
+        for name, duck_type in target.items()
+    ]
+    inner = f"""SELECT s._row, {", ".join(columns)},
+                       s._reason AS _cast_reason, s._detail AS _cast_detail
+                FROM {{source}} AS s"""
+    payload = "SELECT s._row, s._payload::JSON AS _payload FROM {source} AS s"
+    return Staged(
+        kind,
+        source_format,
+        validated_select(inner, kind),
+        payload,
+        origin_label,
+        arrow=table,
+        metrics_version=metrics_version,
+        keep_record_payloads=keep_record_payloads,
+    )

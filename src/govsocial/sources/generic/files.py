@@ -16,16 +16,15 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from govsocial.errors import InputError
-from govsocial.registry.models import PLATFORMS
 from govsocial.sources.staging import (
     ACCOUNT_SNAPSHOT_COLUMNS,
-    COUNT_COLUMNS,
-    MEDIA_TYPES,
     POST_COLUMNS,
     Kind,
     Staged,
-    media_types_sql,
-    platforms_sql,
+    validated_select,
+)
+from govsocial.sources.staging import (
+    case_sql as _case,
 )
 
 FORMAT = "generic"
@@ -202,72 +201,12 @@ def _select_sql(path: Path, columns: dict[str, str], target: dict[str, str], kin
                     f"'column {name}: ' || {col}::VARCHAR || ' is not a whole number'",
                 )
             )
-    required = _POST_REQUIRED if kind == "posts" else _SNAPSHOT_REQUIRED
-    ref_present = " OR ".join(
-        f"c.{r} IS NOT NULL" for r in ("account_platform_id", "account_handle")
-    )
-    rules = [(f"c.{r} IS NULL", "missing_value", f"'column {r} is empty'") for r in required]
-    rules.append(
-        (
-            f"NOT ({ref_present})",
-            "missing_value",
-            "'both account_platform_id and account_handle are empty'",
-        )
-    )
-    rules.append(
-        (
-            f"c.platform NOT IN ({platforms_sql()})",
-            "unknown_platform",
-            f"'platform ' || c.platform || ' is not one of {', '.join(PLATFORMS)}'",
-        )
-    )
-    counts = [c for c in (*COUNT_COLUMNS, "followers", "following", "posts_count") if c in target]
-    for c in counts:
-        rules.append((f"c.{c} < 0", "negative_count", f"'column {c} is negative: ' || c.{c}"))
-    if kind == "posts":
-        rules.append(
-            (
-                f"c.media_type NOT IN ({media_types_sql()})",
-                "unknown_media_type",
-                f"'media_type ' || c.media_type || ' is not one of {', '.join(MEDIA_TYPES)}'",
-            )
-        )
-        rules.append(
-            (
-                "c.captured_at < c.posted_at",
-                "captured_before_posted",
-                "'captured_at ' || c.captured_at || ' is before posted_at ' || c.posted_at",
-            )
-        )
-    cast_reason = _case(checks, "reason")
-    cast_detail = _case(checks, "detail")
-    canonical = ", ".join(f"c.{name}" for name in target)
-    rule_reason = _case(rules, "reason")
-    rule_detail = _case(rules, "detail")
-    handle = "lower(ltrim(c.account_handle, '@'))"
-    return f"""
-        SELECT c._row,
-               coalesce(c._cast_reason, {rule_reason}) AS _reason,
-               coalesce(c._cast_detail, {rule_detail}) AS _detail,
-               {canonical},
-               c.platform || '|' || coalesce(c.account_platform_id, '') || '|' ||
-                   coalesce({handle}, '') AS _akey
-        FROM (
-            SELECT s._row, {", ".join(exprs)},
-                   {cast_reason} AS _cast_reason, {cast_detail} AS _cast_detail
-            FROM {{source}} AS s
-        ) AS c
-    """
-
-
-def _case(rules: list[tuple[str, str, str]], part: str) -> str:
-    if not rules:
-        return "NULL::VARCHAR"
-    whens = " ".join(
-        f"WHEN {cond} THEN {_literal(reason) if part == 'reason' else detail}"
-        for cond, reason, detail in rules
-    )
-    return f"CASE {whens} END"
+    inner = f"""
+        SELECT s._row, {", ".join(exprs)},
+               {_case(checks, "reason")} AS _cast_reason,
+               {_case(checks, "detail")} AS _cast_detail
+        FROM {{source}} AS s"""
+    return validated_select(inner, kind)
 
 
 def _human(duck_type: str) -> str:
