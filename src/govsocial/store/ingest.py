@@ -14,7 +14,8 @@ A file whose bytes were already loaded is skipped (the warehouse stays identical
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,41 +61,62 @@ class ImportSummary:
         return sum(self.quarantined.values())
 
 
-def load_file(wh: Warehouse, path: Path, stage: Callable[[Path], Staged]) -> ImportSummary:
-    """Stage ``path`` with ``stage`` and load it, unless the same bytes were loaded before."""
+def load_file(
+    wh: Warehouse, path: Path, stage: Callable[[Path], Staged | Sequence[Staged]]
+) -> ImportSummary:
+    """Stage ``path`` with ``stage`` and load it, unless the same bytes were loaded before.
+
+    ``stage`` may return several relations for one file (a page of posts that also carries
+    its authors' follower counts): they load in the same transaction, as one batch.
+    """
     file = identify(path)
     earlier = find_loaded(wh, file.sha256)
     if earlier is not None:
         return ImportSummary(str(path), "-", "-", "skipped", earlier)
     staged = stage(path)
+    parts = [staged] if isinstance(staged, Staged) else list(staged)
+    kind = "+".join(dict.fromkeys(p.kind for p in parts)) or "posts"
+    source_format = parts[0].source_format if parts else "-"
     try:
         with wh.transaction():
-            return _load(wh, staged, file)
+            batch = start_batch(
+                wh,
+                kind=kind,
+                source_format=source_format,
+                file=file,
+                synthetic=any(p.synthetic for p in parts),
+            )
+            summary = ImportSummary(str(file.path), source_format, kind, "loaded", batch)
+            for part in parts:
+                _load(wh, part, file, summary)
+            _finish(wh, summary)
+            return summary
     except Exception as exc:
         record_failure(
             wh,
-            kind=staged.kind,
-            source_format=staged.source_format,
+            kind=kind,
+            source_format=source_format,
             file=file,
             error=f"{type(exc).__name__}: {exc}",
         )
         raise
     finally:
-        if staged.arrow is not None:
-            wh.con.unregister("_src")
-        for table in ("_stage", "_acc", "_pid", "_payload"):
-            wh.con.execute(f"DROP TABLE IF EXISTS {table}")
+        _drop_temporaries(wh)
 
 
-def _load(wh: Warehouse, staged: Staged, file: FileIdentity) -> ImportSummary:
+def _drop_temporaries(wh: Warehouse) -> None:
+    try:
+        wh.con.unregister("_src")
+    except Exception:
+        pass
+    for table in ("_stage", "_acc", "_pid", "_payload"):
+        wh.con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _load(wh: Warehouse, staged: Staged, file: FileIdentity, summary: ImportSummary) -> None:
     con = wh.con
-    batch = start_batch(
-        wh,
-        kind=staged.kind,
-        source_format=staged.source_format,
-        file=file,
-        synthetic=staged.synthetic,
-    )
+    batch = summary.batch_id
+    _drop_temporaries(wh)
     if staged.arrow is not None:
         con.register("_src", staged.arrow)
         source = "_src"
@@ -111,20 +133,22 @@ def _load(wh: Warehouse, staged: Staged, file: FileIdentity) -> ImportSummary:
         WHERE _row IN (SELECT _row FROM _stage WHERE _reason IS NULL
                        QUALIFY row_number() OVER (PARTITION BY platform, {natural}
                                                   ORDER BY _row) > 1)""")
-    summary = ImportSummary(str(file.path), staged.source_format, staged.kind, "loaded", batch)
-    summary.records_read = _scalar(wh, "SELECT count(*) FROM _stage")
+    summary.records_read += _scalar(wh, "SELECT count(*) FROM _stage")
     _keep_raw(wh, staged, file, batch, source)
-    summary.quarantined = dict(
-        con.execute(
-            "SELECT _reason, count(*) FROM _stage WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1"
-        ).fetchall()
-    )
+    for reason, count in con.execute(
+        "SELECT _reason, count(*) FROM _stage WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1"
+    ).fetchall():
+        summary.quarantined[reason] = summary.quarantined.get(reason, 0) + int(count)
     _resolve_accounts(wh, batch, staged.synthetic, summary)
-    if staged.kind == "posts":
+    if posts:
         _load_posts(wh, batch, staged.metrics_version, summary)
     else:
         _load_account_snapshots(wh, batch, summary)
-    con.execute(
+
+
+def _finish(wh: Warehouse, summary: ImportSummary) -> None:
+    summary.quarantined = dict(sorted(summary.quarantined.items()))
+    wh.con.execute(
         "UPDATE ingest_batches SET status = 'loaded', finished_at = ?, records_read = ?,"
         " posts_new = ?, posts_updated = ?, snapshots_new = ?, accounts_new = ?, quarantined = ?"
         " WHERE batch_id = ?",
@@ -136,10 +160,9 @@ def _load(wh: Warehouse, staged: Staged, file: FileIdentity) -> ImportSummary:
             summary.snapshots_new,
             summary.accounts_new,
             summary.quarantined_total,
-            batch,
+            summary.batch_id,
         ],
     )
-    return summary
 
 
 def _load_account_snapshots(wh: Warehouse, batch: int, summary: ImportSummary) -> None:
@@ -155,7 +178,7 @@ def _load_account_snapshots(wh: Warehouse, batch: int, summary: ImportSummary) -
                           WHERE x.account_id = a.account_id AND x.captured_at = s.captured_at)""",
         [batch],
     )
-    summary.snapshots_new = _scalar(wh, "SELECT count(*) FROM account_snapshots") - before
+    summary.snapshots_new += _scalar(wh, "SELECT count(*) FROM account_snapshots") - before
 
 
 def _keep_raw(wh: Warehouse, staged: Staged, file: FileIdentity, batch: int, source: str) -> None:
@@ -237,8 +260,8 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
         [synthetic, batch],
     )
     con.execute(match_by_handle)
-    summary.accounts_new = _scalar(wh, "SELECT count(*) FROM accounts") - before
-    summary.unassigned_accounts = [
+    summary.accounts_new += _scalar(wh, "SELECT count(*) FROM accounts") - before
+    unassigned = [
         r[0]
         for r in con.execute(
             """SELECT DISTINCT a.platform || ':' || coalesce('@' || a.handle, a.platform_account_id)
@@ -246,6 +269,7 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
            ORDER BY 1"""
         ).fetchall()
     ]
+    summary.unassigned_accounts = sorted({*summary.unassigned_accounts, *unassigned})
 
 
 def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: ImportSummary) -> None:
@@ -278,14 +302,14 @@ def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: Import
         FROM _pid WHERE known_observed_at IS NULL""",
         [batch, batch],
     )
-    summary.posts_new = _scalar(wh, "SELECT count(*) FROM _pid WHERE known_observed_at IS NULL")
+    summary.posts_new += _scalar(wh, "SELECT count(*) FROM _pid WHERE known_observed_at IS NULL")
     changed = " OR ".join(
         f"p.{c} IS DISTINCT FROM n.{c}"
         for c in ["account_id", "posted_at", *attrs]
         if c != "is_repost"
     )
     changed += " OR p.is_repost IS DISTINCT FROM coalesce(n.is_repost, false)"
-    summary.posts_updated = _scalar(
+    summary.posts_updated += _scalar(
         wh,
         f"""SELECT count(*) FROM _pid n JOIN posts p
         ON p.post_id = n.pid WHERE n.captured_at > n.known_observed_at AND ({changed})""",
@@ -318,7 +342,7 @@ def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: Import
         """,
         [metrics_version, batch],
     )
-    summary.snapshots_new = _scalar(wh, "SELECT count(*) FROM post_metrics") - before
+    summary.snapshots_new += _scalar(wh, "SELECT count(*) FROM post_metrics") - before
 
 
 def _scalar(wh: Warehouse, sql: str, params: list[object] | None = None) -> int:
