@@ -105,10 +105,8 @@ def load_file(
 
 
 def _drop_temporaries(wh: Warehouse) -> None:
-    try:
+    with contextlib.suppress(Exception):  # nothing registered
         wh.con.unregister("_src")
-    except Exception:
-        pass
     for table in ("_stage", "_acc", "_pid", "_payload"):
         wh.con.execute(f"DROP TABLE IF EXISTS {table}")
 
