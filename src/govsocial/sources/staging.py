@@ -13,6 +13,7 @@ relation: :data:`ACCOUNT_SNAPSHOT_COLUMNS`. Every relation also carries
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 import pyarrow as pa
@@ -205,3 +206,17 @@ def staged_from_arrow(
         metrics_version=metrics_version,
         keep_record_payloads=keep_record_payloads,
     )
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What a user can tell an importer that the file does not say.
+
+    ``tz``: the time zone of timestamps written without an offset (an IANA name such as
+    ``Asia/Jakarta`` or an abbreviation from ``govsocial.sources.timezones``, e.g. ``WIB``);
+    it overrides a file's own abbreviation. ``captured_at``: when the counts in the file were
+    read, for files that do not record it (tz-aware).
+    """
+
+    tz: str | None = None
+    captured_at: datetime | None = None
