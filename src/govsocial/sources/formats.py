@@ -8,22 +8,13 @@ this file look like mine? ``head`` is the file's first 64 KiB) and ``stage(path,
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from govsocial.errors import ConfigError, InputError
 from govsocial.sources import generic
-from govsocial.sources.staging import ImportOptions, Staged
+from govsocial.sources.staging import Format, ImportOptions, Staged
 
 HEAD_BYTES = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Format:
-    name: str
-    about: str
-    sniff: Callable[[Path, bytes], bool]
-    stage: Callable[[Path, ImportOptions], Staged | Sequence[Staged]]
 
 
 def _generic_sniff(path: Path, head: bytes) -> bool:

@@ -12,8 +12,10 @@ relation: :data:`ACCOUNT_SNAPSHOT_COLUMNS`. Every relation also carries
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
@@ -220,3 +222,14 @@ class ImportOptions:
 
     tz: str | None = None
     captured_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Format:
+    """One import format: ``sniff(path, head)`` says whether a file looks like it (``head`` is
+    its first 64 KiB); ``stage(path, options)`` turns it into one or more relations."""
+
+    name: str
+    about: str
+    sniff: Callable[[Path, bytes], bool]
+    stage: Callable[[Path, ImportOptions], Staged | Sequence[Staged]]
