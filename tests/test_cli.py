@@ -83,6 +83,41 @@ def test_wrong_options_and_write_sql_are_refused(tmp_path: Path) -> None:
     assert mixed.returncode == 1
     assert "registry.yaml: the format could not be recognised" in mixed.stderr
     assert "missing.csv: no such file" in mixed.stderr
-    assert "good.csv: 1 records, 1 new posts" in mixed.stdout  # the good file still loaded
+    assert "good.csv (generic): 1 records, 1 new posts" in mixed.stdout  # the good one loaded
     wrong = run("import", "good.csv", "--format", "crowdtangel", cwd=tmp_path)
     assert wrong.returncode == 2 and "unknown format 'crowdtangel'" in wrong.stderr
+
+
+def test_quarantine_list_show_and_assign_to(tmp_path: Path) -> None:
+    (tmp_path / "registry.yaml").write_text(REGISTRY_YAML)
+    run("registry", "load", "registry.yaml", cwd=tmp_path)
+    rows = [
+        post_row(),
+        post_row(post_id="p2", media_type="gif"),
+        post_row(post_id="p3", platform="tiktok", account_platform_id="", account_handle="baru"),
+    ]
+    write_csv(tmp_path / "posts.csv", rows)
+    unknown = run("import", "posts.csv", "--assign-to", "nope", cwd=tmp_path)
+    assert unknown.returncode == 2 and "no institution 'nope'" in unknown.stderr
+    done = run("import", "posts.csv", "--assign-to", "kemenkes", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "quarantined: unknown_media_type 1" in done.stdout
+    assert "1 account(s) assigned to kemenkes" in done.stdout
+    owner = run(
+        "sql",
+        "SELECT institution_id FROM accounts WHERE handle = 'baru'",
+        "--format",
+        "csv",
+        cwd=tmp_path,
+    )
+    assert owner.stdout.splitlines() == ["institution_id", "kemenkes"]
+    listed = run("quarantine", "list", "--format", "csv", cwd=tmp_path)
+    assert "posts.csv, row 2" in listed.stdout and "unknown_media_type" in listed.stdout
+    batch = listed.stdout.splitlines()[1].split(",")[0]
+    shown = run("quarantine", "show", f"{batch}:2", cwd=tmp_path)
+    assert shown.returncode == 0 and "media_type gif is not one of" in shown.stdout
+    assert '"post_id": "p2"' in shown.stdout
+    bad = run("quarantine", "show", "two", cwd=tmp_path)
+    assert bad.returncode == 2 and "BATCH:RECORD" in bad.stderr
+    when = run("import", "posts.csv", "--captured-at", "yesterday", cwd=tmp_path)
+    assert when.returncode == 2 and "--captured-at" in when.stderr

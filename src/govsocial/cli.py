@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import traceback
 from pathlib import Path
@@ -16,19 +15,18 @@ from rich.table import Table
 from govsocial import __version__
 from govsocial.cli_awards import awards_app, print_nominees, run_and_save
 from govsocial.cli_common import WIB, State, err, open_warehouse, out, print_rows, progress
+from govsocial.cli_import import import_files, quarantine_app
 from govsocial.config import SETTINGS, resolve
 from govsocial.demo import Progress as BuildProgress
 from govsocial.demo import build_demo, load_world
-from govsocial.errors import GovsocialError, InputError
+from govsocial.errors import GovsocialError
 from govsocial.registry import read_registry
-from govsocial.sources.formats import FORMATS, detect, stager
 from govsocial.store import (
     ImportSummary,
     Warehouse,
     WarehouseSummary,
     apply_registry,
     known_clusters,
-    load_file,
     run_read_only,
     summarise,
 )
@@ -43,6 +41,8 @@ app = typer.Typer(
 registry_app = typer.Typer(help="Institutions, clusters and accounts.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 app.add_typer(awards_app, name="awards")
+app.add_typer(quarantine_app, name="quarantine")
+app.command("import")(import_files)
 
 
 def _version(value: bool) -> None:
@@ -177,64 +177,6 @@ def registry_list(
             GROUP BY ALL ORDER BY cluster, id""",
         )
     print_rows(result.columns, result.rows, "table")
-
-
-@app.command("import")
-def import_files(
-    files: Annotated[list[Path], typer.Argument(help="Files to import.")],
-    fmt: Annotated[
-        str, typer.Option("--format", help="auto, or one of: " + ", ".join(FORMATS))
-    ] = "auto",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summaries as JSON.")] = False,
-) -> None:
-    """Import export files into the warehouse (idempotent: the same file twice adds nothing).
-
-    Each file is loaded in its own transaction; a file that cannot be read is reported and
-    the other files still load (the exit code is then 1).
-    """
-    if fmt != "auto":
-        stager(fmt)  # an unknown --format fails before anything is read
-    summaries: list[ImportSummary] = []
-    failures: list[tuple[Path, str]] = []
-    with open_warehouse(create=True) as wh, progress() as bar:
-        task = bar.add_task("Importing", total=len(files))
-        for path in files:
-            try:
-                stage = stager(detect(path) if fmt == "auto" else fmt)
-                summaries.append(load_file(wh, path, stage))
-            except InputError as exc:
-                failures.append((path, exc.message))
-            bar.advance(task)
-    if as_json:
-        report = [s.__dict__ for s in summaries]
-        report += [{"path": str(p), "status": "failed", "error": m} for p, m in failures]
-        out.print_json(json.dumps(report))
-    else:
-        for s in summaries:
-            _print_import(s)
-    for _, message in failures:
-        err.print(f"[bold red]Not imported:[/bold red] {escape(message)}", highlight=False)
-    if failures:
-        raise typer.Exit(1)
-
-
-def _print_import(s: ImportSummary) -> None:
-    if s.status == "skipped":
-        out.print(f"{s.path}: already loaded (batch {s.batch_id}); 0 new posts, 0 new snapshots.")
-        return
-    q = ", ".join(f"{k} {v}" for k, v in s.quarantined.items()) or "none"
-    out.print(
-        f"{s.path}: {s.records_read:,} records, {s.posts_new:,} new posts, "
-        f"{s.posts_updated:,} updated, {s.snapshots_new:,} new snapshots; "
-        f"quarantined: {q} (batch {s.batch_id})."
-    )
-    if s.unassigned_accounts:
-        out.print(
-            f"  {len(s.unassigned_accounts)} account(s) not in the registry, kept "
-            f"unassigned: {', '.join(s.unassigned_accounts[:10])}"
-            f"{' ...' if len(s.unassigned_accounts) > 10 else ''}. Add them to a "
-            "registry file and run `govsocial registry load`."
-        )
 
 
 @app.command()

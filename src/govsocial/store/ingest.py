@@ -55,6 +55,7 @@ class ImportSummary:
     accounts_new: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)
     unassigned_accounts: list[str] = field(default_factory=list)
+    unassigned_account_ids: list[int] = field(default_factory=list)
 
     @property
     def quarantined_total(self) -> int:
@@ -259,15 +260,17 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
     )
     con.execute(match_by_handle)
     summary.accounts_new += _scalar(wh, "SELECT count(*) FROM accounts") - before
-    unassigned = [
-        r[0]
-        for r in con.execute(
-            """SELECT DISTINCT a.platform || ':' || coalesce('@' || a.handle, a.platform_account_id)
-           FROM _acc JOIN accounts a USING (account_id) WHERE a.institution_id IS NULL
-           ORDER BY 1"""
-        ).fetchall()
-    ]
-    summary.unassigned_accounts = sorted({*summary.unassigned_accounts, *unassigned})
+    unassigned = con.execute(
+        """SELECT DISTINCT a.account_id,
+                  a.platform || ':' || coalesce('@' || a.handle, a.platform_account_id)
+           FROM _acc JOIN accounts a USING (account_id) WHERE a.institution_id IS NULL"""
+    ).fetchall()
+    summary.unassigned_accounts = sorted(
+        {*summary.unassigned_accounts, *(r[1] for r in unassigned)}
+    )
+    summary.unassigned_account_ids = sorted(
+        {*summary.unassigned_account_ids, *(int(r[0]) for r in unassigned)}
+    )
 
 
 def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: ImportSummary) -> None:

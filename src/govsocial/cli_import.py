@@ -1,0 +1,180 @@
+"""`govsocial import` and `govsocial quarantine ...`: bringing files in, and what was rejected."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from govsocial.cli_common import err, open_warehouse, out, print_rows, progress
+from govsocial.errors import ConfigError, InputError
+from govsocial.sources.formats import FORMATS, detect, stager
+from govsocial.sources.staging import ImportOptions
+from govsocial.store import ImportSummary, load_file
+from govsocial.store.quarantine import (
+    assign_accounts,
+    get_quarantined,
+    list_quarantine,
+    reasons,
+    require_institution,
+)
+
+quarantine_app = typer.Typer(help="Records rejected at import, with why.", no_args_is_help=True)
+
+
+def _options(tz: str | None, captured_at: str | None) -> ImportOptions:
+    zone = None
+    if tz:
+        from govsocial.sources.timezones import resolve_tz
+
+        zone = resolve_tz(tz)
+    moment = None
+    if captured_at:
+        try:
+            moment = datetime.fromisoformat(captured_at)
+        except ValueError:
+            raise ConfigError(
+                f"--captured-at: '{captured_at}' is not an ISO 8601 time; write e.g. "
+                "2025-08-15T09:00:00+07:00."
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone or UTC)
+    return ImportOptions(tz=tz, captured_at=moment)
+
+
+def import_files(
+    files: Annotated[list[Path], typer.Argument(help="Files to import.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto, or one of: " + ", ".join(FORMATS))
+    ] = "auto",
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            help="Time zone of times without an offset, e.g. WIB or Asia/Jakarta; "
+            "overrides a file's own abbreviation.",
+        ),
+    ] = None,
+    captured_at: Annotated[
+        str | None,
+        typer.Option(
+            "--captured-at",
+            help="When the file's counts were read (ISO 8601), for formats that "
+            "do not record it. Default: the file's modification time.",
+        ),
+    ] = None,
+    assign_to: Annotated[
+        str | None,
+        typer.Option(
+            "--assign-to", help="Give accounts not in the registry to this institution id."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summaries as JSON.")] = False,
+) -> None:
+    """Import export files into the warehouse (idempotent: the same file twice adds nothing).
+
+    Each file is loaded in its own transaction; a file that cannot be read is reported and
+    the other files still load (the exit code is then 1).
+    """
+    options = _options(tz, captured_at)
+    if fmt != "auto":
+        stager(fmt)  # an unknown --format fails before anything is read
+    summaries: list[ImportSummary] = []
+    failures: list[tuple[Path, str]] = []
+    with open_warehouse(create=True) as wh, progress() as bar:
+        if assign_to:
+            require_institution(wh, assign_to)
+        task = bar.add_task("Importing", total=len(files))
+        for path in files:
+            try:
+                stage = stager(detect(path) if fmt == "auto" else fmt, options)
+                summary = load_file(wh, path, stage)
+                summaries.append(summary)
+                if assign_to and summary.unassigned_account_ids:
+                    assign_accounts(wh, summary.unassigned_account_ids, assign_to)
+                    summary.unassigned_accounts = []
+            except InputError as exc:
+                failures.append((path, exc.message))
+            bar.advance(task)
+    if as_json:
+        report = [s.__dict__ for s in summaries]
+        report += [{"path": str(p), "status": "failed", "error": m} for p, m in failures]
+        out.print_json(json.dumps(report, default=str))
+    else:
+        for s in summaries:
+            _print_import(s, assign_to)
+    for _, message in failures:
+        err.print(f"[bold red]Not imported:[/bold red] {escape(message)}", highlight=False)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _print_import(s: ImportSummary, assign_to: str | None) -> None:
+    if s.status == "skipped":
+        out.print(f"{s.path}: already loaded (batch {s.batch_id}); 0 new posts, 0 new snapshots.")
+        return
+    q = ", ".join(f"{k} {v}" for k, v in s.quarantined.items()) or "none"
+    out.print(
+        f"{s.path} ({s.source_format}): {s.records_read:,} records, {s.posts_new:,} new posts, "
+        f"{s.posts_updated:,} updated, {s.snapshots_new:,} new snapshots; "
+        f"quarantined: {q} (batch {s.batch_id})."
+    )
+    if s.quarantined:
+        out.print(f"  See them with `govsocial quarantine list --batch {s.batch_id}`.")
+    if assign_to and s.unassigned_account_ids:
+        out.print(f"  {len(s.unassigned_account_ids)} account(s) assigned to {assign_to}.")
+    elif s.unassigned_accounts:
+        shown = ", ".join(s.unassigned_accounts[:10])
+        more = " ..." if len(s.unassigned_accounts) > 10 else ""
+        out.print(
+            f"  {len(s.unassigned_accounts)} account(s) not in the registry, kept unassigned: "
+            f"{shown}{more}. Add them to a registry file and run `govsocial registry load`, "
+            "or import with --assign-to INSTITUTION."
+        )
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    batch: Annotated[int | None, typer.Option(help="Only this import batch.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Only this reason code.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 50,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """List rejected records (batch, record, where in the file, reason, explanation)."""
+    if fmt not in {"table", "csv", "json"}:
+        raise ConfigError(f"--format: '{fmt}' is not one of table, csv, json.")
+    with open_warehouse(read_only=True) as wh:
+        rows = list_quarantine(wh, batch=batch, reason=reason, limit=limit)
+        counts = reasons(wh)
+    print_rows(["batch", "record", "origin", "reason", "detail"], rows, fmt)
+    if fmt == "table":
+        total = ", ".join(f"{r} {n:,}" for r, n in counts) or "none"
+        out.print(
+            f"All quarantined records by reason: {total}. "
+            "Show one with `govsocial quarantine show BATCH:RECORD`."
+        )
+
+
+@quarantine_app.command("show")
+def quarantine_show(
+    record: Annotated[str, typer.Argument(help="BATCH:RECORD, as `quarantine list` shows.")],
+) -> None:
+    """Show one rejected record: where it came from, why, and the record as received."""
+    try:
+        batch_text, index_text = record.split(":")
+        batch_id, index = int(batch_text), int(index_text)
+    except ValueError:
+        raise ConfigError(
+            f"'{record}' is not BATCH:RECORD (e.g. 12:345); see `govsocial quarantine list`."
+        ) from None
+    with open_warehouse(read_only=True) as wh:
+        q = get_quarantined(wh, batch_id, index)
+    out.print(f"[bold]{q.origin}[/bold] ({q.source_format}, batch {q.batch_id}, file {q.file})")
+    out.print(f"reason: {q.reason}\ndetail: {escape(q.detail)}")
+    payload = json.loads(q.payload) if q.payload else None
+    out.print("record as received:")
+    out.print_json(json.dumps(payload, ensure_ascii=False))
