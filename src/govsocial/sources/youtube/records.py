@@ -1,0 +1,234 @@
+"""The records of YouTube Data API v3 responses, each type parsed in exactly one place.
+
+Raw shapes handled (https://developers.google.com/youtube/v3/docs)::
+
+    {"kind": "youtube#videoListResponse", "nextPageToken": "CAUQAA", "pageInfo": {...},
+     "items": [{"kind": "youtube#video", "id": "9wCvNsXREls",
+                "snippet": {"publishedAt": "2019-09-15T21:17:40.000Z", "channelId": "UC…",
+                            "channelTitle": "…", "title": "…", "description": "…",
+                            "tags": ["…"], "liveBroadcastContent": "none"},
+                "contentDetails": {"duration": "PT8M20S", …},
+                "statistics": {"viewCount": "1051426", "likeCount": "11646",
+                               "dislikeCount": "458", "favoriteCount": "0",
+                               "commentCount": "3280"}}]}
+    {"kind": "youtube#channelListResponse",
+     "items": [{"kind": "youtube#channel", "id": "UCK8sQmJBp8GCxrOtXWBpyEA",
+                "snippet": {"title": "Google", "customUrl": "@google", …},
+                "statistics": {"viewCount": "3331930783", "subscriberCount": "10700000",
+                               "hiddenSubscriberCount": false, "videoCount": "2678"}}]}
+    {"kind": "youtube#playlistItemListResponse",
+     "items": [{"kind": "youtube#playlistItem", "id": "UExPVTJY…",
+                "snippet": {"resourceId": {"kind": "youtube#video", "videoId": "CvTApw9X8aA"},
+                            …},
+                "contentDetails": {"videoId": "CvTApw9X8aA"}}]}
+    {"kind": "youtube#searchListResponse",
+     "items": [{"kind": "youtube#searchResult", "id": {"kind": "youtube#video", "videoId": "…"}}]}
+    {"error": {"code": 400, "message": "Bad Request",
+               "errors": [{"domain": "usageLimits", "reason": "keyInvalid", …}]}}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from govsocial.sources.youtube.values import (
+    RecordError,
+    clean_text,
+    field,
+    parse_count,
+    parse_duration,
+    parse_id,
+    parse_text,
+    parse_time,
+    part,
+    show,
+)
+
+# The kind of the items of each list response, for files whose items lost their own "kind".
+ITEM_KIND = {
+    "youtube#videoListResponse": "youtube#video",
+    "youtube#channelListResponse": "youtube#channel",
+    "youtube#playlistItemListResponse": "youtube#playlistItem",
+    "youtube#searchListResponse": "youtube#searchResult",
+}
+SHORT_MAX_S = 60.0  # documented guess: the API has no "is a Short" field
+
+
+def describe_error(payload: Any) -> str:
+    """The API's error envelope in one phrase: code, message and reasons."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(error, dict):
+        return f"error {show(error)}"
+    errors = error.get("errors")
+    reasons = sorted(
+        {str(e.get("reason")) for e in errors if isinstance(e, dict) and e.get("reason")}
+        if isinstance(errors, list)
+        else set()
+    )
+    text = f"error {error.get('code', '?')} '{clean_text(str(error.get('message', '')))}'"
+    return text + (f" (reason: {', '.join(reasons)})" if reasons else "")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One response (a page of a ``*.list`` call), or a bare resource written on its own."""
+
+    kind: str
+    items: tuple[Any, ...]
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> Page:
+        if isinstance(payload, dict) and "error" in payload and "kind" not in payload:
+            raise RecordError(
+                "api_error", f"the API answered with {describe_error(payload)} instead of data"
+            )
+        kind = payload.get("kind") if isinstance(payload, dict) else None
+        if not isinstance(kind, str) or not kind.startswith("youtube#"):
+            raise RecordError(
+                "not_youtube",
+                f"{show(payload)} is not a YouTube Data API response (no youtube# kind)",
+            )
+        if kind in ITEM_KIND.values():
+            return cls(kind, (payload,))
+        items = payload.get("items", [])
+        if not isinstance(items, list):
+            raise RecordError("bad_value", f"items of a {kind} is {show(items)}, not a list")
+        return cls(kind, tuple(items))
+
+    def item_kind(self, item: Any) -> str | None:
+        kind = item.get("kind") if isinstance(item, dict) else None
+        return kind if isinstance(kind, str) else ITEM_KIND.get(self.kind)
+
+
+@dataclass(frozen=True)
+class Video:
+    """A ``youtube#video`` with its ``statistics`` (``videos.list?part=snippet,statistics,…``)."""
+
+    video_id: str
+    channel_id: str
+    published_at: datetime
+    title: str
+    description: str
+    duration_s: float | None  # None: contentDetails not requested, or a live stream (P0D)
+    views: int | None
+    likes: int | None
+    comments: int | None
+
+    @classmethod
+    def from_payload(cls, payload: Any, tz: tzinfo | None = None) -> Video:
+        video_id = parse_id(field(payload, "id", "video"), "id")
+        snippet = part(payload, "snippet")
+        stats = part(payload, "statistics")
+        if snippet is None or stats is None:
+            missing = " and ".join(
+                n for n, p in (("snippet", snippet), ("statistics", stats)) if p is None
+            )
+            raise RecordError(
+                "no_statistics" if stats is None else "missing_field",
+                f"video {video_id} has no {missing}; request videos.list with "
+                "part=snippet,statistics,contentDetails",
+            )
+        details = part(payload, "contentDetails") or {}
+        duration = details.get("duration")
+        seconds = None if duration is None else parse_duration(duration)
+        return cls(
+            video_id=video_id,
+            channel_id=parse_id(field(snippet, "channelId", "snippet"), "snippet.channelId"),
+            published_at=parse_time(
+                field(snippet, "publishedAt", "snippet"), "snippet.publishedAt", tz
+            ),
+            title=parse_text(snippet.get("title"), "snippet.title"),
+            description=parse_text(snippet.get("description"), "snippet.description"),
+            # P0D: a live stream that is upcoming or still running has no length yet.
+            duration_s=seconds or None,
+            views=parse_count(stats, "viewCount"),
+            likes=parse_count(stats, "likeCount"),  # absent when the owner hides likes
+            comments=parse_count(stats, "commentCount"),  # absent when comments are off
+            # dislikeCount (private since Dec 2021) and favoriteCount (always 0) are ignored.
+        )
+
+    @property
+    def media_type(self) -> str:
+        """``reel`` for a video of at most 60 s (a likely Short), else ``video``."""
+        short = self.duration_s is not None and self.duration_s <= SHORT_MAX_S
+        return "reel" if short else "video"
+
+    @property
+    def text(self) -> str | None:
+        return "\n\n".join(t for t in (self.title, self.description) if t) or None
+
+    @property
+    def url(self) -> str:
+        # watch?v= opens every video, Shorts included; /shorts/ would be a guess.
+        return f"https://www.youtube.com/watch?v={self.video_id}"
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A ``youtube#channel`` (``channels.list?part=snippet,statistics``)."""
+
+    channel_id: str
+    handle: str | None  # snippet.customUrl "@google" → "google"
+    subscribers: int | None
+    hidden: bool  # statistics.hiddenSubscriberCount
+    video_count: int | None
+    has_statistics: bool
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> Channel:
+        channel_id = parse_id(field(payload, "id", "channel"), "id")
+        snippet = part(payload, "snippet") or {}
+        custom = parse_text(snippet.get("customUrl"), "snippet.customUrl")
+        # Only "@handle" is a handle; a pre-2022 legacy custom URL ("GoogleDevelopers") is not.
+        handle = custom[1:] if custom.startswith("@") and len(custom) > 1 else None
+        stats = part(payload, "statistics")
+        hidden = (stats or {}).get("hiddenSubscriberCount", False)
+        if not isinstance(hidden, bool):
+            raise RecordError(
+                "bad_value", f"statistics.hiddenSubscriberCount {show(hidden)} is not true/false"
+            )
+        return cls(
+            channel_id=channel_id,
+            handle=handle,
+            subscribers=None if stats is None else parse_count(stats, "subscriberCount"),
+            hidden=hidden,
+            video_count=None if stats is None else parse_count(stats, "videoCount"),
+            has_statistics=stats is not None,
+        )
+
+
+@dataclass(frozen=True)
+class PlaylistItem:
+    """A ``youtube#playlistItem``: names a video (how uploads are listed) but has no counts."""
+
+    video_id: str
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> PlaylistItem:
+        details = part(payload, "contentDetails") if isinstance(payload, dict) else None
+        snippet = part(payload, "snippet") if isinstance(payload, dict) else None
+        resource = (snippet or {}).get("resourceId")
+        found = (details or {}).get("videoId") or (
+            resource.get("videoId") if isinstance(resource, dict) else None
+        )
+        if found is None:
+            raise RecordError("missing_field", "playlist item has no snippet.resourceId.videoId")
+        return cls(parse_id(found, "snippet.resourceId.videoId"))
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A ``youtube#searchResult`` for a video: an id and a snippet, no counts."""
+
+    video_id: str
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> SearchResult:
+        ref = field(payload, "id", "search result")
+        if not isinstance(ref, dict) or ref.get("kind") != "youtube#video":
+            raise RecordError(
+                "unsupported_kind", f"search result {show(ref)} is not a video (channel/playlist)"
+            )
+        return cls(parse_id(field(ref, "videoId", "id"), "id.videoId"))

@@ -1,0 +1,394 @@
+"""YouTube Data API v3 responses through the real loader into a real DuckDB warehouse."""
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import scalar
+from govsocial.errors import ConfigError, InputError
+from govsocial.sources.staging import ImportOptions
+from govsocial.sources.youtube import FORMAT
+from govsocial.sources.youtube.values import RecordError, parse_duration, parse_time
+from govsocial.store import Warehouse, load_file
+from govsocial.store.ingest import ImportSummary
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "youtube"
+CAPTURED = datetime(2025, 4, 1, 5, 0, tzinfo=UTC)
+OPTIONS = ImportOptions(captured_at=CAPTURED)
+
+
+def load(wh: Warehouse, path: Path, options: ImportOptions = OPTIONS) -> ImportSummary:
+    return load_file(wh, path, lambda p: FORMAT.stage(p, options))
+
+
+def fixture(name: str, tmp_path: Path) -> Path:
+    return Path(shutil.copy(FIXTURES / name, tmp_path / name))
+
+
+def test_videos_list_page_loads_exact_posts_and_counts(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    summary = load(warehouse, fixture("videos_info.json", tmp_path))
+    assert (summary.records_read, summary.posts_new, summary.snapshots_new) == (5, 5, 5)
+    assert (summary.quarantined, summary.accounts_new) == ({}, 5)  # five channels
+    rows = warehouse.con.execute(
+        """SELECT p.platform_post_id, p.posted_at::VARCHAR, p.media_type, p.video_duration_s,
+                  p.url, m.views, m.likes, m.comments, m.reactions, m.shares, m.saves,
+                  m.captured_at::VARCHAR
+           FROM posts p JOIN post_metrics m USING (post_id) ORDER BY p.posted_at"""
+    ).fetchall()
+    watch = "https://www.youtube.com/watch?v="
+    captured = "2025-04-01 05:00:00+00"
+    assert rows == [
+        ("oUvxwwO7oJg", "2019-09-10 23:39:29+00", "video", 1193.0, watch + "oUvxwwO7oJg",
+         2833926, 85131, 8926, None, None, None, captured),
+        ("ovdbrdCIP7U", "2019-09-11 23:00:05+00", "video", 1811.0, watch + "ovdbrdCIP7U",
+         1633545, 35325, 3016, None, None, None, captured),
+        ("k91qEXgGm_Y", "2019-09-13 20:00:04+00", "video", 391.0, watch + "k91qEXgGm_Y",
+         931022, 8683, 2965, None, None, None, captured),
+        ("wnhysL6jC9s", "2019-09-14 19:42:34+00", "video", 809.0, watch + "wnhysL6jC9s",
+         434677, 5524, 868, None, None, None, captured),
+        ("9wCvNsXREls", "2019-09-15 21:17:40+00", "video", 500.0, watch + "9wCvNsXREls",
+         1051426, 11646, 3280, None, None, None, captured),
+    ]  # fmt: skip
+    text, hashtags = warehouse.con.execute(
+        "SELECT text, hashtags FROM posts WHERE platform_post_id = '9wCvNsXREls'"
+    ).fetchone() or ("", [])
+    assert text.startswith("Patriots vs. Dolphins Week 2 Highlights | NFL 2019\n\nThe New England")
+    assert hashtags == ["dolphins", "nfl", "patriots"]
+    # Channels are created unassigned, by id; no channels response in the file → no handle.
+    account = warehouse.con.execute(
+        "SELECT a.platform, a.platform_account_id, a.handle, a.institution_id "
+        "FROM posts p JOIN accounts a USING (account_id) WHERE platform_post_id = '9wCvNsXREls'"
+    ).fetchall()
+    assert account == [("youtube", "UCDVYQ4Zhbm3S2dlz7P1GBDg", None, None)]
+    # The record is kept as received, dislikeCount included (it is simply not mapped).
+    kept = warehouse.con.execute(
+        "SELECT origin, payload->>'$.statistics.dislikeCount' FROM raw_records "
+        "WHERE record_index = 1"
+    ).fetchone()
+    assert kept == ("videos_info.json, record 1", "458")
+
+
+def test_channels_list_becomes_follower_snapshots(warehouse: Warehouse, tmp_path: Path) -> None:
+    summary = load(warehouse, fixture("info_multiple.json", tmp_path))
+    assert (summary.kind, summary.records_read, summary.snapshots_new) == (
+        "account_snapshots",
+        2,
+        2,
+    )
+    rows = warehouse.con.execute(
+        """SELECT a.platform_account_id, a.handle, s.followers, s.following, s.posts_count,
+                  s.captured_at::VARCHAR
+           FROM account_snapshots s JOIN accounts a USING (account_id) ORDER BY 1"""
+    ).fetchall()
+    assert rows == [
+        ("UCK8sQmJBp8GCxrOtXWBpyEA", "google", 10700000, None, 2678, "2025-04-01 05:00:00+00"),
+        ("UC_x5XG1OV2P6uZZ5FSM9Ttw", "googledevelopers", 2260000, None, 5652,
+         "2025-04-01 05:00:00+00"),
+    ]  # fmt: skip
+
+
+def test_playlist_items_have_no_counts_and_are_quarantined_with_their_ids(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    summary = load(warehouse, fixture("playlist_items_paged_1.json", tmp_path))
+    assert (summary.records_read, summary.posts_new, summary.quarantined) == (
+        10,
+        0,
+        {"no_statistics": 10},
+    )
+    origin, detail, video = warehouse.con.execute(
+        "SELECT origin, detail, payload->>'$.snippet.resourceId.videoId' FROM quarantine "
+        "WHERE record_index = 1"
+    ).fetchone() or ("", "", "")
+    assert origin == "playlist_items_paged_1.json, record 1"
+    assert detail == (
+        "a playlistItem lists video CvTApw9X8aA without views, likes or comments; fetch "
+        "videos.list?part=snippet,statistics,contentDetails&id=CvTApw9X8aA and import that "
+        "response instead"
+    )
+    assert video == "CvTApw9X8aA"
+
+
+def test_an_error_envelope_is_refused_naming_the_api_error(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    with pytest.raises(InputError, match=r"error 400 'Bad Request' \(reason: keyInvalid\)"):
+        load(warehouse, fixture("error_response.json", tmp_path))
+    assert scalar(warehouse, "SELECT count(*) FROM posts") == 0
+
+
+def test_quirks_load_or_are_quarantined_one_by_one(registered: Warehouse, tmp_path: Path) -> None:
+    summary = load(registered, fixture("quirks.jsonl", tmp_path))
+    assert summary.kind == "posts+account_snapshots"
+    assert (summary.records_read, summary.posts_new, summary.snapshots_new) == (12, 4, 5)
+    assert summary.accounts_new == 0  # matched to the registered kemenkes channel by its id
+    assert summary.quarantined == {
+        "api_error": 1,
+        "bad_json": 1,
+        "bad_value": 2,
+        "hidden_subscribers": 1,
+        "no_statistics": 1,
+        "truncated_line": 1,
+    }
+    posts = registered.con.execute(
+        """SELECT p.platform_post_id, p.posted_at::VARCHAR, p.media_type, p.video_duration_s,
+                  p.text, m.views, m.likes, m.comments, a.institution_id
+           FROM posts p JOIN post_metrics m USING (post_id) JOIN accounts a USING (account_id)
+           ORDER BY p.posted_at"""
+    ).fetchall()
+    assert posts == [
+        ("shortvideo1", "2025-03-01 01:00:00+00", "reel", 45.0, "Cuci tangan!", 1200, None, 4,
+         "kemenkes"),
+        ("hourvideo02", "2025-03-02 03:04:05.123+00", "video", 3720.0,
+         "Judul\n\nDeskripsi #Sehat", 5000, 250, 0, "kemenkes"),
+        ("dayvideo003", "2025-03-03 00:00:00+00", "video", 93600.0, "Judul\n\nDeskripsi #Sehat",
+         10, 1, 1, "kemenkes"),
+        ("upcoming006", "2025-03-06 00:00:00+00", "video", None, "Judul\n\nDeskripsi #Sehat",
+         0, 0, 0, "kemenkes"),
+    ]  # fmt: skip
+    assert registered.con.execute(
+        "SELECT followers, posts_count FROM account_snapshots"
+    ).fetchall() == [(1230000, 4321)]
+    details = dict(
+        registered.con.execute("SELECT record_index, detail FROM quarantine ORDER BY 1").fetchall()
+    )
+    assert details[2] == (
+        "channel UChiddenHiddenHiddenHidd hides its subscriber count "
+        "(statistics.hiddenSubscriberCount is true), so its followers are unknown"
+    )
+    assert details[6] == "statistics.viewCount '1.2K' is not a whole number"
+    assert details[7].startswith("contentDetails.duration 'PT8X' is not an ISO 8601 duration")
+    assert details[9].startswith("video nostats0007 has no statistics")
+    assert details[10] == (
+        "the API answered with error 403 'The request cannot be completed because you have "
+        "exceeded your quota.' (reason: quotaExceeded) instead of data"
+    )
+    assert details[11].startswith("line 4 is not JSON")
+    assert details[12].endswith("the file ends inside it (cut off while saving?)")
+    payload = scalar(registered, "SELECT payload FROM quarantine WHERE reason = 'bad_json'")
+    assert json.loads(payload) == "not json at all"
+
+
+def test_handles_come_from_a_channels_response_in_the_same_file(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    channels = json.loads((FIXTURES / "info_multiple.json").read_text())
+    videos = json.loads((FIXTURES / "videos_info.json").read_text())
+    videos["items"] = videos["items"][:1]
+    videos["items"][0]["snippet"]["channelId"] = "UCK8sQmJBp8GCxrOtXWBpyEA"
+    path = tmp_path / "both.json"
+    path.write_text(json.dumps([videos, channels]))
+    summary = load(warehouse, path)
+    assert (summary.posts_new, summary.snapshots_new, summary.accounts_new) == (1, 3, 2)
+    owner = scalar(
+        warehouse,
+        "SELECT a.handle FROM posts p JOIN accounts a USING (account_id)",
+    )
+    assert owner == "google"
+
+
+def test_captured_at_is_the_file_time_unless_given(warehouse: Warehouse, tmp_path: Path) -> None:
+    path = fixture("info_multiple.json", tmp_path)
+    when = datetime(2025, 2, 3, 4, 5, 6, tzinfo=UTC).timestamp()
+    os.utime(path, (when, when))
+    load(warehouse, path, ImportOptions())
+    assert scalar(warehouse, "SELECT min(captured_at)::VARCHAR FROM account_snapshots") == (
+        "2025-02-03 04:05:06+00"
+    )
+
+
+def test_loading_again_adds_nothing(warehouse: Warehouse, tmp_path: Path) -> None:
+    path = fixture("quirks.jsonl", tmp_path)
+    first = load(warehouse, path)
+    assert load(warehouse, path).status == "skipped"
+    same = tmp_path / "copy.jsonl"
+    shutil.copy(path, same)
+    assert (load(warehouse, same).status, load(warehouse, same).batch_id) == (
+        "skipped",
+        first.batch_id,
+    )
+    # Other bytes, same records and capture time: nothing new.
+    lines = path.read_text().splitlines()
+    reformatted = tmp_path / "reformatted.jsonl"
+    reformatted.write_text("\n".join(json.dumps(json.loads(x)) for x in lines[:3]) + "\n")
+    again = load(warehouse, reformatted)
+    assert (again.status, again.posts_new, again.posts_updated, again.snapshots_new) == (
+        "loaded",
+        0,
+        0,
+        0,
+    )
+
+
+def test_odd_values_are_quarantined_or_made_storable(warehouse: Warehouse, tmp_path: Path) -> None:
+    base = json.loads((FIXTURES / "videos_info.json").read_text())["items"][0]
+    changes = [
+        ("snippet", "title", "\ud800 lone surrogate"),
+        ("statistics", "viewCount", 2**70),
+        ("snippet", "publishedAt", "9999-12-31T23:59:59-01:00"),
+        ("statistics", "likeCount", True),
+        ("statistics", "likeCount", "-5"),
+        ("snippet", "channelId", "UC x"),
+    ]
+    items = []
+    for number, (section, key, value) in enumerate(changes):
+        item = json.loads(json.dumps(base))
+        item["id"], item[section][key] = f"odd{number:08d}", value
+        items.append(item)
+    path = tmp_path / "odd.jsonl"
+    page = {"kind": "youtube#videoListResponse", "items": items}
+    path.write_text(json.dumps(page) + '\n{"kind": "youtube#video", "views": NaN}\n')
+    summary = load(warehouse, path)
+    assert (summary.records_read, summary.posts_new) == (7, 1)
+    assert summary.quarantined == {"bad_json": 1, "bad_value": 4, "negative_count": 1}
+    assert scalar(warehouse, "SELECT left(text, 16) FROM posts") == "\ufffd lone surrogate"
+    reasons = warehouse.con.execute("SELECT record_index, detail FROM quarantine ORDER BY 1")
+    assert [d for _, d in reasons.fetchall()] == [
+        "statistics.viewCount 1180591620717411303424 is too large",
+        "snippet.publishedAt '9999-12-31T23:59:59-01:00' is not a real time "
+        "(date value out of range)",
+        "statistics.likeCount True is not a whole number",
+        "column likes is negative: -5",
+        "snippet.channelId 'UC x' is not a YouTube id",
+        "line 2 is not JSON (NaN is not valid JSON)",
+    ]
+
+
+def test_tz_must_be_a_time_zone(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--tz: unknown time zone 'Mars/Olympus'"):
+        FORMAT.stage(fixture("videos_info.json", tmp_path), ImportOptions(tz="Mars/Olympus"))
+
+
+def test_sniff_says_yes_only_to_youtube_responses() -> None:
+    # Every format's fixtures (real samples of the other readers included) and the templates.
+    files = [p for p in FIXTURES.parent.glob("*/*") if p.suffix in {".json", ".jsonl", ".csv"}]
+    files += Path(__file__).parents[2].joinpath("docs", "templates").glob("*.csv")
+    found = {p.name for p in files if FORMAT.sniff(p, p.read_bytes()[:65536])}
+    assert found == {
+        "info_multiple.json",
+        "playlist_items_paged_1.json",
+        "quirks.jsonl",
+        "videos_info.json",
+    }
+    assert not FORMAT.sniff(Path("x.json"), b'{"kind": "drive#fileList", "files": []}')
+    assert not FORMAT.sniff(Path("x.json"), b"\xff\xfe garbage")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"\xff\xfe{}", "is not UTF-8"),
+        (b'{"kind": "youtube#videoListResponse", "items": [', "neither JSON nor JSON Lines"),
+        (b'{"data": [{"id": "1"}]}', "no YouTube Data API response"),
+    ],
+)
+def test_files_that_are_not_youtube_responses_are_refused(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "f.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        FORMAT.stage(path, OPTIONS)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("PT8M20S", 500), ("PT1H2M", 3720), ("P1DT2H", 93600), ("PT45S", 45), ("P0D", 0),
+     ("P1W", 604800), ("PT1.5S", 1.5)],
+)  # fmt: skip
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "P", "PT", "P1DT", "8M20S", "PT8X", "P1Y", "P1M", 500, None])
+def test_bad_durations(text: object) -> None:
+    with pytest.raises(RecordError, match="not an ISO 8601 duration"):
+        parse_duration(text)
+
+
+def test_times_with_and_without_milliseconds_and_tz() -> None:
+    from zoneinfo import ZoneInfo
+
+    assert parse_time("2019-09-15T21:17:40.000Z", "t", None) == datetime(
+        2019, 9, 15, 21, 17, 40, tzinfo=UTC
+    )
+    assert parse_time("2019-09-15T21:17:40Z", "t", None) == datetime(
+        2019, 9, 15, 21, 17, 40, tzinfo=UTC
+    )
+    assert parse_time("2019-09-16T04:17:40+07:00", "t", None).hour == 21
+    assert parse_time("2019-09-16T04:17:40", "t", ZoneInfo("Asia/Jakarta")).hour == 21
+    with pytest.raises(RecordError, match="has no UTC offset"):
+        parse_time("2019-09-16T04:17:40", "t", None)
+    with pytest.raises(RecordError, match="not a real time"):
+        parse_time("2019-02-30T04:17:40Z", "t", None)
+
+
+# Property: whatever the items or lines hold, a file never makes the reader raise, and every
+# record is loaded or quarantined.
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=8,
+)
+_VIDEO = json.loads((FIXTURES / "videos_info.json").read_text())["items"][0]
+_CHANNEL = json.loads((FIXTURES / "info_multiple.json").read_text())["items"][0]
+
+
+@st.composite
+def _item(draw: st.DrawFn) -> object:
+    base = draw(st.sampled_from([_VIDEO, _CHANNEL]))
+    item = json.loads(json.dumps(base))
+    for section in draw(st.lists(st.sampled_from(["snippet", "statistics", "contentDetails"]))):
+        key = draw(st.sampled_from(sorted(item.get(section, {"x": 1}))))
+        if isinstance(item.get(section), dict):
+            item[section][key] = draw(_json)
+    return draw(st.sampled_from([item, draw(_json)]))
+
+
+_line = st.one_of(
+    st.lists(_item(), max_size=4).map(
+        lambda items: json.dumps({"kind": "youtube#videoListResponse", "items": items})
+    ),
+    st.lists(_item(), max_size=3).map(
+        lambda items: json.dumps({"kind": "youtube#channelListResponse", "items": items})
+    ),
+    _json.map(json.dumps),
+    st.text(max_size=20).filter(lambda t: "\n" not in t and "\r" not in t),
+)
+
+
+def test_any_content_loads_or_is_quarantined_never_crashes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    folder = tmp_path_factory.mktemp("prop")
+    first = json.dumps({"kind": "youtube#videoListResponse", "items": [_VIDEO]})
+    with Warehouse.open(folder / "w.duckdb", create=True) as wh:  # one warehouse: fast
+
+        @settings(max_examples=40, deadline=None)
+        @given(lines=st.lists(_line, max_size=5), cut=st.integers(min_value=0, max_value=400))
+        def check(lines: list[str], cut: int) -> None:
+            text = "\n".join([first, *lines])
+            path = folder / "pages.jsonl"
+            path.write_text(text[: len(first) + 1 + cut] if cut < 400 else text, "utf-8")
+            summary = load(wh, path)
+            if summary.status == "skipped":  # the same bytes as an earlier example
+                return
+            batch = f"WHERE batch_id = {summary.batch_id}"
+            loaded = scalar(wh, f"SELECT count(*) FROM raw_records {batch}")
+            quarantined = scalar(wh, f"SELECT count(*) FROM quarantine {batch}")
+            assert loaded + quarantined == summary.records_read >= 1
+            missing = (
+                f"SELECT count(*) FROM quarantine {batch} AND (detail IS NULL OR payload IS NULL)"
+            )
+            assert scalar(wh, missing) == 0
+
+        check()
