@@ -165,7 +165,7 @@ def _write_crowdtangle(path: Path, rows: list[dict]) -> None:  # type: ignore[ty
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(CT_COLUMNS)
-        for r in rows:
+        for number, r in enumerate(rows):
             created = r["posted_at"].strftime("%Y-%m-%d %H:%M:%S") + " UTC"
             likes = r["likes"] or 0
             reactions = r["reactions"] if r["reactions"] is not None else likes
@@ -196,7 +196,8 @@ def _write_crowdtangle(path: Path, rows: list[dict]) -> None:  # type: ignore[ty
                 "Total Views": "0",
                 "Total Views For All Crossposts": "0",
                 "Video Length": "N/A",
-                "URL": f"https://www.facebook.com/{r['account_handle']}/posts/{r['post_id']}",
+                # CrowdTangle URLs carry numeric post ids
+                "URL": f"https://www.facebook.com/{r['account_handle']}/posts/{10**15 + number}",
                 "Message": r["text"],
                 "Overperforming Score": "1,4",
             }

@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
-from conftest import scalar
 
+from conftest import scalar
 from govsocial.sources.staging import staged_from_arrow
 from govsocial.store import Warehouse, load_file
 

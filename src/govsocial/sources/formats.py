@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from govsocial.errors import ConfigError, InputError
-from govsocial.sources import generic
+from govsocial.sources import crowdtangle, facebook, generic, instagram, x, youtube
 from govsocial.sources.staging import Format, ImportOptions, Staged
 
 HEAD_BYTES = 64 * 1024
@@ -36,6 +36,11 @@ FORMATS: dict[str, Format] = {
             _generic_sniff,
             lambda path, options: generic.stage(path),
         ),
+        crowdtangle.FORMAT,
+        x.FORMAT,
+        facebook.FORMAT,
+        instagram.FORMAT,
+        youtube.FORMAT,
     ]
 }
 

@@ -192,12 +192,11 @@ def _keep_raw(wh: Warehouse, staged: Staged, file: FileIdentity, batch: int, sou
         "WHERE NOT EXISTS (SELECT 1 FROM raw_files WHERE file_sha256 = ?)",
         [file.sha256, file.path.name, file.size, batch, str(file.path), file.sha256],
     )
-    payloads = staged.payload_sql.replace("{source}", source)
     wanted = "" if staged.keep_record_payloads else "WHERE _reason IS NOT NULL"
-    con.execute(f"""
-        CREATE TEMP TABLE _payload AS
-        SELECT p._row, p._payload FROM ({payloads}) AS p
-        WHERE p._row IN (SELECT _row FROM _stage {wanted})""")
+    # Filter the source before the payloads are built: most files quarantine few records.
+    rows = f"(SELECT * FROM {source} WHERE _row IN (SELECT _row FROM _stage {wanted}))"
+    payloads = staged.payload_sql.replace("{source}", rows)
+    con.execute(f"CREATE TEMP TABLE _payload AS SELECT p._row, p._payload FROM ({payloads}) AS p")
     con.execute(
         """INSERT INTO quarantine
            SELECT ?, q._row, ? || q._row, ?, q._reason, q._detail, p._payload

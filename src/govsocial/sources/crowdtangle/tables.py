@@ -1,0 +1,194 @@
+"""CrowdTangle rows → the canonical posts and account-snapshot relations.
+
+Mapping (docs/import-crowdtangle.md has the full table): ``reactions`` is the sum of the
+reaction columns (Likes + Love + Wow + Haha + Sad + Angry + Care), ``likes`` the Like reaction
+alone; ``views`` is ``Post Views`` (Facebook) or ``Views`` (Instagram) for video posts only,
+since CrowdTangle writes 0 for posts that have no view count; ``post_id`` comes from the URL;
+``Followers at Posting`` becomes an account snapshot at the post's time. The counts were read
+when the file was exported, which the file does not say: ``captured_at`` is
+``--captured-at`` or else the file's modification time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import reduce
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from govsocial.errors import InputError
+from govsocial.sources.crowdtangle import convert as cv
+from govsocial.sources.crowdtangle.files import Rows
+from govsocial.sources.crowdtangle.records import REACTION_FIELDS, Layout
+from govsocial.sources.staging import ImportOptions
+from govsocial.sources.timezones import resolve_tz
+
+_VIDEO = pa.array(["video", "reel"])
+
+
+def _array(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def captured_at(path: Path, options: ImportOptions) -> datetime:
+    """``--captured-at``, else the file's modification time (the export's time, if the file
+    was not copied or edited since)."""
+    if options.captured_at is not None:
+        moment = options.captured_at
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def thousands_separator(layout: Layout, rows: Rows) -> str | None:
+    return cv.thousands_separator(
+        [_array(rows.columns[i]) for i in layout.integers],
+        [_array(rows.columns[i]) for i in layout.decimals],
+    )
+
+
+def posts_table(
+    path: Path, layout: Layout, rows: Rows, options: ImportOptions, sep: str | None
+) -> pa.Table:
+    """One row per CSV row: ``_row``, ``_reason``, ``_detail``, ``_payload``, the canonical
+    post columns, and the raw text columns ``_c0 …`` (the payload of quarantined rows)."""
+    n = rows.count
+    cleaned: dict[str, pa.Array] = {}
+
+    def raw(field: str) -> pa.Array:
+        index = layout.where.get(field)
+        return _array(rows.columns[index]) if index is not None else pa.nulls(n, pa.string())
+
+    def value(field: str) -> pa.Array:
+        if field not in cleaned:
+            cleaned[field] = cv.clean(raw(field))
+        return cleaned[field]
+
+    def quoted(field: str, then: str) -> Callable[[], pa.Array]:
+        """The detail "Field 'value' …", made only if some row needs it."""
+        return lambda: cv.joined(f"{layout.name(field)} '", value(field), "' " + then)
+
+    found = cv.Findings(rows.reason, rows.detail)
+    account = "account_id" if layout.platform == "facebook" else "handle"
+    for field in ("type", "posted", "url", account):
+        found.add(pc.is_null(value(field)), "missing_value", f"{layout.name(field)} is empty")
+    times = cv.created_times(value("posted"), resolve_tz(options.tz) if options.tz else None)
+    if pc.any(times.unzoned).as_py() and not pc.any(pc.is_valid(times.posted)).as_py():
+        raise InputError(
+            f"no {layout.name('posted')} time carries a known time zone (abbreviations found: "
+            f"{', '.join(times.unknown_zones) or 'none'}). Give the zone the export was made "
+            "in with --tz, e.g. --tz WIB or --tz Asia/Jakarta.",
+            path=path,
+        )
+    found.add(
+        times.unreadable,
+        "bad_value",
+        quoted("posted", "is not a time like 2021-07-05 18:02:45 WIB"),
+    )
+    found.add(
+        times.unzoned,
+        "bad_value",
+        quoted("posted", "has no known time-zone abbreviation; give the zone with --tz"),
+    )
+    media, unknown_type = cv.media_types(value("type"), layout.types)
+    types = f"is not a known CrowdTangle {layout.platform} post type ({', '.join(layout.types)})"
+    found.add(unknown_type, "unknown_media_type", quoted("type", types))
+    if layout.platform == "facebook":
+        post_id = cv.facebook_post_ids(value("url"), value("account_id"))
+    else:
+        post_id = cv.instagram_post_ids(value("url"))
+    unnamed = cv.flag(pc.and_(pc.is_null(post_id), pc.is_valid(value("url"))))
+    found.add(unnamed, "bad_value", quoted("url", "names no post id"))
+    counts: dict[str, pa.Array] = {}
+    for field in ("likes", "comments", "shares", "views", *REACTION_FIELDS[1:]):
+        if field in layout.where:
+            counts[field], bad = cv.whole_numbers(value(field), sep)
+            found.add(bad, "bad_value", quoted(field, "is not a whole number"))
+    duration, bad = cv.durations(value("video_length"))
+    if "video_length" in layout.where:
+        found.add(bad, "bad_value", quoted("video_length", "is not a length like 00:03:34"))
+
+    is_video = pc.is_in(media, value_set=_VIDEO)
+    none = pa.nulls(n, pa.int64())
+    reactions = [counts[f] for f in REACTION_FIELDS if f in counts]
+    columns: dict[str, pa.Array] = {
+        "platform": pa.repeat(pa.scalar(layout.platform), n),
+        "account_platform_id": value("account_id"),
+        "account_handle": value("handle"),
+        "post_id": post_id,
+        "posted_at": times.posted,
+        "captured_at": pa.repeat(
+            pa.scalar(captured_at(path, options), pa.timestamp("us", "UTC")), n
+        ),
+        "media_type": media,
+        "text": pc.if_else(pc.equal(raw("text"), ""), pa.scalar(None, pa.string()), raw("text")),
+        "url": value("url"),
+        "is_repost": pa.repeat(pa.scalar(False), n),
+        "video_duration_s": pc.if_else(is_video, duration, pa.scalar(None, pa.float64())),
+        "views": pc.if_else(is_video, counts.get("views", none), pa.scalar(None, pa.int64())),
+        "likes": counts.get("likes", none),
+        "reactions": reduce(pc.add, reactions) if layout.platform == "facebook" else none,
+        "comments": counts.get("comments", none),
+        "shares": counts.get("shares", none),
+    }
+    good = found.good
+    if not pc.all(good).as_py():  # quarantined rows carry no canonical values
+        columns = {k: pc.if_else(good, v, pa.scalar(None, v.type)) for k, v in columns.items()}
+    return pa.table(
+        {
+            "_row": pa.array(range(1, n + 1), pa.int64()),
+            "_reason": found.reason,
+            "_detail": found.detail,
+            "_payload": rows.payload,
+            **columns,
+            **{f"_c{i}": c for i, c in enumerate(rows.columns)},
+        }
+    )
+
+
+def snapshots_table(
+    layout: Layout, rows: Rows, posts: pa.Table, sep: str | None
+) -> pa.Table | None:
+    """``Followers at Posting`` of each good post: a follower reading at the post's time.
+
+    Rows whose post was quarantined or that give no count are left out (nothing to record);
+    two posts of one account in the same second give one reading. A count that is not a
+    whole number is quarantined (reason ``bad_value``) with its row as payload.
+    """
+    if "followers" not in layout.where:
+        return None
+    text = cv.clean(_array(rows.columns[layout.where["followers"]]))
+    followers, bad = cv.whole_numbers(text, sep)
+    shown = cv.joined(f"{layout.name('followers')} '", text, "' is not a whole number")
+    table = pa.table(
+        {
+            "_row": posts["_row"],
+            "_reason": pc.if_else(bad, pa.scalar("bad_value"), pa.scalar(None, pa.string())),
+            "_detail": pc.if_else(bad, shown, pa.scalar(None, pa.string())),
+            "platform": posts["platform"],
+            "account_platform_id": posts["account_platform_id"],
+            "account_handle": posts["account_handle"],
+            "captured_at": posts["posted_at"],
+            "followers": followers,
+        }
+    ).filter(pc.and_(pc.is_null(posts["_reason"]), pc.is_valid(text)))
+    bad = pc.is_valid(table["_reason"])
+    account = pc.coalesce(table["account_platform_id"], pc.utf8_lower(table["account_handle"]))
+    readings = table.append_column("_account", account).filter(pc.invert(bad))
+    first = readings.group_by(["_account", "captured_at"]).aggregate([("_row", "min")])
+    table = table.filter(pc.or_(bad, pc.is_in(table["_row"], first["_row_min"])))
+    payload = pa.nulls(table.num_rows, pa.string())
+    wrong = table.filter(pc.is_valid(table["_reason"]))["_row"].to_pylist()
+    if wrong:  # few rows: their payload is built here, row by row
+        payloads = {r: _row_json(layout, rows, r - 1) for r in wrong}
+        payload = pa.array([payloads.get(r) for r in table["_row"].to_pylist()], pa.string())
+    return table.append_column("_payload", payload)
+
+
+def _row_json(layout: Layout, rows: Rows, index: int) -> str:
+    """One CSV row as a JSON object keyed by the header (as DuckDB's payloads are)."""
+    values = [column[index].as_py() for column in rows.columns]
+    return json.dumps(dict(zip(layout.payload_keys(), values, strict=True)), ensure_ascii=False)

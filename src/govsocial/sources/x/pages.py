@@ -1,0 +1,222 @@
+"""Turn parsed X API v2 pages into rows of the canonical posts and account snapshots tables.
+
+A page is one API response, as twarc2 writes it (one per line)::
+
+    {"data": [tweet, …] | tweet,            # a list; the streaming endpoint: ONE object
+     "includes": {"users": [user, …], "media": [media, …], "tweets": [tweet, …]},
+     "errors": [error, …],                   # partial errors: what could not be returned
+     "meta": {"result_count": 100, "next_token": "…"},
+     "__twarc": {"url": "…", "version": "2.0.3", "retrieved_at": "2021-04-08T19:34:32+00:00"}}
+
+A users-lookup page has users in ``data``. A line may also be one bare tweet (twarc2
+``flatten``) or one bare user. Expansions are looked up through per-page dictionaries, so a
+page costs time linear in its size. ``includes.tweets`` (the retweeted/quoted originals) are
+other accounts' posts and are not loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from govsocial.sources.x.records import ApiError, Media, RecordError, Tweet, User, parse_time
+from govsocial.sources.x.rows import POST_FIELDS, SNAPSHOT_FIELDS, Table, payload_json
+
+
+def classify(media: tuple[Media, ...], outside_link: bool) -> tuple[str, float | None, int | None]:
+    """media_type, video duration (s) and video views of a tweet's attachments."""
+    videos = [m for m in media if m.type in ("video", "animated_gif")]
+    if videos:
+        duration = next((m.duration_s for m in videos if m.duration_s is not None), None)
+        views = next((m.view_count for m in videos if m.view_count is not None), None)
+        return "video", duration, views
+    if media:
+        return ("image" if len(media) == 1 else "carousel"), None, None
+    return ("link" if outside_link else "text"), None, None
+
+
+class PageReader:
+    """Reads pages into a posts table and an account snapshots table."""
+
+    def __init__(self, fallback_captured: Callable[[], datetime]) -> None:
+        self.posts = Table(POST_FIELDS)
+        self.snapshots = Table(SNAPSHOT_FIELDS)
+        self._fallback = fallback_captured
+        self._seen: set[tuple[str, datetime]] = set()  # authors' snapshots already taken
+
+    def record(self, value: Any, place: str, primary: Table) -> None:
+        """One JSON value of the file (a page, a bare tweet or a bare user) at ``place``."""
+        if not isinstance(value, dict):
+            primary.reject(value, "unknown_shape", f"{place}: not a JSON object")
+        elif any(k in value for k in ("data", "errors", "includes", "meta")):
+            self._page(value, place, primary)
+        elif "username" in value and "text" not in value and "author_id" not in value:
+            self._user(value, place, self._captured(value))
+        elif "id" in value:
+            self._tweet(value, place, self._captured(value), {}, {})
+        else:
+            keys = ", ".join(list(value)[:6])
+            primary.reject(
+                value, "unknown_shape", f"{place}: not an X API page, tweet or user (keys: {keys})"
+            )
+
+    def _page(self, page: dict[str, Any], place: str, primary: Table) -> None:
+        includes = page.get("includes")
+        includes = includes if isinstance(includes, dict) else {}
+        # Expansions by key, read when a tweet refers to them: linear in the page's size.
+        users = _index(includes.get("users"), "id")
+        media = _index(includes.get("media"), "media_key")
+        data = page.get("data")
+        if isinstance(data, dict):  # the streaming endpoint: one tweet per line
+            items: list[Any] = [data]
+        elif isinstance(data, list):
+            items = data
+        elif data is None:
+            items = []
+        else:
+            primary.reject(page, "unknown_shape", f"{place}: data is {data!r}, not tweets")
+            return
+        captured = self._captured(page)
+        of_users = bool(items) and all(_is_user(item) for item in items)
+        for i, item in enumerate(items):
+            where = f"{place}, data" if isinstance(data, dict) else f"{place}, data[{i}]"
+            if of_users:
+                self._user(item, where, captured)
+            else:
+                self._tweet(item, where, captured, users, media)
+        target = self.snapshots if of_users else (self.posts if items else primary)
+        for i, raw in enumerate(_items(page.get("errors"))):
+            error = ApiError.from_payload(raw)
+            target.reject(raw, "api_error", f"{place}, errors[{i}]: {error.describe()}")
+
+    def _captured(self, envelope: dict[str, Any]) -> datetime | RecordError:
+        twarc = envelope.get("__twarc")
+        if isinstance(twarc, dict) and "retrieved_at" in twarc:
+            try:
+                return parse_time(twarc["retrieved_at"], "__twarc.retrieved_at")
+            except RecordError as exc:
+                return exc  # the records of this page go to quarantine, saying why
+        return self._fallback()
+
+    def _tweet(
+        self,
+        item: Any,
+        place: str,
+        captured: datetime | RecordError,
+        users: dict[Any, Any],
+        media: dict[Any, Any],
+    ) -> None:
+        if isinstance(captured, RecordError):
+            self.posts.reject(item, captured.reason, f"{place}: {captured.detail}")
+            return
+        try:
+            payload = payload_json(item)
+            tweet = Tweet.from_payload(item)
+            attached = tweet.media or tuple(_media(media, key) for key in tweet.media_keys)
+            author_raw = item["author"] if tweet.author else users.get(tweet.author_id)
+            author = tweet.author or _author(author_raw)
+        except RecordError as exc:
+            self.posts.reject(item, exc.reason, f"{place}: {exc.detail}")
+            return
+        handle = author.username if author else None
+        media_type, duration, video_views = classify(attached, tweet.has_outside_link)
+        self.posts.add(
+            payload,
+            (
+                tweet.author_id,
+                handle,
+                tweet.id,
+                tweet.created_at,
+                captured,
+                media_type,
+                tweet.text,
+                f"https://x.com/{handle or 'i/web'}/status/{tweet.id}",
+                tweet.is_retweet,
+                duration,
+                tweet.impressions if tweet.impressions is not None else video_views,
+                tweet.likes,
+                tweet.replies,
+                tweet.retweets,
+                tweet.quotes,
+                tweet.bookmarks,
+            ),
+        )
+        if author is not None and author.followers is not None:
+            key = (author.id, captured)
+            if key not in self._seen:  # the same author on every tweet of a page: once
+                self._seen.add(key)
+                self._add_snapshot(author, author_raw, captured, place)
+
+    def _user(self, item: Any, place: str, captured: datetime | RecordError) -> None:
+        if isinstance(captured, RecordError):
+            self.snapshots.reject(item, captured.reason, f"{place}: {captured.detail}")
+            return
+        try:
+            user = User.from_payload(item)
+            if user.followers is None:
+                raise RecordError(
+                    "missing_field",
+                    f"user {user.id} has no public_metrics.followers_count "
+                    "(request user.fields=public_metrics)",
+                )
+        except RecordError as exc:
+            self.snapshots.reject(item, exc.reason, f"{place}: {exc.detail}")
+            return
+        self._add_snapshot(user, item, captured, place)
+
+    def _add_snapshot(self, user: User, raw: Any, captured: datetime, place: str) -> None:
+        try:
+            payload = payload_json(raw)
+        except RecordError as exc:
+            self.snapshots.reject(raw, exc.reason, f"{place}, user {user.id}: {exc.detail}")
+            return
+        self.snapshots.add(
+            payload,
+            (user.id, user.username, captured, user.followers, user.following, user.tweet_count),
+        )
+
+
+def _author(raw: Any) -> User | None:
+    """The tweet's author from ``includes.users``; a broken one is left out, not fatal."""
+    if raw is None:
+        return None
+    try:
+        return User.from_payload(raw)
+    except RecordError:
+        return None
+
+
+def _index(objects: Any, key: str) -> dict[str, Any]:
+    """An expansion list by its key (ids are strings; anything else cannot be referred to)."""
+    return {o[key]: o for o in _items(objects) if isinstance(o, dict) and type(o.get(key)) is str}
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _is_user(item: Any) -> bool:
+    return isinstance(item, dict) and "username" in item and "author_id" not in item
+
+
+def _media(index: dict[Any, Any], key: str) -> Media:
+    raw = index.get(key)
+    if raw is None:
+        return Media.from_key(key)
+    try:
+        return Media.from_payload(raw)
+    except RecordError as exc:  # its views or duration cannot be known
+        raise RecordError(exc.reason, f"its attached {exc.detail}") from None
+
+
+def looks_like_users(value: Any) -> bool:
+    """Whether a file's first record is about accounts (a users page or a bare user)."""
+    if not isinstance(value, dict):
+        return False
+    data = value.get("data")
+    if isinstance(data, list):
+        return bool(data) and _is_user(data[0])
+    if isinstance(data, dict):
+        return _is_user(data)
+    return _is_user(value) and "text" not in value

@@ -1,0 +1,125 @@
+"""The rows of one relation being built, and their Arrow table for the loader.
+
+Every source record is one row: ``_row`` (1-based, in reading order), ``_reason``/``_detail``
+(NULL for a good record), ``_payload`` (the record as received, JSON text) and the canonical
+columns (all NULL for a rejected record).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pyarrow as pa
+
+from govsocial.sources.staging import COUNT_COLUMNS
+from govsocial.sources.x.records import RecordError
+
+POST_FIELDS = (
+    "account_platform_id",
+    "account_handle",
+    "post_id",
+    "posted_at",
+    "captured_at",
+    "media_type",
+    "text",
+    "url",
+    "is_repost",
+    "video_duration_s",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "quotes",
+    "saves",
+)
+SNAPSHOT_FIELDS = (
+    "account_platform_id",
+    "account_handle",
+    "captured_at",
+    "followers",
+    "following",
+    "posts_count",
+)
+
+_TYPES: dict[str, pa.DataType] = {
+    "_row": pa.int64(),
+    "posted_at": pa.timestamp("us", tz="UTC"),
+    "captured_at": pa.timestamp("us", tz="UTC"),
+    "is_repost": pa.bool_(),
+    "video_duration_s": pa.float64(),
+    **dict.fromkeys((*COUNT_COLUMNS, "followers", "following", "posts_count"), pa.int64()),
+}
+_LONE_SURROGATE = re.compile(
+    r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}"
+)
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # one encoder: dumps() makes one per call
+
+
+def payload_json(value: Any) -> str:
+    """The record as received, as JSON text the warehouse accepts."""
+    text = _ENCODER.encode(value)
+    # Emoji are escaped as surrogate pairs; an unpaired one (a cut emoji) DuckDB refuses.
+    if "\\ud" in text and _LONE_SURROGATE.search(text):
+        try:  # the pattern can also match an escaped backslash before "ud800": make sure
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise RecordError(
+                "bad_value", "it contains an unpaired UTF-16 surrogate escape (\\udXXX)"
+            ) from None
+    return text
+
+
+class Table:
+    """Rows of one relation being built: ``_row, _reason, _detail, _payload, *fields``."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self.fields = fields
+        self.rows: list[tuple[Any, ...]] = []
+        self._blank = (None,) * len(fields)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, payload: str, values: tuple[Any, ...]) -> None:
+        self.rows.append((len(self.rows) + 1, None, None, payload, *values))
+
+    def reject(self, raw: Any, reason: str, detail: str) -> None:
+        """A record that cannot be read; ``raw`` is kept as received (or as text)."""
+        try:
+            payload = payload_json(raw)
+        except RecordError:  # unpaired surrogates become "?" so the payload stays valid JSON
+            text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+            payload = text.encode("utf-8", "replace").decode("utf-8")
+        self.rows.append((len(self.rows) + 1, reason, detail, payload, *self._blank))
+
+    def columns(self) -> dict[str, list[Any]]:
+        names = ("_row", "_reason", "_detail", "_payload", *self.fields)
+        if not self.rows:
+            return {name: [] for name in names}
+        return {
+            name: list(values)
+            for name, values in zip(names, zip(*self.rows, strict=True), strict=True)
+        }
+
+    def to_arrow(self) -> pa.Table:
+        """The rows as an Arrow table for ``staged_from_arrow`` (platform "x" on good rows)."""
+        columns = self.columns()
+        arrays = {
+            name: _array(values, _TYPES.get(name, pa.string())) for name, values in columns.items()
+        }
+        arrays["platform"] = pa.array(
+            ["x" if reason is None else None for reason in columns["_reason"]], pa.string()
+        )
+        return pa.table(arrays)
+
+
+def _array(values: list[Any], kind: pa.DataType) -> pa.Array:
+    try:
+        return pa.array(values, kind)
+    except UnicodeEncodeError:  # an unpaired surrogate in an expanded user's name, say
+        return pa.array(
+            [v.encode("utf-8", "replace").decode() if isinstance(v, str) else v for v in values],
+            kind,
+        )

@@ -1,0 +1,287 @@
+"""Facebook Graph API JSON through the real loader into a real DuckDB warehouse."""
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import scalar
+from govsocial.errors import InputError
+from govsocial.sources.facebook import FORMAT
+from govsocial.sources.instagram import FORMAT as INSTAGRAM
+from govsocial.sources.staging import ImportOptions
+from govsocial.store import Warehouse, load_file
+from govsocial.store.ingest import ImportSummary
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "facebook"
+SAMPLES = Path("/work/shared/samples")
+TEMPLATE = Path(__file__).parents[2] / "docs" / "templates" / "generic_posts.csv"
+CAPTURED = datetime(2025, 4, 1, 5, 0, tzinfo=UTC)
+OPTIONS = ImportOptions(captured_at=CAPTURED)
+
+
+def load(wh: Warehouse, path: Path, options: ImportOptions = OPTIONS) -> ImportSummary:
+    return load_file(wh, path, lambda p: FORMAT.stage(p, options))
+
+
+def fixture(name: str, tmp_path: Path) -> Path:
+    return Path(shutil.copy(FIXTURES / name, tmp_path / name))
+
+
+def metrics(wh: Warehouse) -> list[tuple[object, ...]]:
+    return wh.con.execute(
+        """SELECT p.platform_post_id, p.media_type, m.reactions, m.likes, m.comments, m.shares,
+                  m.views, p.is_repost
+           FROM posts p JOIN post_metrics m USING (post_id) ORDER BY p.posted_at"""
+    ).fetchall()
+
+
+def test_feed_pages_load_exact_posts_and_reaction_totals(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    first = load(warehouse, fixture("feeds_default_fields_p1.json", tmp_path))
+    assert (first.records_read, first.posts_new, first.snapshots_new) == (5, 5, 5)
+    assert (first.quarantined, first.accounts_new) == ({}, 1)
+    assert first.unassigned_accounts == ["facebook:19292868552"]
+    second = load(warehouse, fixture("feeds_default_fields_p2.json", tmp_path))
+    assert (second.posts_new, second.accounts_new, second.quarantined) == (5, 0, {})
+    totals = warehouse.con.execute(
+        """SELECT count(*), sum(reactions), sum(likes), sum(comments), sum(shares),
+                  count(views) FROM post_metrics"""
+    ).fetchone()
+    assert totals == (10, 756 + 27687, 702 + 27068, 117 + 183, 62 + 243, 0)
+    rows = metrics(warehouse)
+    assert rows[-1] == ("19292868552_10158349356748553", "image", 125, 119, 13, 10, None, False)
+    assert rows[0] == ("19292868552_10158316421783553", "video", 26959, 26387, 82, 183, None, False)
+    assert [r[1] for r in rows].count("link") == 3
+    post = warehouse.con.execute(
+        """SELECT posted_at::VARCHAR, url, left(text, 26), a.platform_account_id, a.handle
+           FROM posts JOIN accounts a USING (account_id)
+           WHERE platform_post_id = '19292868552_10158349356748553'"""
+    ).fetchone()
+    assert post == (
+        "2021-07-09 19:09:52+00",
+        "https://www.facebook.com/19292868552/posts/10158349356748553/",
+        "Singaporean logistics comp",
+        "19292868552",
+        None,
+    )
+    origin, payload_id = warehouse.con.execute(
+        "SELECT origin, payload->>'$.id' FROM raw_records WHERE record_index = 2 AND batch_id = ?",
+        [first.batch_id],
+    ).fetchone() or ("", "")
+    assert (origin, payload_id) == (
+        "feeds_default_fields_p1.json, record 2",
+        "19292868552_10158347294088553",
+    )
+
+
+def test_a_post_without_shares_has_zero_shares(warehouse: Warehouse, tmp_path: Path) -> None:
+    summary = load(warehouse, fixture("single_post_data.json", tmp_path))
+    assert (summary.posts_new, summary.quarantined) == (1, {})
+    assert metrics(warehouse) == [
+        ("175154750010052_424924701699721", "text", 1, 0, 0, 0, None, False)
+    ]
+
+
+def test_a_page_object_is_a_follower_snapshot(warehouse: Warehouse, tmp_path: Path) -> None:
+    summary = load(warehouse, fixture("single_default_page.json", tmp_path))
+    assert (summary.kind, summary.snapshots_new, summary.posts_new) == ("account_snapshots", 1, 0)
+    row = warehouse.con.execute(
+        """SELECT a.platform, a.platform_account_id, a.handle, s.followers, s.following,
+                  s.posts_count, s.captured_at = ? FROM account_snapshots s
+           JOIN accounts a USING (account_id)""",
+        [CAPTURED],
+    ).fetchone()
+    assert row == ("facebook", "20531316728", "facebookapp", 214507731, None, None, True)
+
+
+def test_a_page_with_its_feed_gives_posts_with_the_handle_and_a_snapshot(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    summary = load(warehouse, fixture("page_with_feed.json", tmp_path))
+    assert (summary.kind, summary.records_read, summary.posts_new) == (
+        "posts+account_snapshots",
+        6,
+        5,
+    )
+    assert (summary.snapshots_new, summary.accounts_new, summary.quarantined) == (6, 1, {})
+    assert metrics(warehouse) == [
+        ("104523441234567_200000000000001", "carousel", 40, 30, 5, 3, None, False),
+        ("104523441234567_200000000000002", "video", 10, 10, 0, 1, None, False),
+        ("104523441234567_200000000000003", "reel", 7, 6, 1, 0, None, False),
+        ("104523441234567_200000000000004", "link", 2, 2, 0, 0, None, True),
+        ("104523441234567_200000000000005", "text", 0, 0, 0, 0, None, False),
+    ]
+    assert warehouse.con.execute(
+        "SELECT DISTINCT a.handle, a.platform_account_id FROM posts JOIN accounts a "
+        "USING (account_id)"
+    ).fetchall() == [("humasjabar", "104523441234567")]
+    assert scalar(warehouse, "SELECT followers FROM account_snapshots") == 5000
+    # The page's payload is kept without its feed (each post is a record of its own).
+    page = scalar(warehouse, "SELECT payload FROM raw_records WHERE record_index = 1")
+    assert "feed" not in json.loads(page) and json.loads(page)["username"] == "humasjabar"
+
+
+def test_quirks_are_quarantined_with_reasons(warehouse: Warehouse, tmp_path: Path) -> None:
+    summary = load(warehouse, fixture("feed_quirks.jsonl", tmp_path))
+    assert (summary.records_read, summary.posts_new) == (7, 1)
+    assert summary.quarantined == {
+        "api_error": 1,
+        "bad_json": 1,
+        "bad_value": 2,
+        "missing_field": 1,
+        "negative_count": 1,
+    }
+    # shares was not among the request's fields: not known, not zero.
+    assert metrics(warehouse) == [
+        ("104523441234567_300000000000001", "text", 12, None, 3, None, None, False)
+    ]
+    details = dict(warehouse.con.execute("SELECT record_index, detail FROM quarantine").fetchall())
+    assert details[2] == "field created_time: 'yesterday' is not an ISO 8601 timestamp"
+    assert details[3] == (
+        "Graph API error (OAuthException, code 4): (#4) Application request limit reached"
+    )
+    assert details[5] == "field created_time is missing"
+    assert details[7].startswith("line 4 is not valid JSON")
+    cut = scalar(warehouse, "SELECT payload FROM quarantine WHERE reason = 'bad_json'")
+    assert json.loads(cut).startswith('{"data": [{"id": "104523441234567_300000000000009"')
+
+
+def test_an_error_response_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"OAuthException, code 100\): \(#100\) Pages Public"):
+        FORMAT.stage(fixture("error.json", tmp_path), OPTIONS)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b"platform,post_id\nfacebook,1\n", "not JSON"),
+        (b'{"data": [{"id": "1", "created_at": "2021-01-01"}]}', "no Facebook post"),
+    ],
+)
+def test_files_that_are_not_graph_json_are_refused(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "f.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        FORMAT.stage(path, OPTIONS)
+
+
+def test_youtube_json_forced_as_facebook_is_refused() -> None:
+    with pytest.raises(InputError, match="no Facebook post"):
+        FORMAT.stage(SAMPLES / "youtube_data_v3" / "videos_info.json", OPTIONS)
+
+
+def test_captured_at_is_the_file_time_unless_given(warehouse: Warehouse, tmp_path: Path) -> None:
+    path = fixture("single_default_page.json", tmp_path)
+    when = datetime(2025, 2, 3, 4, 5, 6, tzinfo=UTC).timestamp()
+    os.utime(path, (when, when))
+    load(warehouse, path, ImportOptions())
+    assert scalar(warehouse, "SELECT captured_at::VARCHAR FROM account_snapshots") == (
+        "2025-02-03 04:05:06+00"
+    )
+
+
+def test_loading_again_adds_nothing(warehouse: Warehouse, tmp_path: Path) -> None:
+    path = fixture("page_with_feed.json", tmp_path)
+    first = load(warehouse, path)
+    assert load(warehouse, path).status == "skipped"
+    copy = tmp_path / "copy.json"
+    copy.write_text(json.dumps(json.loads(path.read_text())))  # other bytes, same records
+    again = load(warehouse, copy)
+    assert (again.status, again.posts_new, again.posts_updated, again.snapshots_new) == (
+        "loaded",
+        0,
+        0,
+        0,
+    )
+    assert first.batch_id != again.batch_id
+    assert scalar(warehouse, "SELECT count(*) FROM post_metrics") == 5
+
+
+def test_sniff_claims_facebook_graph_files_only() -> None:
+    samples = [p for p in sorted(SAMPLES.glob("*/*")) if p.suffix in (".json", ".jsonl")]
+    claimed = {p.name for p in samples if FORMAT.sniff(p, p.read_bytes()[:65536])}
+    assert claimed == {p.name for p in (SAMPLES / "facebook_graph").iterdir()}
+    for path in FIXTURES.glob("*.json*"):
+        assert FORMAT.sniff(path, path.read_bytes()[:65536]), path.name
+        assert not INSTAGRAM.sniff(path, path.read_bytes()[:65536]), path.name
+    assert not FORMAT.sniff(TEMPLATE, TEMPLATE.read_bytes())
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+_fields = st.sampled_from(
+    ["id", "created_time", "message", "attachments", "reactions", "like", "comments", "shares",
+     "permalink_url", "from", "parent_id"]
+)  # fmt: skip
+
+
+def _pages(
+    page: dict[str, Any], changes: list[dict[str, object]], extra: list[object], cut: int
+) -> str:
+    """The sample page, then its posts changed by ``changes`` plus ``extra`` junk items, then
+    a page cut after ``cut`` characters: JSONL."""
+    posts = [{**page["data"][i % 5], **change} for i, change in enumerate(changes)]
+    lines = [json.dumps(page), json.dumps({"data": posts + extra, "paging": page["paging"]})]
+    truncated = json.dumps({"data": posts})
+    lines.append(truncated[: cut % (len(truncated) + 1)])
+    return "\n".join(lines)
+
+
+_changes = st.lists(st.dictionaries(_fields, _json, max_size=3), min_size=1, max_size=4)
+_extra = st.lists(_json, max_size=2)
+_cut = st.integers(min_value=0, max_value=300)
+
+
+def test_malformed_records_load_or_are_quarantined(warehouse: Warehouse, tmp_path: Path) -> None:
+    page = json.loads((FIXTURES / "feeds_default_fields_p1.json").read_text())
+
+    @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(changes=_changes, extra=_extra, cut=_cut)
+    def check(changes: list[dict[str, object]], extra: list[object], cut: int) -> None:
+        path = tmp_path / "pages.jsonl"
+        path.write_text(_pages(page, changes, extra, cut), "utf-8")
+        summary = load(warehouse, path)
+        if summary.status == "skipped":  # the same bytes as an earlier example
+            return
+        batch = f"WHERE batch_id = {summary.batch_id}"
+        loaded = scalar(warehouse, f"SELECT count(*) FROM raw_records {batch}")
+        quarantined = scalar(warehouse, f"SELECT count(*) FROM quarantine {batch}")
+        assert loaded + quarantined == summary.records_read >= 5 + len(changes) + len(extra)
+        missing = f"SELECT count(*) FROM quarantine {batch} AND (detail IS NULL OR payload IS NULL)"
+        assert scalar(warehouse, missing) == 0
+
+    check()
+
+
+def test_malformed_records_never_raise_and_each_gives_one_row(tmp_path: Path) -> None:
+    page = json.loads((FIXTURES / "feeds_default_fields_p1.json").read_text())
+
+    @settings(max_examples=60, deadline=None)
+    @given(changes=_changes, extra=_extra, cut=_cut)
+    def check(changes: list[dict[str, object]], extra: list[object], cut: int) -> None:
+        path = tmp_path / "pages.jsonl"
+        path.write_text(_pages(page, changes, extra, cut), "utf-8")
+        rows = [r for staged in FORMAT.stage(path, OPTIONS) for r in staged.arrow.to_pylist()]
+        numbers = [r["_row"] for r in rows]
+        assert len(numbers) == len(set(numbers)) >= 5 + len(changes) + len(extra)
+        for row in rows:  # a quarantined record says why; a good one has its post id
+            assert (row["_reason"] is None) == (row["_detail"] is None)
+            assert row["_reason"] is not None or row["post_id"] is not None
+            json.loads(row["_payload"])
+
+    check()

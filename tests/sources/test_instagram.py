@@ -1,0 +1,247 @@
+"""Instagram Graph API JSON through the real loader into a real DuckDB warehouse."""
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import scalar
+from govsocial.errors import InputError
+from govsocial.sources.facebook import FORMAT as FACEBOOK
+from govsocial.sources.instagram import FORMAT
+from govsocial.sources.staging import ImportOptions
+from govsocial.store import Warehouse, load_file
+from govsocial.store.ingest import ImportSummary
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "instagram"
+SAMPLES = Path("/work/shared/samples")
+TEMPLATE = Path(__file__).parents[2] / "docs" / "templates" / "generic_posts.csv"
+CAPTURED = datetime(2025, 4, 1, 5, 0, tzinfo=UTC)
+OPTIONS = ImportOptions(captured_at=CAPTURED)
+
+
+def load(wh: Warehouse, path: Path, options: ImportOptions = OPTIONS) -> ImportSummary:
+    return load_file(wh, path, lambda p: FORMAT.stage(p, options))
+
+
+def fixture(name: str, tmp_path: Path) -> Path:
+    return Path(shutil.copy(FIXTURES / name, tmp_path / name))
+
+
+def metrics(wh: Warehouse) -> list[tuple[object, ...]]:
+    return wh.con.execute(
+        """SELECT p.platform_post_id, p.media_type, m.likes, m.comments, m.views, m.saves,
+                  m.shares, m.reactions
+           FROM posts p JOIN post_metrics m USING (post_id) ORDER BY p.posted_at"""
+    ).fetchall()
+
+
+def test_a_media_page_takes_its_account_from_the_paging_url(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    summary = load(warehouse, fixture("medias_p1.json", tmp_path))
+    assert (summary.records_read, summary.posts_new, summary.snapshots_new) == (2, 2, 2)
+    assert summary.unassigned_accounts == ["instagram:17841406338772941"]
+    assert metrics(warehouse) == [
+        ("17896622936197745", "image", 2, 6, None, None, None, None),
+        ("17895731045244887", "image", 0, 0, None, None, None, None),
+    ]
+    post = warehouse.con.execute(
+        """SELECT posted_at::VARCHAR, url, text FROM posts
+           WHERE platform_post_id = '17895731045244887'"""
+    ).fetchone()
+    assert post == ("2021-08-13 08:25:28+00", "https://www.instagram.com/p/CSgf9BChwVq/", None)
+
+
+def test_the_user_object_is_a_follower_snapshot(warehouse: Warehouse, tmp_path: Path) -> None:
+    summary = load(warehouse, fixture("user_fields.json", tmp_path))
+    assert (summary.kind, summary.snapshots_new, summary.posts_new) == ("account_snapshots", 1, 0)
+    row = warehouse.con.execute(
+        """SELECT a.platform_account_id, a.handle, s.followers, s.following, s.posts_count
+           FROM account_snapshots s JOIN accounts a USING (account_id)"""
+    ).fetchone()
+    assert row == ("17841407673135339", "facebookfordevelopers", 64363, None, 427)
+
+
+def test_album_children_are_not_posts(warehouse: Warehouse, tmp_path: Path) -> None:
+    summary = load(warehouse, fixture("children.json", tmp_path))
+    assert (summary.posts_new, summary.quarantined) == (0, {"missing_field": 2})
+    detail = scalar(warehouse, "SELECT detail FROM quarantine WHERE record_index = 1")
+    assert detail.startswith("no account for this media") and "children" in detail
+
+
+def test_old_shape_insights_give_views_and_saves(warehouse: Warehouse, tmp_path: Path) -> None:
+    summary = load(warehouse, fixture("media_insights_old.json", tmp_path))
+    assert (summary.posts_new, summary.quarantined) == (3, {})
+    assert metrics(warehouse) == [
+        ("18000000000000001", "video", 120, 8, 450, 12, None, None),  # video_views
+        ("18000000000000002", "image", 50, 2, None, 4, None, None),  # impressions not views
+        ("18000000000000008", "reel", 75, 1, 2600, 9, None, None),  # plays
+    ]
+    assert warehouse.con.execute("SELECT platform_account_id, handle FROM accounts").fetchall() == [
+        ("17841400000000002", "humasjabar")
+    ]
+
+
+def test_new_shape_insights_and_a_bad_value(warehouse: Warehouse, tmp_path: Path) -> None:
+    load(warehouse, fixture("media_insights_old.json", tmp_path))
+    summary = load(warehouse, fixture("media_insights_new.json", tmp_path))
+    assert (summary.posts_new, summary.quarantined, summary.accounts_new) == (
+        2,
+        {"bad_value": 1},
+        0,  # matched by username to the account the first file created with its id
+    )
+    assert metrics(warehouse)[3:] == [
+        ("18000000000000003", "reel", 1204, 87, 18230, 51, 33, None),
+        ("18000000000000004", "carousel", 310, 12, 5400, 0, None, None),
+    ]
+    detail = scalar(warehouse, "SELECT detail FROM quarantine")
+    assert detail == "field insights saved.total_value.value: 'n/a' is not a whole number"
+
+
+def test_business_discovery_gives_a_snapshot_and_posts_of_a_registered_account(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    summary = load(registered, fixture("business_discovery.json", tmp_path))
+    assert (summary.records_read, summary.posts_new, summary.snapshots_new) == (4, 3, 4)
+    assert (summary.accounts_new, summary.unassigned_accounts, summary.quarantined) == (0, [], {})
+    assert metrics(registered) == [
+        ("17900000000000001", "carousel", 870, 11, None, None, None, None),
+        ("17900000000000002", "reel", 300, 9, None, None, None, None),  # a /reel/ permalink
+        ("17900000000000003", "image", None, 4, None, None, None, None),  # likes hidden
+    ]
+    row = registered.con.execute(
+        """SELECT a.institution_id, s.followers, s.following, s.posts_count
+           FROM account_snapshots s JOIN accounts a USING (account_id)"""
+    ).fetchone()
+    assert row == ("jabarprov", 1250000, 210, 9876)
+    user = scalar(registered, "SELECT payload FROM raw_records WHERE record_index = 1")
+    assert "media" not in json.loads(user)
+
+
+def test_an_error_response_file_is_refused() -> None:
+    with pytest.raises(InputError, match="OAuthException"):
+        FORMAT.stage(SAMPLES / "facebook_graph" / "error.json", OPTIONS)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"  \n", "empty"),
+        (b"\xc3\x28", "not UTF-8"),
+        (b'{"data": [{"id": "1"', "not JSON"),
+        (b'{"kind": "youtube#videoListResponse", "items": []}', "no Instagram media"),
+    ],
+)
+def test_files_that_are_not_instagram_json_are_refused(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "f.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        FORMAT.stage(path, OPTIONS)
+
+
+def test_captured_at_is_the_file_time_unless_given(warehouse: Warehouse, tmp_path: Path) -> None:
+    path = fixture("user_fields.json", tmp_path)
+    when = datetime(2025, 2, 3, 4, 5, 6, tzinfo=UTC).timestamp()
+    os.utime(path, (when, when))
+    load(warehouse, path, ImportOptions())
+    assert scalar(warehouse, "SELECT captured_at::VARCHAR FROM account_snapshots") == (
+        "2025-02-03 04:05:06+00"
+    )
+
+
+def test_loading_again_adds_nothing(warehouse: Warehouse, tmp_path: Path) -> None:
+    path = fixture("business_discovery.json", tmp_path)
+    load(warehouse, path)
+    assert load(warehouse, path).status == "skipped"
+    copy = tmp_path / "copy.json"
+    copy.write_text(json.dumps(json.loads(path.read_text())))  # other bytes, same records
+    again = load(warehouse, copy)
+    assert (again.status, again.posts_new, again.posts_updated, again.snapshots_new) == (
+        "loaded",
+        0,
+        0,
+        0,
+    )
+
+
+def test_sniff_claims_instagram_graph_files_only() -> None:
+    samples = [p for p in sorted(SAMPLES.glob("*/*")) if p.suffix in (".json", ".jsonl")]
+    claimed = {p.name for p in samples if FORMAT.sniff(p, p.read_bytes()[:65536])}
+    assert claimed == {p.name for p in (SAMPLES / "instagram_graph").iterdir()}
+    for path in FIXTURES.glob("*.json*"):
+        assert FORMAT.sniff(path, path.read_bytes()[:65536]), path.name
+        assert not FACEBOOK.sniff(path, path.read_bytes()[:65536]), path.name
+    assert not FORMAT.sniff(TEMPLATE, TEMPLATE.read_bytes())
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+_fields = st.sampled_from(
+    ["id", "timestamp", "caption", "media_type", "media_product_type", "like_count",
+     "comments_count", "permalink", "owner", "username", "insights", "children"]
+)  # fmt: skip
+_changes = st.lists(st.dictionaries(_fields, _json, max_size=3), min_size=1, max_size=4)
+_extra = st.lists(_json, max_size=2)
+_cut = st.integers(min_value=0, max_value=300)
+
+
+def _pages(changes: list[dict[str, object]], extra: list[object], cut: int) -> str:
+    """Two good files' records, then media changed by ``changes`` plus ``extra`` junk items in
+    a user's media edge, then a page cut after ``cut`` characters: JSONL."""
+    page = json.loads((FIXTURES / "media_insights_old.json").read_text())
+    user = json.loads((FIXTURES / "user_fields.json").read_text())
+    media: list[dict[str, Any]] = page["data"]
+    changed = [{**media[i % 3], **change} for i, change in enumerate(changes)]
+    lines = [json.dumps(page), json.dumps({**user, "media": {"data": changed + extra}})]
+    truncated = json.dumps({"data": changed})
+    lines.append(truncated[: cut % (len(truncated) + 1)])
+    return "\n".join(lines)
+
+
+def test_malformed_records_load_or_are_quarantined(warehouse: Warehouse, tmp_path: Path) -> None:
+    @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(changes=_changes, extra=_extra, cut=_cut)
+    def check(changes: list[dict[str, object]], extra: list[object], cut: int) -> None:
+        path = tmp_path / "pages.jsonl"
+        path.write_text(_pages(changes, extra, cut), "utf-8")
+        summary = load(warehouse, path)
+        if summary.status == "skipped":  # the same bytes as an earlier example
+            return
+        batch = f"WHERE batch_id = {summary.batch_id}"
+        loaded = scalar(warehouse, f"SELECT count(*) FROM raw_records {batch}")
+        quarantined = scalar(warehouse, f"SELECT count(*) FROM quarantine {batch}")
+        assert loaded + quarantined == summary.records_read >= 4 + len(changes) + len(extra)
+        missing = f"SELECT count(*) FROM quarantine {batch} AND (detail IS NULL OR payload IS NULL)"
+        assert scalar(warehouse, missing) == 0
+
+    check()
+
+
+def test_malformed_records_never_raise_and_each_gives_one_row(tmp_path: Path) -> None:
+    @settings(max_examples=60, deadline=None)
+    @given(changes=_changes, extra=_extra, cut=_cut)
+    def check(changes: list[dict[str, object]], extra: list[object], cut: int) -> None:
+        path = tmp_path / "pages.jsonl"
+        path.write_text(_pages(changes, extra, cut), "utf-8")
+        staged = FORMAT.stage(path, OPTIONS)
+        rows = [r for part in staged for r in part.arrow.to_pylist()]
+        numbers = [r["_row"] for r in rows]
+        assert len(numbers) == len(set(numbers)) >= 4 + len(changes) + len(extra)
+        for row in rows:  # a quarantined record says why; a good one has its key
+            assert (row["_reason"] is None) == (row["_detail"] is None)
+            assert row["_reason"] is not None or row["captured_at"] is not None
+            json.loads(row["_payload"])
+
+    check()

@@ -1,0 +1,459 @@
+"""The x-v2 reader (X API v2 pages, twarc2 JSONL) through the real loader into real DuckDB."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import scalar
+from govsocial.errors import InputError
+from govsocial.sources.staging import ImportOptions
+from govsocial.sources.x import FORMAT
+from govsocial.store import Warehouse, load_file
+from govsocial.store.ingest import ImportSummary
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+X = FIXTURES / "x"
+NOFLAT_AT = datetime(2021, 4, 8, 19, 34, 32, tzinfo=UTC)
+
+
+def load(wh: Warehouse, path: Path, **options: Any) -> ImportSummary:
+    return load_file(wh, path, lambda p: FORMAT.stage(p, ImportOptions(**options)))
+
+
+def rows(wh: Warehouse, sql: str) -> list[tuple[Any, ...]]:
+    return wh.con.execute(sql).fetchall()
+
+
+def post(wh: Warehouse, tweet_id: str) -> tuple[Any, ...]:
+    found = rows(
+        wh,
+        "SELECT a.handle, p.media_type, p.is_repost, p.video_duration_s, p.url, m.views,"
+        " m.likes, m.comments, m.shares, m.quotes, m.saves FROM posts p"
+        " JOIN accounts a USING (account_id) JOIN post_metrics m USING (post_id)"
+        f" WHERE p.platform_post_id = '{tweet_id}'",
+    )
+    assert len(found) == 1
+    return found[0]
+
+
+def tweet(tweet_id: str = "1", **fields: Any) -> dict[str, Any]:
+    base = {
+        "id": tweet_id,
+        "author_id": "2000000001",
+        "created_at": "2025-03-01T01:15:00.000Z",
+        "text": "Halo",
+        "public_metrics": {"retweet_count": 1, "reply_count": 2, "like_count": 3, "quote_count": 0},
+        "edit_history_tweet_ids": [tweet_id],
+    }
+    return base | fields
+
+
+def page(
+    *tweets: dict[str, Any], at: str | None = "2025-03-02T00:00:00+00:00", **extra: Any
+) -> str:
+    users = [
+        {"id": "2000000001", "username": "JabarProvGov", "public_metrics": {"followers_count": 9}}
+    ]
+    body: dict[str, Any] = {"data": list(tweets), "includes": {"users": users}, **extra}
+    if at is not None:
+        body["__twarc"] = {"url": "https://api.twitter.com/2/tweets", "retrieved_at": at}
+    return json.dumps(body)
+
+
+def test_search_page_keeps_retweets_flagged_and_quarantines_the_partial_error(
+    warehouse: Warehouse,
+) -> None:
+    summary = load(warehouse, X / "noflat.jsonl")
+    # 100 tweets + 1 error (posts) and 96 distinct authors' follower counts (snapshots)
+    assert (summary.records_read, summary.posts_new, summary.snapshots_new) == (197, 100, 196)
+    assert summary.kind == "posts+account_snapshots"
+    assert summary.quarantined == {"api_error": 1}
+    assert scalar(warehouse, "SELECT count(*) FILTER (is_repost) FROM posts") == 47
+    assert rows(warehouse, "SELECT DISTINCT captured_at FROM post_metrics") == [(NOFLAT_AT,)]
+    assert scalar(warehouse, "SELECT count(*) FROM account_snapshots") == 96
+    assert rows(warehouse, "SELECT media_type, count(*) FROM posts GROUP BY 1 ORDER BY 1") == [
+        ("image", 1),
+        ("link", 8),
+        ("text", 86),
+        ("video", 5),
+    ]
+    # A retweet carries the original's retweet count and 0 likes: kept, flagged.
+    assert post(warehouse, "1380242611781386245") == (
+        "Alexandravm12", "text", True, None,
+        "https://x.com/Alexandravm12/status/1380242611781386245",
+        None, 0, 0, 410, 0, None,
+    )  # fmt: skip
+    assert post(warehouse, "1380242597881409537")[1] == "link"  # an outside URL
+    assert post(warehouse, "1380242549785366530")[1] == "video"  # an animated GIF
+    reason, origin, detail, payload = rows(
+        warehouse, "SELECT reason, origin, detail, payload->>'$.resource_id' FROM quarantine"
+    )[0]
+    assert (reason, origin, payload) == ("api_error", "noflat.jsonl, record 101", "gatewaypundit")
+    assert detail.startswith("line 1, errors[0]: the API reported an error: Forbidden: User has")
+    assert rows(
+        warehouse,
+        "SELECT origin, payload->>'$.id' FROM raw_records WHERE record_index = 1 ORDER BY origin",
+    ) == [
+        ("noflat.jsonl, record 1", "1380242611781386245"),
+        ("noflat.jsonl, user record 1", "1352661060663336960"),
+    ]
+    assert scalar(warehouse, "SELECT count(*) FROM raw_records") == 196
+
+
+def test_user_timeline_maps_video_views_durations_and_albums(warehouse: Warehouse) -> None:
+    summary = load(warehouse, X / "withheld.jsonl")
+    assert (summary.posts_new, summary.quarantined) == (103, {"api_error": 2})
+    # retweet of a video: views from the video's view_count, duration from duration_ms
+    assert post(warehouse, "1256614402981351429") == (
+        "PhillyNEFL", "video", True, 19.186,
+        "https://x.com/PhillyNEFL/status/1256614402981351429",
+        623123, 0, 0, 2981, 0, None,
+    )  # fmt: skip
+    assert post(warehouse, "1252393618570006529")[1] == "carousel"  # four photos
+    assert post(warehouse, "1256945149231484928")[1:3] == ("image", False)
+    gif = post(warehouse, "1256614037586132992")
+    assert (gif[1], gif[3], gif[5]) == ("video", None, None)  # a GIF: no duration, no views
+    # withheld in some countries, still returned: it loads
+    assert post(warehouse, "25712847277")[6:10] == (1868, 4501, 806, 5323)
+    assert rows(
+        warehouse,
+        "SELECT detail FROM quarantine WHERE origin = 'withheld.jsonl, record 4'",
+    ) == [
+        (
+            "line 3, errors[0]: the API reported an error: Not Found Error: Could not find tweet "
+            "with referenced_tweets.id: [506694458445152256]. (resource tweet, "
+            "id 506694458445152256, via referenced_tweets.id)",
+        )
+    ]
+
+
+def test_video_tweet_with_variants(warehouse: Warehouse) -> None:
+    summary = load(warehouse, X / "media_tweet.jsonl")
+    assert (summary.records_read, summary.posts_new, summary.quarantined) == (2, 1, {})
+    assert post(warehouse, "1558553189766631429") == (
+        "IgorBrigadir", "video", False, 71.292,
+        "https://x.com/IgorBrigadir/status/1558553189766631429",
+        19059, 93, 3, 13, 7, None,
+    )  # fmt: skip
+    assert rows(
+        warehouse, "SELECT captured_at, followers, following, posts_count FROM account_snapshots"
+    ) == [(datetime(2023, 1, 5, 13, 55, 17, tzinfo=UTC), 3560, 5000, 35099)]
+
+
+def test_users_lookup_gives_account_snapshots_only(warehouse: Warehouse) -> None:
+    summary = load(warehouse, X / "users.jsonl")
+    # 96 users (5 ids asked twice: the same reading twice) and 8 partial errors
+    assert summary.kind == "account_snapshots"
+    assert (summary.records_read, summary.snapshots_new) == (104, 91)
+    assert summary.quarantined == {"api_error": 8, "duplicate_record": 5}
+    assert scalar(warehouse, "SELECT count(*) FROM posts") == 0
+    assert rows(
+        warehouse,
+        "SELECT s.followers, s.following, s.posts_count FROM account_snapshots s"
+        " JOIN accounts a USING (account_id) WHERE a.handle = 'DoDirty78'",
+    ) == [(580, 518, 55186)]
+    assert scalar(
+        warehouse, "SELECT origin FROM quarantine WHERE detail LIKE 'line 1, errors[0]:%'"
+    ) == ("users.jsonl, user record 97")
+
+
+def test_stream_lines_hold_one_tweet_and_a_cut_last_line_is_quarantined(
+    registered: Warehouse,
+) -> None:
+    summary = load(registered, X / "stream.jsonl")
+    # 3 tweets + the cut line; 2 readings of the author (lines 1 and 2 share retrieved_at)
+    assert (summary.records_read, summary.posts_new, summary.snapshots_new) == (6, 3, 5)
+    assert summary.quarantined == {"truncated_line": 1}
+    assert summary.unassigned_accounts == []  # matched to the registered @JabarProvGov
+    assert rows(
+        registered,
+        "SELECT p.platform_post_id, p.media_type, p.is_repost, m.views, m.saves, a.institution_id,"
+        " a.platform_account_id FROM posts p JOIN post_metrics m USING (post_id)"
+        " JOIN accounts a USING (account_id) ORDER BY 1",
+    ) == [
+        ("1900000000000000001", "carousel", False, 5100, 2, "jabarprov", "2000000001"),
+        ("1900000000000000002", "link", False, 800, 0, "jabarprov", "2000000001"),
+        ("1900000000000000003", "text", True, 0, 0, "jabarprov", "2000000001"),
+    ]
+    assert rows(registered, "SELECT followers FROM account_snapshots ORDER BY captured_at") == [
+        (250000,),
+        (250010,),
+    ]
+    origin, detail, payload = rows(registered, "SELECT origin, detail, payload FROM quarantine")[0]
+    assert (origin, detail) == (
+        "stream.jsonl, record 4",
+        "line 4: the JSON ends early (an interrupted write?)",
+    )
+    assert json.loads(payload).startswith('{"data": {"id": "1900000000000000004"')
+
+
+def test_unreadable_records_are_quarantined_with_their_place(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    lines = [
+        page(
+            tweet("1"),
+            tweet("2", created_at=None),
+            tweet("3", public_metrics={"like_count": "many"}),
+            tweet("4", attachments={"media_keys": ["7_1"]}),
+            includes={
+                "users": [{"id": "2000000001", "username": "JabarProvGov"}],
+                "media": [{"media_key": "7_1", "type": "video", "duration_ms": "long"}],
+            },
+        ).encode(),
+        b"not json at all",
+        b'\xff\xfe{"data": []}',
+        b'{"foo": 1}',
+        page(tweet("5"), at="yesterday").encode(),
+        b"[1]",
+        b'{"data": [], "meta": {"result_count": 0}}',
+        b'{"data": {"id": NaN}}',
+        page(tweet("6", author_id=None)).encode(),
+        page(tweet("8", text="a cut emoji \ud83d")).encode(),
+        page(tweet("9", text="an emoji \U0001f600 and a typed \\ud800")).encode(),
+        b"",
+    ]
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    summary = load(warehouse, path)
+    assert summary.posts_new == 2
+    quarantined = rows(warehouse, "SELECT record_index, reason, detail FROM quarantine ORDER BY 1")
+    assert quarantined == [
+        (2, "missing_field", "line 1, data[1]: tweet 2: created_at is None, not an ISO 8601 "
+         "timestamp"),
+        (3, "bad_value", "line 1, data[2]: public_metrics.like_count is 'many', not a whole "
+         "number"),
+        (4, "bad_value", "line 1, data[3]: its attached media 7_1: duration_ms is 'long'"),
+        (5, "bad_json", "line 2: not valid JSON (Expecting value: line 1 column 1 (char 0))"),
+        (6, "bad_encoding", "line 3: not UTF-8 (invalid start byte)"),
+        (7, "unknown_shape", "line 4: not an X API page, tweet or user (keys: foo)"),
+        (8, "bad_value", "line 5, data[0]: __twarc.retrieved_at is 'yesterday', not an ISO "
+         "8601 timestamp"),
+        (9, "unknown_shape", "line 6, element 1: not a JSON object"),
+        (10, "bad_json", "line 8: not valid JSON (NaN is not valid JSON)"),
+        (11, "missing_field", "line 9, data[0]: the tweet 6 has no 'author_id'"),
+        (12, "bad_value", "line 10, data[0]: it contains an unpaired UTF-16 surrogate escape "
+         "(\\udXXX)"),
+    ]  # fmt: skip
+    assert scalar(warehouse, "SELECT origin FROM quarantine WHERE record_index = 11") == (
+        "bad.jsonl, record 11"
+    )
+    assert scalar(warehouse, "SELECT payload FROM quarantine WHERE record_index = 6") == (
+        json.dumps('\ufffd\ufffd{"data": []}')
+    )
+    # the good tweet's author came without public_metrics: handle known, no follower reading
+    assert post(warehouse, "1")[0] == "JabarProvGov"
+    assert scalar(warehouse, "SELECT count(*) FROM account_snapshots") == 1  # tweet 9's page
+    assert scalar(warehouse, "SELECT text FROM posts WHERE platform_post_id = '9'") == (
+        "an emoji \U0001f600 and a typed \\ud800"
+    )
+
+
+def test_a_saved_json_response_is_one_page_and_a_copy_adds_nothing(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    first = load(warehouse, X / "noflat.jsonl")
+    tables = ["posts", "post_metrics", "account_snapshots", "accounts"]
+    before = {t: rows(warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+    assert load(warehouse, X / "noflat.jsonl").status == "skipped"
+    copy = shutil.copy(X / "noflat.jsonl", tmp_path / "copy.jsonl")
+    assert load(warehouse, Path(copy)).status == "skipped"
+    pretty = tmp_path / "noflat.json"  # the same page re-saved as an indented JSON document
+    pretty.write_text(json.dumps(json.loads((X / "noflat.jsonl").read_text()), indent=2))
+    again = load(warehouse, pretty)
+    assert (again.status, again.records_read) == ("loaded", first.records_read)
+    assert (again.posts_new, again.posts_updated, again.snapshots_new) == (0, 0, 0)
+    assert {t: rows(warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == before
+    origin, detail = rows(warehouse, "SELECT origin, detail FROM quarantine WHERE batch_id = 2")[0]
+    assert origin == "noflat.json, record 101"
+    assert detail.startswith("document, errors[0]: the API reported an error: Forbidden")
+
+
+def test_captured_at_comes_from_twarc_else_the_option_else_the_file_time(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    given = datetime(2025, 3, 5, 9, 0, tzinfo=UTC)
+    path = tmp_path / "a.jsonl"
+    path.write_text(page(tweet("1"), at=None) + "\n" + page(tweet("2")) + "\n")
+    load(warehouse, path, captured_at=given)
+    other = tmp_path / "b.jsonl"
+    other.write_text(page(tweet("3"), at=None) + "\n")
+    os.utime(other, (1_741_000_000, 1_741_000_000))
+    load(warehouse, other)
+    assert rows(
+        warehouse,
+        "SELECT p.platform_post_id, m.captured_at FROM posts p JOIN post_metrics m USING (post_id)"
+        " ORDER BY 1",
+    ) == [
+        ("1", given),
+        ("2", datetime(2025, 3, 2, tzinfo=UTC)),
+        ("3", datetime.fromtimestamp(1_741_000_000, UTC)),
+    ]
+
+
+def test_flattened_tweets_carry_their_author_and_media_inline(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    flat = tweet(
+        "7",
+        author_id=None,
+        author={"id": "55", "username": "kemenkesRI", "public_metrics": {"followers_count": 7}},
+        attachments={"media": [{"media_key": "3_9", "type": "photo"}], "media_keys": ["3_9"]},
+        __twarc={"retrieved_at": "2025-03-02T00:00:00+00:00"},
+    )
+    del flat["author_id"]
+    path = tmp_path / "flat.jsonl"
+    path.write_text(json.dumps(flat) + "\n")
+    summary = load(warehouse, path)
+    assert (summary.posts_new, summary.snapshots_new, summary.quarantined) == (1, 2, {})
+    assert post(warehouse, "7")[:2] == ("kemenkesRI", "image")
+    assert scalar(warehouse, "SELECT platform_account_id FROM accounts") == "55"
+
+
+def test_files_that_are_not_x_data_are_refused(tmp_path: Path) -> None:
+    cases = {
+        "empty.jsonl": b"\n\n",
+        "latin1.jsonl": "caf\u00e9 ol\u00e9\n".encode("latin-1"),
+        "feed.json": json.dumps(
+            {"data": [{"id": "1_2", "message": "Halo"}], "paging": {}}
+        ).encode(),
+    }
+    for name, content in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(InputError, match=name):
+            FORMAT.stage(path, ImportOptions())
+
+
+def test_sniff_knows_x_files_and_no_other_format() -> None:
+    for path in sorted(X.glob("*.jsonl")):
+        head = path.read_bytes()[: 64 * 1024]
+        assert FORMAT.sniff(path, head), path
+    templates = Path(__file__).parents[2] / "docs" / "templates"
+    others = [p for p in FIXTURES.rglob("*") if p.is_file() and X not in p.parents]
+    for path in [*others, *templates.glob("*")]:
+        assert not FORMAT.sniff(path, path.read_bytes()[: 64 * 1024]), path
+    assert not FORMAT.sniff(Path("u.json"), b'{"id": "1", "username": "a", "followers_count": 3}')
+    assert not FORMAT.sniff(Path("bin"), b"\x00\xff" * 10)
+
+
+# text with control characters (NUL) and unpaired surrogates, which JSON can carry escaped
+odd_text = st.text(st.characters() | st.characters(categories=["Cs", "Cc"]), max_size=8)
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | odd_text,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+maybe = st.one_of  # a field: a plausible value or anything at all
+tweets = st.fixed_dictionaries(
+    {
+        "id": maybe(st.integers(1, 10**20).map(str), json_value),
+        "author_id": maybe(st.sampled_from(["1", "2"]), json_value),
+        "created_at": maybe(
+            st.sampled_from(["2025-03-01T01:15:00.000Z", "2025-13-01", ""]), json_value
+        ),
+    },
+    optional={
+        "text": odd_text,
+        "public_metrics": maybe(
+            st.dictionaries(
+                st.sampled_from(["like_count", "retweet_count", "impression_count"]),
+                st.integers(-5, 2**64) | json_value,
+            ),
+            json_value,
+        ),
+        "attachments": maybe(
+            st.fixed_dictionaries({"media_keys": st.lists(st.sampled_from(["3_1", "7_2"]))}),
+            json_value,
+        ),
+        "referenced_tweets": json_value,
+        "entities": json_value,
+    },
+)
+some_id = maybe(st.sampled_from(["1", "2", "3_1", "7_2"]), json_value)
+users = st.fixed_dictionaries(
+    {"id": some_id},
+    optional={
+        "username": json_value,
+        "public_metrics": maybe(
+            st.fixed_dictionaries({"followers_count": st.integers(-1, 2**64) | json_value}),
+            json_value,
+        ),
+    },
+)
+media = st.fixed_dictionaries(
+    {"media_key": some_id},
+    optional={
+        "type": maybe(st.sampled_from(["photo", "video"]), json_value),
+        "duration_ms": st.integers(-1, 2**64) | json_value,
+    },
+)
+includes = maybe(
+    st.fixed_dictionaries(
+        {}, optional={"users": st.lists(users | json_value), "media": st.lists(media | json_value)}
+    ),
+    json_value,
+)
+lines = st.lists(
+    st.one_of(
+        st.lists(tweets, max_size=3).map(lambda ts: page(*ts)),
+        st.builds(lambda ts, inc: page(*ts, includes=inc), st.lists(tweets, max_size=2), includes),
+        st.builds(lambda ts, at: page(*ts, at=at), st.lists(tweets, max_size=2), odd_text),
+        tweets.map(lambda t: page(t)[: len(page(t)) // 2]),
+        json_value.map(json.dumps),
+        st.text(max_size=30).map(lambda s: s.replace("\n", " ").replace("\r", " ")),
+    ),
+    max_size=5,
+)
+
+
+def any_file(folder: Path, body: list[str]) -> Path:
+    path = folder / "any.jsonl"  # a valid first page, so the file is X data; then anything
+    path.write_text("\n".join([page(tweet("1")), *body]) + "\n", encoding="utf-8")
+    return path
+
+
+@settings(max_examples=2000, deadline=None)
+@given(body=lines)
+def test_the_reader_never_raises_and_every_record_is_one_row(body: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        staged = FORMAT.stage(any_file(Path(folder), body), ImportOptions())
+    for part in staged:
+        table = part.arrow
+        assert table is not None
+        assert table.column("_row").to_pylist() == list(range(1, table.num_rows + 1))
+        for record in table.to_pylist():
+            json.loads(record["_payload"])
+            if record["_reason"] is None:
+                assert record["platform"] == "x" and record["captured_at"] is not None
+            else:
+                assert record["platform"] is None and record["_detail"]
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=lines)
+def test_any_content_loads_or_is_quarantined(
+    tmp_path_factory: pytest.TempPathFactory, body: list[str]
+) -> None:
+    folder = tmp_path_factory.mktemp("x")
+    with Warehouse.open(folder / "w.duckdb", create=True) as wh:
+        summary = load(wh, any_file(folder, body), captured_at=datetime(2025, 3, 9, tzinfo=UTC))
+        loaded = scalar(
+            wh, "SELECT (SELECT count(*) FROM post_metrics) + count(*) FROM account_snapshots"
+        )
+        assert loaded + summary.quarantined_total == summary.records_read
+        assert scalar(wh, "SELECT count(*) FROM quarantine WHERE payload IS NULL") == 0
