@@ -425,7 +425,7 @@ def any_file(folder: Path, body: list[str]) -> Path:
     return path
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(body=lines)
 def test_the_reader_never_raises_and_every_record_is_one_row(body: list[str]) -> None:
     with tempfile.TemporaryDirectory() as folder:

@@ -5,9 +5,10 @@ The file is JSON Lines, one API page per line as twarc2 writes it (``twarc2 sear
 list of pages/tweets/users. A line that cannot be read (cut off by an interrupted write,
 not JSON, not UTF-8) is quarantined and the rest loads.
 
-Record numbers: a page holds many records, so records are numbered in reading order within
-each relation (``noflat.jsonl, record 57``), and every quarantine detail starts with the exact
-place (``line 1, data[56]``; ``line 3, errors[0]``). Docs: docs/import-x.md.
+Record numbers: a page holds many records (tweets, their authors' follower counts, errors), so
+records are numbered in reading order across the file (``noflat.jsonl, record 57``), and every
+quarantine detail starts with the exact place (``line 1, data[56]``; ``line 3, errors[0]``).
+Docs: docs/import-x.md.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ def stage(path: Path, options: ImportOptions) -> list[Staged]:
             gc.enable()
     relations: list[tuple[Table, Kind, str]] = [
         (reader.posts, "posts", f"{path.name}, record "),
-        (reader.snapshots, "account_snapshots", f"{path.name}, user record "),
+        (reader.snapshots, "account_snapshots", f"{path.name}, record "),
     ]
     return [
         staged_from_arrow(

@@ -16,6 +16,7 @@ other accounts' posts and are not loaded.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -40,8 +41,9 @@ class PageReader:
     """Reads pages into a posts table and an account snapshots table."""
 
     def __init__(self, fallback_captured: Callable[[], datetime]) -> None:
-        self.posts = Table(POST_FIELDS)
-        self.snapshots = Table(SNAPSHOT_FIELDS)
+        numbers = itertools.count(1)
+        self.posts = Table(POST_FIELDS, numbers)
+        self.snapshots = Table(SNAPSHOT_FIELDS, numbers)
         self._fallback = fallback_captured
         self._seen: set[tuple[str, datetime]] = set()  # authors' snapshots already taken
 

@@ -1,6 +1,7 @@
 """The rows of one relation being built, and their Arrow table for the loader.
 
-Every source record is one row: ``_row`` (1-based, in reading order), ``_reason``/``_detail``
+Every source record is one row: ``_row`` (its number in the file, 1-based in reading order,
+counted across both relations so that it names one record), ``_reason``/``_detail``
 (NULL for a good record), ``_payload`` (the record as received, JSON text) and the canonical
 columns (all NULL for a rejected record).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -74,8 +76,9 @@ def payload_json(value: Any) -> str:
 class Table:
     """Rows of one relation being built: ``_row, _reason, _detail, _payload, *fields``."""
 
-    def __init__(self, fields: tuple[str, ...]) -> None:
+    def __init__(self, fields: tuple[str, ...], numbers: Iterator[int]) -> None:
         self.fields = fields
+        self._numbers = numbers  # shared by the relations of a file: a record number is unique
         self.rows: list[tuple[Any, ...]] = []
         self._blank = (None,) * len(fields)
 
@@ -83,7 +86,7 @@ class Table:
         return len(self.rows)
 
     def add(self, payload: str, values: tuple[Any, ...]) -> None:
-        self.rows.append((len(self.rows) + 1, None, None, payload, *values))
+        self.rows.append((next(self._numbers), None, None, payload, *values))
 
     def reject(self, raw: Any, reason: str, detail: str) -> None:
         """A record that cannot be read; ``raw`` is kept as received (or as text)."""
@@ -92,7 +95,7 @@ class Table:
         except RecordError:  # unpaired surrogates become "?" so the payload stays valid JSON
             text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
             payload = text.encode("utf-8", "replace").decode("utf-8")
-        self.rows.append((len(self.rows) + 1, reason, detail, payload, *self._blank))
+        self.rows.append((next(self._numbers), reason, detail, payload, *self._blank))
 
     def columns(self) -> dict[str, list[Any]]:
         names = ("_row", "_reason", "_detail", "_payload", *self.fields)
