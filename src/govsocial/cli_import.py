@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from govsocial.cli_common import err, open_warehouse, out, print_rows, progress
-from govsocial.errors import ConfigError, InputError
+from govsocial.errors import ConfigError, GovsocialError
 from govsocial.sources.formats import FORMATS, detect, stager
 from govsocial.sources.staging import ImportOptions
 from govsocial.store import ImportSummary, load_file
@@ -21,6 +21,7 @@ from govsocial.store.quarantine import (
     list_quarantine,
     reasons,
     require_institution,
+    unassigned_from_batch,
 )
 
 quarantine_app = typer.Typer(help="Records rejected at import, with why.", no_args_is_help=True)
@@ -94,10 +95,12 @@ def import_files(
                 stage = stager(detect(path) if fmt == "auto" else fmt, options)
                 summary = load_file(wh, path, stage)
                 summaries.append(summary)
+                if assign_to and summary.status == "skipped":
+                    summary.unassigned_account_ids = unassigned_from_batch(wh, summary.batch_id)
                 if assign_to and summary.unassigned_account_ids:
                     assign_accounts(wh, summary.unassigned_account_ids, assign_to)
                     summary.unassigned_accounts = []
-            except InputError as exc:
+            except GovsocialError as exc:  # this file failed; the others still load
                 failures.append((path, exc.message))
             bar.advance(task)
     if as_json:
@@ -116,6 +119,8 @@ def import_files(
 def _print_import(s: ImportSummary, assign_to: str | None) -> None:
     if s.status == "skipped":
         out.print(f"{s.path}: already loaded (batch {s.batch_id}); 0 new posts, 0 new snapshots.")
+        if assign_to and s.unassigned_account_ids:
+            out.print(f"  {len(s.unassigned_account_ids)} account(s) assigned to {assign_to}.")
         return
     q = ", ".join(f"{k} {v}" for k, v in s.quarantined.items()) or "none"
     out.print(
@@ -172,9 +177,10 @@ def quarantine_show(
             f"'{record}' is not BATCH:RECORD (e.g. 12:345); see `govsocial quarantine list`."
         ) from None
     with open_warehouse(read_only=True) as wh:
-        q = get_quarantined(wh, batch_id, index)
-    out.print(f"[bold]{q.origin}[/bold] ({q.source_format}, batch {q.batch_id}, file {q.file})")
-    out.print(f"reason: {q.reason}\ndetail: {escape(q.detail)}")
-    payload = json.loads(q.payload) if q.payload else None
-    out.print("record as received:")
-    out.print_json(json.dumps(payload, ensure_ascii=False))
+        records = get_quarantined(wh, batch_id, index)
+    for q in records:
+        out.print(f"[bold]{q.origin}[/bold] ({q.source_format}, batch {q.batch_id}, file {q.file})")
+        out.print(f"reason: {q.reason}\ndetail: {escape(q.detail)}")
+        payload = json.loads(q.payload) if q.payload else None
+        out.print("record as received:")
+        out.print_json(json.dumps(payload, ensure_ascii=False))

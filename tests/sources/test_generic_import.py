@@ -288,3 +288,90 @@ def test_any_content_loads_or_is_quarantined_never_crashes(
         loaded = scalar(wh, "SELECT count(*) FROM post_metrics")
         assert loaded + summary.quarantined_total == summary.records_read == len(rows)
         assert scalar(wh, "SELECT count(*) FROM quarantine WHERE payload IS NULL") == 0
+
+
+def test_one_new_account_referenced_by_id_and_by_handle_is_one_account(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    rows = [
+        post_row(post_id="n1", account_platform_id="999001", account_handle="@newacct"),
+        post_row(post_id="n2", account_platform_id="", account_handle="@NewAcct"),
+    ]
+    load_file(registered, write_csv(tmp_path / "n.csv", rows), stage)
+    owners = registered.con.execute(
+        "SELECT count(DISTINCT account_id) FROM posts WHERE platform_post_id IN ('n1', 'n2')"
+    ).fetchone()
+    assert owners == (1,)
+    assert scalar(registered, "SELECT count(*) FROM accounts WHERE handle_key = 'newacct'") == 1
+
+
+def test_a_known_handle_with_another_platform_id_is_not_that_account(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    # @jabarprovgov on instagram is registered with platform id 1001.
+    row = post_row(post_id="z1", account_platform_id="777", account_handle="jabarprovgov")
+    load_file(registered, write_csv(tmp_path / "z.csv", [row]), stage)
+    account = registered.con.execute(
+        "SELECT a.platform_account_id, a.institution_id FROM posts p JOIN accounts a "
+        "USING (account_id) WHERE p.platform_post_id = 'z1'"
+    ).fetchone()
+    assert account == ("777", None)  # a new, unassigned account; 1001 keeps its posts
+    assert scalar(registered, "SELECT platform_account_id FROM accounts WHERE account_id = 1") == (
+        "1001"
+    )
+
+
+def test_one_account_read_twice_at_the_same_time_keeps_one_reading(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    header = ["platform", "account_platform_id", "account_handle", "captured_at", "followers"]
+    rows = [
+        {
+            "platform": "instagram",
+            "account_platform_id": "1001",
+            "account_handle": "",
+            "captured_at": "2030-01-01T00:00:00Z",
+            "followers": "100",
+        },
+        {
+            "platform": "instagram",
+            "account_platform_id": "",
+            "account_handle": "jabarprovgov",
+            "captured_at": "2030-01-01T00:00:00Z",
+            "followers": "200",
+        },
+    ]
+    summary = load_file(registered, write_csv(tmp_path / "s.csv", rows, header), stage)
+    assert summary.quarantined == {"duplicate_record": 1}
+    assert registered.con.execute("SELECT followers FROM account_snapshots").fetchall() == [(100,)]
+
+
+def test_text_that_reads_like_null_is_kept_and_padded_headers_are_explained(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    load_file(registered, write_csv(tmp_path / "na.csv", [post_row(text="NA")]), stage)
+    assert scalar(registered, "SELECT text FROM posts") == "NA"
+    padded = tmp_path / "padded.csv"
+    padded.write_text("platform, post_id\ninstagram, p1\n")
+    with pytest.raises(InputError, match="spaces around them"):
+        load_file(registered, padded, stage)
+
+
+def test_decimal_counts_must_be_whole(registered: Warehouse, tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    table = pa.table(
+        {
+            "platform": ["x", "x"],
+            "account_handle": ["jabarprovgov"] * 2,
+            "post_id": ["d1", "d2"],
+            "posted_at": pa.array([1_740_000_000_000_000] * 2, pa.timestamp("us", tz="UTC")),
+            "captured_at": pa.array([1_740_100_000_000_000] * 2, pa.timestamp("us", tz="UTC")),
+            "media_type": ["text", "text"],
+            "likes": pa.array([Decimal("12.50"), Decimal("7.00")], pa.decimal128(10, 2)),
+        }
+    )
+    pq.write_table(table, tmp_path / "d.parquet")
+    summary = load_file(registered, tmp_path / "d.parquet", stage)
+    assert (summary.posts_new, summary.quarantined) == (1, {"bad_value": 1})
+    assert scalar(registered, "SELECT likes FROM post_metrics") == 7

@@ -108,6 +108,12 @@ def test_new_shape_insights_and_a_bad_value(warehouse: Warehouse, tmp_path: Path
 def test_business_discovery_gives_a_snapshot_and_posts_of_a_registered_account(
     registered: Warehouse, tmp_path: Path
 ) -> None:
+    # Registered by handle only (the usual case): the import matches it and learns its id.
+    # (A registered account with a *different* platform id would not be matched by handle.)
+    registered.con.execute(
+        "UPDATE accounts SET platform_account_id = NULL "
+        "WHERE platform = 'instagram' AND handle_key = 'jabarprovgov'"
+    )
     summary = load(registered, fixture("business_discovery.json", tmp_path))
     assert (summary.records_read, summary.posts_new, summary.snapshots_new) == (4, 3, 4)
     assert (summary.accounts_new, summary.unassigned_accounts, summary.quarantined) == (0, [], {})

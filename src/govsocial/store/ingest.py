@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
+from govsocial.errors import InputError
 from govsocial.sources.staging import ACCOUNT_SNAPSHOT_COLUMNS, POST_COLUMNS, Staged
 from govsocial.store.batches import FileIdentity, find_loaded, identify, record_failure, start_batch
 from govsocial.store.warehouse import Warehouse
@@ -100,6 +103,12 @@ def load_file(
             file=file,
             error=f"{type(exc).__name__}: {exc}",
         )
+        if isinstance(exc, duckdb.Error):
+            raise InputError(
+                f"could not be loaded ({type(exc).__name__}: {exc}). Nothing of it was kept; "
+                "check the file against its format's documentation (docs/formats.md).",
+                path=path,
+            ) from exc
         raise
     finally:
         _drop_temporaries(wh)
@@ -133,12 +142,21 @@ def _load(wh: Warehouse, staged: Staged, file: FileIdentity, summary: ImportSumm
                        QUALIFY row_number() OVER (PARTITION BY platform, {natural}
                                                   ORDER BY _row) > 1)""")
     summary.records_read += _scalar(wh, "SELECT count(*) FROM _stage")
+    _resolve_accounts(wh, batch, staged.synthetic, summary)
+    if not posts:
+        # Two references to one account (by id, and by handle) at the same time: keep one.
+        con.execute("""
+            UPDATE _stage SET _reason = 'duplicate_record',
+                   _detail = 'same account and captured_at as an earlier record of this file'
+            WHERE _row IN (SELECT s._row FROM _stage s JOIN _acc a USING (_akey)
+                           WHERE s._reason IS NULL
+                           QUALIFY row_number() OVER (PARTITION BY a.account_id, s.captured_at
+                                                      ORDER BY s._row) > 1)""")
     _keep_raw(wh, staged, file, batch, source)
     for reason, count in con.execute(
         "SELECT _reason, count(*) FROM _stage WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1"
     ).fetchall():
         summary.quarantined[reason] = summary.quarantined.get(reason, 0) + int(count)
-    _resolve_accounts(wh, batch, staged.synthetic, summary)
     if posts:
         _load_posts(wh, batch, staged.metrics_version, summary)
     else:
@@ -218,16 +236,17 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
     con = wh.con
     con.execute("""
         CREATE TEMP TABLE _acc AS
-        SELECT _akey, platform, any_value(account_platform_id) AS apid,
-               any_value(lower(ltrim(account_handle, '@'))) AS hkey,
-               any_value(ltrim(account_handle, '@')) AS handle, NULL::INTEGER AS account_id
+        SELECT _akey, platform, min(account_platform_id) AS apid,
+               min(lower(ltrim(account_handle, '@'))) AS hkey,
+               min(ltrim(account_handle, '@')) AS handle, NULL::INTEGER AS account_id
         FROM _stage WHERE _reason IS NULL GROUP BY _akey, platform""")
     match_by_id = """UPDATE _acc SET account_id = a.account_id FROM accounts a
         WHERE _acc.account_id IS NULL AND a.platform = _acc.platform
           AND _acc.apid IS NOT NULL AND a.platform_account_id = _acc.apid"""
     match_by_handle = """UPDATE _acc SET account_id = a.account_id FROM accounts a
         WHERE _acc.account_id IS NULL AND a.platform = _acc.platform
-          AND _acc.hkey IS NOT NULL AND a.handle_key = _acc.hkey"""
+          AND _acc.hkey IS NOT NULL AND a.handle_key = _acc.hkey
+          AND (_acc.apid IS NULL OR a.platform_account_id IS NULL)"""
     con.execute(match_by_id)
     con.execute(match_by_handle)
     # Learn platform ids of accounts registered by handle only.
@@ -241,18 +260,19 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
         SELECT (SELECT coalesce(max(account_id), 0) FROM accounts)
                    + row_number() OVER (ORDER BY platform, apid),
                NULL, platform, handle, hkey, apid, NULL, ?, ?
-        FROM (SELECT platform, apid, any_value(handle) AS handle, any_value(hkey) AS hkey
+        FROM (SELECT platform, apid, min(handle) AS handle, min(hkey) AS hkey
               FROM _acc WHERE account_id IS NULL AND apid IS NOT NULL
               GROUP BY platform, apid)""",
         [synthetic, batch],
     )
     con.execute(match_by_id)
+    con.execute(match_by_handle)  # handle-only references to an account just created
     con.execute(
         """INSERT INTO accounts
         SELECT (SELECT coalesce(max(account_id), 0) FROM accounts)
                    + row_number() OVER (ORDER BY platform, hkey),
                NULL, platform, handle, hkey, NULL, NULL, ?, ?
-        FROM (SELECT platform, hkey, any_value(handle) AS handle
+        FROM (SELECT platform, hkey, min(handle) AS handle
               FROM _acc WHERE account_id IS NULL AND hkey IS NOT NULL
               GROUP BY platform, hkey)""",
         [synthetic, batch],

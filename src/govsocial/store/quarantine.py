@@ -50,19 +50,21 @@ def reasons(wh: Warehouse) -> list[tuple[str, int]]:
     ]
 
 
-def get_quarantined(wh: Warehouse, batch_id: int, record_index: int) -> QuarantinedRecord:
-    row = wh.con.execute(
+def get_quarantined(wh: Warehouse, batch_id: int, record_index: int) -> list[QuarantinedRecord]:
+    """The rejected record(s) at that place: a file staged in two parts (posts and follower
+    readings) can have a rejected record of each part at the same place."""
+    rows = wh.con.execute(
         "SELECT q.batch_id, q.record_index, q.origin, q.source_format, q.reason, q.detail,"
         " q.payload::VARCHAR, b.path FROM quarantine q LEFT JOIN ingest_batches b USING (batch_id)"
-        " WHERE q.batch_id = ? AND q.record_index = ? LIMIT 1",
+        " WHERE q.batch_id = ? AND q.record_index = ? ORDER BY q.reason, q.detail",
         [batch_id, record_index],
-    ).fetchone()
-    if row is None:
+    ).fetchall()
+    if not rows:
         raise ConfigError(
             f"No quarantined record {batch_id}:{record_index}. List them with "
             "`govsocial quarantine list`."
         )
-    return QuarantinedRecord(*row)
+    return [QuarantinedRecord(*row) for row in rows]
 
 
 def assign_accounts(wh: Warehouse, account_ids: list[int], institution_id: str) -> int:
@@ -93,3 +95,13 @@ def require_institution(wh: Warehouse, institution_id: str) -> None:
             f"--assign-to: no institution '{institution_id}' in {wh.path}. See the "
             "ids with `govsocial registry list`, or load a registry first."
         )
+
+
+def unassigned_from_batch(wh: Warehouse, batch_id: int) -> list[int]:
+    """Accounts a batch created that are still unassigned (for --assign-to on a re-import)."""
+    rows = wh.con.execute(
+        "SELECT account_id FROM accounts WHERE institution_id IS NULL AND first_batch_id = ? "
+        "ORDER BY 1",
+        [batch_id],
+    ).fetchall()
+    return [int(r[0]) for r in rows]

@@ -115,7 +115,8 @@ def _upsert_accounts(wh: Warehouse, registry: Registry, batch_id: int) -> tuple[
           AND a.platform_account_id = _reg.platform_id""")
     con.execute("""UPDATE _reg SET account_id = a.account_id FROM accounts a
         WHERE _reg.account_id IS NULL AND a.platform = _reg.platform
-          AND _reg.handle_key IS NOT NULL AND a.handle_key = _reg.handle_key""")
+          AND _reg.handle_key IS NOT NULL AND a.handle_key = _reg.handle_key
+          AND (_reg.platform_id IS NULL OR a.platform_account_id IS NULL)""")
     con.execute("""UPDATE accounts SET institution_id = r.institution_id,
             handle = coalesce(r.handle, accounts.handle),
             handle_key = coalesce(r.handle_key, accounts.handle_key),

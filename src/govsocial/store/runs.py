@@ -31,6 +31,11 @@ def data_fingerprint(wh: Warehouse) -> str:
         "WHERE status = 'loaded' ORDER BY batch_id"
     ).fetchall()
     text = "\n".join(f"{b}:{k}:{s}" for b, k, s in rows)
+    # Assignments made without a batch (--assign-to) change results too.
+    owners = wh.con.execute(
+        "SELECT account_id, coalesce(institution_id, '') FROM accounts ORDER BY 1"
+    ).fetchall()
+    text += "\n" + ",".join(f"{a}={i}" for a, i in owners)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -27,10 +27,17 @@ _DB_WAYS = SETTINGS["db"].ways_to_set()
 class Warehouse:
     """An open warehouse file. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        read_only: bool,
+        config: dict[str, Any] | None = None,
+    ):
         self.con = con
         self.path = path
         self.read_only = read_only
+        self.config = config or {}  # DuckDB settings, kept for reopening
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
@@ -74,7 +81,7 @@ class Warehouse:
         if memory_limit:
             config["memory_limit"] = memory_limit
         con = _connect(path, read_only=read_only and not is_new, config=config)
-        wh = cls(con, path, read_only)
+        wh = cls(con, path, read_only, config)
         try:
             con.execute("SET TimeZone = 'UTC'")
             wh._ensure_schema(is_new=is_new)
@@ -108,11 +115,11 @@ class Warehouse:
             if self.read_only and not is_new:
                 # A read-only connection cannot migrate: reopen for writing just long enough.
                 self.con.close()
-                self.con = _connect(self.path, read_only=False, config={})
+                self.con = _connect(self.path, read_only=False, config=self.config)
                 self.con.execute("SET TimeZone = 'UTC'")
                 self._migrate(version)
                 self.con.close()
-                self.con = _connect(self.path, read_only=True, config={})
+                self.con = _connect(self.path, read_only=True, config=self.config)
                 self.con.execute("SET TimeZone = 'UTC'")
             else:
                 self._migrate(version)

@@ -9,6 +9,7 @@ becomes a quarantined record instead of a failed file. Each value is converted w
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pyarrow as pa
@@ -51,8 +52,16 @@ def read_columns(path: Path) -> dict[str, str]:
             return {f.name: _duck_type(f.type) for f in schema}
         if suffix == ".csv":
             with path.open("r", encoding="utf-8-sig", newline="") as handle:
-                header = handle.readline()
-            return {c.strip().strip('"'): "VARCHAR" for c in header.rstrip("\r\n").split(",")}
+                names = next(csv.reader(handle), [])
+            padded = [n for n in names if n != n.strip()]
+            if padded:
+                raise InputError(
+                    f"column name(s) {', '.join(repr(n) for n in padded)} have spaces around "
+                    "them; remove the spaces in the header line.",
+                    path=path,
+                    place="line 1",
+                )
+            return {name: "VARCHAR" for name in names}
     except (OSError, pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise InputError(
             f"cannot read the file ({exc}). Check that it is a complete, "
@@ -71,8 +80,8 @@ def _duck_type(arrow_type: pa.DataType) -> str:
         return "TIMESTAMPTZ"
     if pa.types.is_integer(arrow_type):
         return "BIGINT"
-    if pa.types.is_floating(arrow_type):
-        return "DOUBLE"
+    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return "DOUBLE"  # checked to be whole where a count is expected
     if pa.types.is_boolean(arrow_type):
         return "BOOLEAN"
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
@@ -140,7 +149,9 @@ def _read_csv(path: Path, columns: dict[str, str]) -> pa.Table:
             read_options=pacsv.ReadOptions(block_size=1 << 24),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in columns}, strings_can_be_null=True
+                column_types={c: pa.string() for c in columns},
+                strings_can_be_null=True,
+                null_values=[""],  # only an empty cell is "no value": "NA" is text
             ),
         )
     except pa.ArrowInvalid as exc:
