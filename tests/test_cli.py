@@ -119,5 +119,14 @@ def test_quarantine_list_show_and_assign_to(tmp_path: Path) -> None:
     assert '"post_id": "p2"' in shown.stdout
     bad = run("quarantine", "show", "two", cwd=tmp_path)
     assert bad.returncode == 2 and "BATCH:RECORD" in bad.stderr
+    # The advice for unassigned accounts works on a file already loaded, too.
+    write_csv(
+        tmp_path / "more.csv",
+        [post_row(post_id="p9", platform="x", account_platform_id="", account_handle="lain")],
+    )
+    first = run("import", "more.csv", cwd=tmp_path)
+    assert "kept unassigned: x:@lain" in first.stdout
+    again = run("import", "more.csv", "--assign-to", "jabarprov", cwd=tmp_path)
+    assert "already loaded" in again.stdout and "1 account(s) assigned to jabarprov" in again.stdout
     when = run("import", "posts.csv", "--captured-at", "yesterday", cwd=tmp_path)
     assert when.returncode == 2 and "--captured-at" in when.stderr
