@@ -21,14 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from docs_section import write_section
+from common import report_phase, run_phase, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 START, STOP = "2024-07-31 17:00:00+00", "2025-07-31 17:00:00+00"  # gsm2025's period in UTC
@@ -188,16 +185,6 @@ def phase_pandas(db: Path) -> dict[str, float]:
 PHASES = {"engine": phase_engine, "floor": phase_floor, "pandas": phase_pandas}
 
 
-def run_child(phase: str, db: Path) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", phase, str(db)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=1_000_000)
@@ -206,14 +193,14 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = PHASES[args.child[0]](Path(args.child[1]))
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(result))
+        report_phase(PHASES[args.child[0]](Path(args.child[1])))
         return
     folder = args.out / f"awards-{args.posts}"
     folder.mkdir(parents=True, exist_ok=True)
     db = build(folder, args.posts)
-    results = {phase: run_child(phase, db) for phase in ("engine", "floor", "pandas")}
+    results = {
+        phase: run_phase(__file__, phase, str(db)) for phase in ("engine", "floor", "pandas")
+    }
     row = {
         "posts": int(results["engine"]["posts"]),
         "engine_s": results["engine"]["seconds"],

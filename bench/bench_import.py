@@ -18,9 +18,6 @@ import argparse
 import csv
 import json
 import platform
-import resource
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +25,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from docs_section import write_section
+from common import report_phase, run_phase, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMATS = ("generic", "x-v2", "crowdtangle")
@@ -244,19 +241,7 @@ def phase_floor(folder: Path, fmt: str) -> dict[str, float]:
 
 
 def child(phase: str, folder: Path, fmt: str) -> None:
-    result = (phase_import if phase == "import" else phase_floor)(folder, fmt)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
-
-
-def run_child(phase: str, folder: Path, fmt: str) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", phase, str(folder), fmt],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    report_phase((phase_import if phase == "import" else phase_floor)(folder, fmt))
 
 
 def main() -> None:
@@ -275,7 +260,10 @@ def main() -> None:
     prepare(folder, args.posts)
     rows = []
     for fmt in args.formats:
-        ours, floor = run_child("import", folder, fmt), run_child("floor", folder, fmt)
+        ours, floor = (
+            run_phase(__file__, "import", str(folder), fmt),
+            run_phase(__file__, "floor", str(folder), fmt),
+        )
         row = {
             "format": fmt,
             "records": ours["records"],

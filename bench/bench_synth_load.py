@@ -18,15 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import shutil
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from docs_section import write_section
+from common import report_phase, run_phase, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,20 +73,8 @@ def phase_floor(folder: Path, posts: int) -> dict[str, float]:
 PHASES = {"generate": phase_generate, "load": phase_load, "floor": phase_floor}
 
 
-def run_child(phase: str, folder: Path, posts: int) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", phase, str(folder), str(posts)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 def child(phase: str, folder: Path, posts: int) -> None:
-    result = PHASES[phase](folder, posts)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
+    report_phase(PHASES[phase](folder, posts))
 
 
 def main() -> None:
@@ -107,9 +92,9 @@ def main() -> None:
         folder = args.out / f"synth-{posts}"
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        gen = run_child("generate", folder, posts)
-        load = run_child("load", folder, posts)
-        floor = run_child("floor", folder, posts)
+        gen = run_phase(__file__, "generate", str(folder), str(posts))
+        load = run_phase(__file__, "load", str(folder), str(posts))
+        floor = run_phase(__file__, "floor", str(folder), str(posts))
         total = gen["seconds"] + load["seconds"]
         row = {
             "posts": int(load["posts"]),
