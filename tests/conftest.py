@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from govsocial.registry import read_registry
+from govsocial.sources.staging import POST_COLUMNS
 from govsocial.store import Warehouse, apply_registry, known_clusters
 
 REGISTRY_YAML = """\
@@ -32,26 +33,7 @@ institutions:
       - {platform: youtube, handle: kemenkesri, platform_id: "UC123"}
 """
 
-POST_HEADER = [
-    "platform",
-    "account_platform_id",
-    "account_handle",
-    "post_id",
-    "posted_at",
-    "captured_at",
-    "media_type",
-    "text",
-    "url",
-    "is_repost",
-    "video_duration_s",
-    "views",
-    "likes",
-    "reactions",
-    "comments",
-    "shares",
-    "quotes",
-    "saves",
-]
+POST_HEADER = list(POST_COLUMNS)  # the generic format's columns, in order
 
 
 def post_row(**values: Any) -> dict[str, Any]:

@@ -15,35 +15,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from govsocial.sources.staging import COUNT_COLUMNS
+from govsocial.sources.staging import ACCOUNT_SNAPSHOT_COLUMNS, COUNT_COLUMNS, POST_COLUMNS
 from govsocial.sources.x.records import RecordError
 
-POST_FIELDS = (
-    "account_platform_id",
-    "account_handle",
-    "post_id",
-    "posted_at",
-    "captured_at",
-    "media_type",
-    "text",
-    "url",
-    "is_repost",
-    "video_duration_s",
-    "views",
-    "likes",
-    "comments",
-    "shares",
-    "quotes",
-    "saves",
-)
-SNAPSHOT_FIELDS = (
-    "account_platform_id",
-    "account_handle",
-    "captured_at",
-    "followers",
-    "following",
-    "posts_count",
-)
+# The canonical columns an X record fills (platform is added per file; X has no reactions).
+POST_FIELDS = tuple(c for c in POST_COLUMNS if c not in ("platform", "reactions"))
+SNAPSHOT_FIELDS = tuple(c for c in ACCOUNT_SNAPSHOT_COLUMNS if c != "platform")
 
 _TYPES: dict[str, pa.DataType] = {
     "_row": pa.int64(),
