@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govsocial.awards.engine import run_awards
 from govsocial.awards.methodology import list_methodologies, load_methodology
 from govsocial.awards.results import dumps
 from govsocial.cli_common import err, open_warehouse, out, print_rows
@@ -25,6 +24,8 @@ FORMATS = ("table", "json", "csv")
 
 def run_and_save(wh: Warehouse, methodology: str, engine: str) -> dict[str, Any]:
     """Run a methodology on the open warehouse, keep the run, return the results document."""
+    from govsocial.awards.engine import run_awards  # Ibis loads here, not at every CLI start
+
     clusters = {c.id for c in (*default_clusters(), *known_clusters(wh))}
     m = load_methodology(methodology, sorted(clusters))
     with err.status(f"Running {m.id} on {engine} ...") as status:
