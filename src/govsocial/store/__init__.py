@@ -1,6 +1,6 @@
 """The DuckDB warehouse: the only package that holds a connection or writes SQL DDL."""
 
-from govsocial.store.ingest import ImportSummary, load_file, load_files
+from govsocial.store.ingest import ImportSummary, load_file
 from govsocial.store.query import QueryResult, run_read_only
 from govsocial.store.registry import RegistryLoadSummary, apply_registry, known_clusters
 from govsocial.store.schema import PUBLIC_RELATIONS, SCHEMA_VERSION
@@ -18,7 +18,6 @@ __all__ = [
     "apply_registry",
     "known_clusters",
     "load_file",
-    "load_files",
     "run_read_only",
     "summarise",
 ]

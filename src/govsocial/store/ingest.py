@@ -368,18 +368,3 @@ def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: Import
 def _scalar(wh: Warehouse, sql: str, params: list[object] | None = None) -> int:
     row = wh.con.execute(sql, params or []).fetchone()
     return int(row[0]) if row and row[0] is not None else 0
-
-
-def load_files(
-    wh: Warehouse,
-    paths: list[Path],
-    stage: Callable[[Path], Staged],
-    on_file_done: Callable[[ImportSummary], None] | None = None,
-) -> list[ImportSummary]:
-    summaries = []
-    for path in paths:
-        summary = load_file(wh, path, stage)
-        summaries.append(summary)
-        if on_file_done:
-            on_file_done(summary)
-    return summaries
