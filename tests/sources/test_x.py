@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from conftest import scalar
 from govsocial.errors import InputError
@@ -20,6 +19,7 @@ from govsocial.sources.staging import ImportOptions
 from govsocial.sources.x import FORMAT
 from govsocial.store import Warehouse, load_file
 from govsocial.store.ingest import ImportSummary
+from x_pages import any_file, lines, page, tweet
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 X = FIXTURES / "x"
@@ -44,30 +44,6 @@ def post(wh: Warehouse, tweet_id: str) -> tuple[Any, ...]:
     )
     assert len(found) == 1
     return found[0]
-
-
-def tweet(tweet_id: str = "1", **fields: Any) -> dict[str, Any]:
-    base = {
-        "id": tweet_id,
-        "author_id": "2000000001",
-        "created_at": "2025-03-01T01:15:00.000Z",
-        "text": "Halo",
-        "public_metrics": {"retweet_count": 1, "reply_count": 2, "like_count": 3, "quote_count": 0},
-        "edit_history_tweet_ids": [tweet_id],
-    }
-    return base | fields
-
-
-def page(
-    *tweets: dict[str, Any], at: str | None = "2025-03-02T00:00:00+00:00", **extra: Any
-) -> str:
-    users = [
-        {"id": "2000000001", "username": "JabarProvGov", "public_metrics": {"followers_count": 9}}
-    ]
-    body: dict[str, Any] = {"data": list(tweets), "includes": {"users": users}, **extra}
-    if at is not None:
-        body["__twarc"] = {"url": "https://api.twitter.com/2/tweets", "retrieved_at": at}
-    return json.dumps(body)
 
 
 def test_search_page_keeps_retweets_flagged_and_quarantines_the_partial_error(
@@ -345,84 +321,6 @@ def test_sniff_knows_x_files_and_no_other_format() -> None:
         assert not FORMAT.sniff(path, path.read_bytes()[: 64 * 1024]), path
     assert not FORMAT.sniff(Path("u.json"), b'{"id": "1", "username": "a", "followers_count": 3}')
     assert not FORMAT.sniff(Path("bin"), b"\x00\xff" * 10)
-
-
-# text with control characters (NUL) and unpaired surrogates, which JSON can carry escaped
-odd_text = st.text(st.characters() | st.characters(categories=["Cs", "Cc"]), max_size=8)
-json_value = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | odd_text,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-maybe = st.one_of  # a field: a plausible value or anything at all
-tweets = st.fixed_dictionaries(
-    {
-        "id": maybe(st.integers(1, 10**20).map(str), json_value),
-        "author_id": maybe(st.sampled_from(["1", "2"]), json_value),
-        "created_at": maybe(
-            st.sampled_from(["2025-03-01T01:15:00.000Z", "2025-13-01", ""]), json_value
-        ),
-    },
-    optional={
-        "text": odd_text,
-        "public_metrics": maybe(
-            st.dictionaries(
-                st.sampled_from(["like_count", "retweet_count", "impression_count"]),
-                st.integers(-5, 2**64) | json_value,
-            ),
-            json_value,
-        ),
-        "attachments": maybe(
-            st.fixed_dictionaries({"media_keys": st.lists(st.sampled_from(["3_1", "7_2"]))}),
-            json_value,
-        ),
-        "referenced_tweets": json_value,
-        "entities": json_value,
-    },
-)
-some_id = maybe(st.sampled_from(["1", "2", "3_1", "7_2"]), json_value)
-users = st.fixed_dictionaries(
-    {"id": some_id},
-    optional={
-        "username": json_value,
-        "public_metrics": maybe(
-            st.fixed_dictionaries({"followers_count": st.integers(-1, 2**64) | json_value}),
-            json_value,
-        ),
-    },
-)
-media = st.fixed_dictionaries(
-    {"media_key": some_id},
-    optional={
-        "type": maybe(st.sampled_from(["photo", "video"]), json_value),
-        "duration_ms": st.integers(-1, 2**64) | json_value,
-    },
-)
-includes = maybe(
-    st.fixed_dictionaries(
-        {}, optional={"users": st.lists(users | json_value), "media": st.lists(media | json_value)}
-    ),
-    json_value,
-)
-lines = st.lists(
-    st.one_of(
-        st.lists(tweets, max_size=3).map(lambda ts: page(*ts)),
-        st.builds(lambda ts, inc: page(*ts, includes=inc), st.lists(tweets, max_size=2), includes),
-        st.builds(lambda ts, at: page(*ts, at=at), st.lists(tweets, max_size=2), odd_text),
-        tweets.map(lambda t: page(t)[: len(page(t)) // 2]),
-        json_value.map(json.dumps),
-        st.text(max_size=30).map(lambda s: s.replace("\n", " ").replace("\r", " ")),
-    ),
-    max_size=5,
-)
-
-
-def any_file(folder: Path, body: list[str]) -> Path:
-    path = folder / "any.jsonl"  # a valid first page, so the file is X data; then anything
-    path.write_text("\n".join([page(tweet("1")), *body]) + "\n", encoding="utf-8")
-    return path
 
 
 @settings(max_examples=100, deadline=None)

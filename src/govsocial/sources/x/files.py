@@ -23,6 +23,7 @@ from typing import Any
 
 from govsocial.errors import InputError
 from govsocial.sources.staging import ImportOptions, Kind, Staged, staged_from_arrow
+from govsocial.sources.x.compiled import CompiledPage, decode_page
 from govsocial.sources.x.pages import PageReader, looks_like_users
 from govsocial.sources.x.records import RecordError
 from govsocial.sources.x.rows import Table
@@ -61,8 +62,11 @@ def _parse(raw: bytes) -> tuple[Any, RecordError | None, str]:
         return None, RecordError("bad_json", f"not valid JSON ({exc})"), text
 
 
-def _units(path: Path) -> Iterator[Unit]:
-    """Each JSON value of the file with its place: JSON Lines, or one whole document."""
+def _units(path: Path, compiled: bool = False) -> Iterator[Unit]:
+    """Each JSON value of the file with its place: JSON Lines, or one whole document.
+
+    With ``compiled``, an ordinary page comes as a :class:`CompiledPage` (the fast path).
+    """
     with path.open("rb") as handle:
         first = next((line.strip() for line in handle if line.strip()), b"")
     first = first.removeprefix(_BOM)
@@ -84,6 +88,10 @@ def _units(path: Path) -> Iterator[Unit]:
             if number == 1:
                 raw = raw.removeprefix(_BOM)  # written by some Windows tools
             if not raw:
+                continue
+            page = decode_page(raw) if compiled else None
+            if page is not None:
+                yield f"line {number}", page, None, ""
                 continue
             value, error, text = _parse(raw)
             if isinstance(value, list):
@@ -148,8 +156,12 @@ def sniff(path: Path, head: bytes) -> bool:
         return False
 
 
-def stage(path: Path, options: ImportOptions) -> list[Staged]:
-    """The file's tweets (posts) and the follower counts it carries (account snapshots)."""
+def stage(path: Path, options: ImportOptions, compiled: bool = True) -> list[Staged]:
+    """The file's tweets (posts) and the follower counts it carries (account snapshots).
+
+    Ordinary pages are decoded by ``compiled.py``; ``compiled=False`` reads every line on the
+    reference path instead (the tests compare the two).
+    """
     first = _first_value(path)
     empty_page = isinstance(first, dict) and not first.get("data") and first.keys() & _PAGE_KEYS
     if not _is_x(first) and not empty_page:
@@ -171,27 +183,29 @@ def stage(path: Path, options: ImportOptions) -> list[Staged]:
 
     reader = PageReader(captured)
     primary = reader.snapshots if looks_like_users(first) else reader.posts
-    # Millions of long-lived parsed objects and no cycles: the cyclic collector would rescan
-    # them again and again (a fifth of the time), so it rests while the file is read.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        for place, value, error, text in _units(path):
-            if error is not None:
-                primary.reject(text, error.reason, f"{place}: {error.detail}")
-            else:
-                reader.record(value, place, primary)
-    finally:
-        if collecting:
-            gc.enable()
     relations: list[tuple[Table, Kind, str]] = [
         (reader.posts, "posts", f"{path.name}, record "),
         (reader.snapshots, "account_snapshots", f"{path.name}, record "),
     ]
-    return [
-        staged_from_arrow(
-            table.to_arrow(), kind=kind, source_format=FORMAT_NAME, origin_label=label
-        )
-        for table, kind, label in relations
-        if len(table) or table is primary
-    ]
+    # Millions of long-lived objects and no cycles: the cyclic collector would rescan them
+    # again and again (a third of the time), so it rests until they are Arrow columns.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for place, value, error, text in _units(path, compiled):
+            if isinstance(value, CompiledPage):
+                reader.compiled(value, place)
+            elif error is not None:
+                primary.reject(text, error.reason, f"{place}: {error.detail}")
+            else:
+                reader.record(value, place, primary)
+        return [
+            staged_from_arrow(
+                table.to_arrow(), kind=kind, source_format=FORMAT_NAME, origin_label=label
+            )
+            for table, kind, label in relations
+            if len(table) or table is primary
+        ]
+    finally:
+        if collecting:
+            gc.enable()

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from govsocial.sources.x.compiled import CompiledPage
 from govsocial.sources.x.records import ApiError, Media, RecordError, Tweet, User, parse_time
 from govsocial.sources.x.rows import POST_FIELDS, SNAPSHOT_FIELDS, Table, payload_json
 
@@ -35,6 +36,9 @@ def classify(media: tuple[Media, ...], outside_link: bool) -> tuple[str, float |
     if media:
         return ("image" if len(media) == 1 else "carousel"), None, None
     return ("link" if outside_link else "text"), None, None
+
+
+_NO_AUTHOR = (None, None)
 
 
 class PageReader:
@@ -121,6 +125,31 @@ class PageReader:
         except RecordError as exc:
             self.posts.reject(item, exc.reason, f"{place}: {exc.detail}")
             return
+        self._add_post(payload, tweet, attached, author, captured, place, author_raw)
+
+    def compiled(self, page: CompiledPage, place: str) -> None:
+        """An ordinary page decoded by ``compiled.decode_page``: the same rows as ``record``."""
+        captured = self._fallback() if page.captured is None else page.captured
+        media, users = page.media, page.users
+        for payload, tweet in page.tweets:
+            keys = tweet.media_keys
+            attached = tuple(media.get(k) or Media.from_key(k) for k in keys) if keys else ()
+            author, author_payload = users.get(tweet.author_id, _NO_AUTHOR)
+            # Nothing of an ordinary page is rejected, so no record needs its exact place.
+            self._add_post(payload, tweet, attached, author, captured, place, None, author_payload)
+
+    def _add_post(
+        self,
+        payload: str,
+        tweet: Tweet,
+        attached: tuple[Media, ...],
+        author: User | None,
+        captured: datetime,
+        place: str,
+        author_raw: Any,
+        author_payload: str | None = None,
+    ) -> None:
+        """The post, and its author's follower count once per author and capture time."""
         handle = author.username if author else None
         media_type, duration, video_views = classify(attached, tweet.has_outside_link)
         self.posts.add(
@@ -148,7 +177,7 @@ class PageReader:
             key = (author.id, captured)
             if key not in self._seen:  # the same author on every tweet of a page: once
                 self._seen.add(key)
-                self._add_snapshot(author, author_raw, captured, place)
+                self._add_snapshot(author, author_raw, captured, place, author_payload)
 
     def _user(self, item: Any, place: str, captured: datetime | RecordError) -> None:
         if isinstance(captured, RecordError):
@@ -167,12 +196,16 @@ class PageReader:
             return
         self._add_snapshot(user, item, captured, place)
 
-    def _add_snapshot(self, user: User, raw: Any, captured: datetime, place: str) -> None:
-        try:
-            payload = payload_json(raw)
-        except RecordError as exc:
-            self.snapshots.reject(raw, exc.reason, f"{place}, user {user.id}: {exc.detail}")
-            return
+    def _add_snapshot(
+        self, user: User, raw: Any, captured: datetime, place: str, payload: str | None = None
+    ) -> None:
+        """A follower reading; ``payload`` is the user as received, else made from ``raw``."""
+        if payload is None:
+            try:
+                payload = payload_json(raw)
+            except RecordError as exc:
+                self.snapshots.reject(raw, exc.reason, f"{place}, user {user.id}: {exc.detail}")
+                return
         self.snapshots.add(
             payload,
             (user.id, user.username, captured, user.followers, user.following, user.tweet_count),

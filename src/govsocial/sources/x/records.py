@@ -20,6 +20,10 @@ Shapes handled (https://docs.x.com/x-api/fundamentals/data-dictionary)::
 
 twarc2's ``flatten`` writes a tweet with its expansions inline: ``author`` (a user) and
 ``attachments.media`` (media objects); those are read too.
+
+This is the reference reading of every shape; ``compiled.py`` reads ordinary pages faster
+and must agree with it. The records are plain (not frozen) dataclasses: a million are made
+per million tweets, and a frozen one costs four times as much to make.
 """
 
 from __future__ import annotations
@@ -102,7 +106,7 @@ def parse_time(value: Any, what: str) -> datetime:
         raise RecordError("bad_value", f"{what} is {value!r}, not an ISO 8601 timestamp") from None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Media:
     """One ``includes.media`` object."""
 
@@ -117,8 +121,6 @@ class Media:
             raise RecordError("bad_value", f"a media object is {payload!r}, not an object")
         key = _id(payload, "media_key", "media object")
         kind = payload.get("type")
-        if not isinstance(kind, str):
-            kind = _KEY_PREFIX_TYPES.get(key.split("_", 1)[0], "unknown")
         duration = payload.get("duration_ms")
         if duration is not None and (
             isinstance(duration, bool)
@@ -128,7 +130,7 @@ class Media:
             raise RecordError("bad_value", f"media {key}: duration_ms is {duration!r}")
         return cls(
             key,
-            kind,
+            media_kind(kind, key),
             None if duration is None else duration / 1000,
             _count(_metrics(payload), "view_count"),
         )
@@ -136,10 +138,17 @@ class Media:
     @classmethod
     def from_key(cls, key: str) -> Media:
         """What a media key alone says (the page did not expand it)."""
-        return cls(key, _KEY_PREFIX_TYPES.get(key.split("_", 1)[0], "unknown"), None, None)
+        return cls(key, media_kind(None, key), None, None)
 
 
-@dataclass(frozen=True, slots=True)
+def media_kind(kind: Any, key: str) -> str:
+    """A media object's ``type``, or what its key says when it has none."""
+    if isinstance(kind, str):
+        return kind
+    return _KEY_PREFIX_TYPES.get(key.split("_", 1)[0], "unknown")
+
+
+@dataclass(slots=True)
 class User:
     """A user object (``includes.users``, a users-lookup page's ``data``, a flat ``author``)."""
 
@@ -164,7 +173,7 @@ class User:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Tweet:
     """A tweet object from a page's ``data`` (or a line of twarc2's flattened output)."""
 
@@ -214,23 +223,26 @@ class Tweet:
                 for r in _list(payload, "referenced_tweets")
             ),
             tuple(str(k) for k in _list(attachments, "media_keys") if isinstance(k, str | int)),
-            any(_is_outside_link(u) for u in _list(_object(payload, "entities"), "urls")),
+            any(
+                isinstance(u, dict)
+                and is_outside_link("media_key" in u, u.get("expanded_url") or u.get("url"))
+                for u in _list(_object(payload, "entities"), "urls")
+            ),
             author,
             tuple(Media.from_payload(m) for m in _list(attachments, "media")),
         )
 
 
-def _is_outside_link(url: Any) -> bool:
-    if not isinstance(url, dict) or "media_key" in url:
-        return False
-    target = url.get("expanded_url") or url.get("url")
-    if not isinstance(target, str) or "//" not in target:
+def is_outside_link(to_media: bool, target: Any) -> bool:
+    """Whether an ``entities.urls`` entry (``target``: its expanded URL, else its URL) links
+    outside X; an entry with a ``media_key`` is the attached media."""
+    if to_media or not isinstance(target, str) or "//" not in target:
         return False
     host = target.split("//", 1)[1].split("/", 1)[0].lower().removeprefix("www.")
     return host not in _X_HOSTS
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ApiError:
     """One entry of a page's ``errors``: something the API could not return."""
 

@@ -84,14 +84,19 @@ class Table:
         }
 
     def to_arrow(self) -> pa.Table:
-        """The rows as an Arrow table for ``staged_from_arrow`` (platform "x" on good rows)."""
+        """The rows as an Arrow table for ``staged_from_arrow`` (platform "x" on good rows).
+
+        The rows are handed over: the table is empty afterwards (a file's rows are large).
+        """
         columns = self.columns()
-        arrays = {
-            name: _array(values, _TYPES.get(name, pa.string())) for name, values in columns.items()
-        }
-        arrays["platform"] = pa.array(
+        self.rows = []
+        platform = pa.array(
             ["x" if reason is None else None for reason in columns["_reason"]], pa.string()
         )
+        arrays = {}
+        for name in list(columns):
+            arrays[name] = _array(columns.pop(name), _TYPES.get(name, pa.string()))
+        arrays["platform"] = platform
         return pa.table(arrays)
 
 
