@@ -15,7 +15,7 @@ from rich.table import Table
 from govsocial import __version__
 from govsocial.cli_awards import awards_app, print_nominees, run_and_save
 from govsocial.cli_common import WIB, State, err, open_warehouse, out, print_rows, progress
-from govsocial.cli_import import import_files, quarantine_app
+from govsocial.cli_import import import_files, quarantine_app, raw_app
 from govsocial.config import SETTINGS, resolve
 from govsocial.demo import Progress as BuildProgress
 from govsocial.demo import build_demo, load_world
@@ -42,6 +42,7 @@ registry_app = typer.Typer(help="Institutions, clusters and accounts.", no_args_
 app.add_typer(registry_app, name="registry")
 app.add_typer(awards_app, name="awards")
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(raw_app, name="raw")
 app.command("import")(import_files)
 
 

@@ -1,4 +1,5 @@
-"""`govsocial import` and `govsocial quarantine ...`: bringing files in, and what was rejected."""
+"""`govsocial import`, `quarantine ...` and `raw ...`: bringing files in, what was rejected,
+and the files as they came."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from govsocial.store.quarantine import (
     require_institution,
     unassigned_from_batch,
 )
+from govsocial.store.rawfiles import file_bytes, list_files
 
 quarantine_app = typer.Typer(help="Records rejected at import, with why.", no_args_is_help=True)
 
@@ -184,3 +186,38 @@ def quarantine_show(
         payload = json.loads(q.payload) if q.payload else None
         out.print("record as received:")
         out.print_json(json.dumps(payload, ensure_ascii=False))
+
+
+raw_app = typer.Typer(help="Imported files, kept byte for byte.", no_args_is_help=True)
+
+
+@raw_app.command("list")
+def raw_list(
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """List the kept files: SHA-256, name, size, size kept (compressed), first batch."""
+    if fmt not in {"table", "csv", "json"}:
+        raise ConfigError(f"--format: '{fmt}' is not one of table, csv, json.")
+    with open_warehouse(read_only=True) as wh:
+        files = list_files(wh)
+    rows = [
+        (f.sha256[:12], f.name, f.size, f.stored, f.first_batch_id, f.imported_at) for f in files
+    ]
+    print_rows(["sha256", "name", "bytes", "kept bytes", "batch", "imported at"], rows, fmt)
+
+
+@raw_app.command("get")
+def raw_get(
+    file: Annotated[str, typer.Argument(help="A kept file's name, or its SHA-256's start.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here (default: its name).")
+    ] = None,
+) -> None:
+    """Write a kept file back out, byte for byte as it was imported."""
+    with open_warehouse(read_only=True) as wh:
+        name, content = file_bytes(wh, file)
+    target = output or Path(name)
+    if target.exists() and output is None:
+        raise ConfigError(f"{target} exists; choose where to write with --output.")
+    target.write_bytes(content)
+    out.print(f"Wrote {target} ({len(content):,} bytes).")

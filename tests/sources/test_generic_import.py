@@ -16,6 +16,7 @@ from govsocial.errors import InputError
 from govsocial.sources.formats import detect
 from govsocial.sources.generic import stage
 from govsocial.store import Warehouse, load_file
+from govsocial.store.rawfiles import file_bytes
 
 TABLES = [
     "accounts",
@@ -69,8 +70,11 @@ def test_good_rows_load_and_bad_rows_are_quarantined_with_reasons(
     # Every record is accounted for: loaded (one snapshot each) or quarantined.
     assert scalar(registered, "SELECT count(*) FROM post_metrics") + summary.quarantined_total == 11
     # The file itself is kept, byte for byte.
-    kept = scalar(registered, "SELECT content FROM raw_files")
-    assert kept == (tmp_path / "posts.csv").read_bytes()
+    assert file_bytes(registered, "posts.csv") == (
+        "posts.csv",
+        (tmp_path / "posts.csv").read_bytes(),
+    )
+    assert scalar(registered, "SELECT compression FROM raw_files") == "zstd"
     assert summary.quarantined_total == 9
     latest = registered.con.execute("SELECT likes, comments FROM post_metrics_latest").fetchall()
     assert latest == [(30, 5)]

@@ -2,8 +2,9 @@
 
 Steps (all inside one transaction, so a crash leaves nothing of the file):
 1. materialise the staged records; mark in-file duplicates;
-2. the file's bytes → ``raw_files``; rejected records → ``quarantine`` (reason and payload);
-   for record formats (API JSON), every record's payload → ``raw_records``;
+2. the file's bytes → ``raw_files`` (zstd, compressed while the file is parsed); rejected
+   records → ``quarantine`` (reason and payload); for record formats (API JSON), every
+   record's payload → ``raw_records``;
 3. match accounts by platform id, then handle; create the unmatched ones *unassigned*;
 4. posts: new ones inserted (attributes from their latest observation), known ones updated
    when a newer observation changes them; ids assigned in (platform, platform id) order;
@@ -25,6 +26,7 @@ import duckdb
 from govsocial.errors import InputError
 from govsocial.sources.staging import ACCOUNT_SNAPSHOT_COLUMNS, POST_COLUMNS, Staged
 from govsocial.store.batches import FileIdentity, find_loaded, identify, record_failure, start_batch
+from govsocial.store.rawfiles import Compressing, keep
 from govsocial.store.warehouse import Warehouse
 
 
@@ -77,8 +79,15 @@ def load_file(
     earlier = find_loaded(wh, file.sha256)
     if earlier is not None:
         return ImportSummary(str(path), "-", "-", "skipped", earlier)
-    staged = stage(path)
-    parts = [staged] if isinstance(staged, Staged) else list(staged)
+    with Compressing(path) as compressed:  # in a thread, while the file is read
+        staged = stage(path)
+        parts = [staged] if isinstance(staged, Staged) else list(staged)
+        return _load_parts(wh, file, parts, compressed)
+
+
+def _load_parts(
+    wh: Warehouse, file: FileIdentity, parts: list[Staged], compressed: Compressing
+) -> ImportSummary:
     kind = "+".join(dict.fromkeys(p.kind for p in parts)) or "posts"
     source_format = parts[0].source_format if parts else "-"
     try:
@@ -91,8 +100,10 @@ def load_file(
                 synthetic=any(p.synthetic for p in parts),
             )
             summary = ImportSummary(str(file.path), source_format, kind, "loaded", batch)
+            content = compressed.result()
+            keep(wh, file.sha256, file.path.name, file.size, content, batch)
             for part in parts:
-                _load(wh, part, file, summary)
+                _load(wh, part, summary)
             _finish(wh, summary)
             return summary
     except Exception as exc:
@@ -107,7 +118,7 @@ def load_file(
             raise InputError(
                 f"could not be loaded ({type(exc).__name__}: {exc}). Nothing of it was kept; "
                 "check the file against its format's documentation (docs/formats.md).",
-                path=path,
+                path=file.path,
             ) from exc
         raise
     finally:
@@ -121,7 +132,7 @@ def _drop_temporaries(wh: Warehouse) -> None:
         wh.con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _load(wh: Warehouse, staged: Staged, file: FileIdentity, summary: ImportSummary) -> None:
+def _load(wh: Warehouse, staged: Staged, summary: ImportSummary) -> None:
     con = wh.con
     batch = summary.batch_id
     _drop_temporaries(wh)
@@ -152,7 +163,7 @@ def _load(wh: Warehouse, staged: Staged, file: FileIdentity, summary: ImportSumm
                            WHERE s._reason IS NULL
                            QUALIFY row_number() OVER (PARTITION BY a.account_id, s.captured_at
                                                       ORDER BY s._row) > 1)""")
-    _keep_raw(wh, staged, file, batch, source)
+    _keep_records(wh, staged, batch, source)
     for reason, count in con.execute(
         "SELECT _reason, count(*) FROM _stage WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1"
     ).fetchall():
@@ -198,18 +209,13 @@ def _load_account_snapshots(wh: Warehouse, batch: int, summary: ImportSummary) -
     summary.snapshots_new += _scalar(wh, "SELECT count(*) FROM account_snapshots") - before
 
 
-def _keep_raw(wh: Warehouse, staged: Staged, file: FileIdentity, batch: int, source: str) -> None:
-    """Keep what was received: the file's bytes, quarantined records, and record payloads.
+def _keep_records(wh: Warehouse, staged: Staged, batch: int, source: str) -> None:
+    """Keep what was received record by record: quarantined records, and record payloads.
 
     The payload (the record as received, as JSON) is computed only where it is kept: for every
     quarantined record, and for all records of record formats (``keep_record_payloads``).
     """
     con = wh.con
-    con.execute(
-        "INSERT INTO raw_files SELECT ?, ?, ?, content, ? FROM read_blob(?) "
-        "WHERE NOT EXISTS (SELECT 1 FROM raw_files WHERE file_sha256 = ?)",
-        [file.sha256, file.path.name, file.size, batch, str(file.path), file.sha256],
-    )
     wanted = "" if staged.keep_record_payloads else "WHERE _reason IS NOT NULL"
     # Filter the source before the payloads are built: most files quarantine few records.
     rows = f"(SELECT * FROM {source} WHERE _row IN (SELECT _row FROM _stage {wanted}))"

@@ -183,6 +183,15 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        4,
+        "compressed raw files",
+        # Files kept before this migration are kept as they are ('none'); new ones as zstd.
+        "ALTER TABLE raw_files ADD COLUMN compression VARCHAR DEFAULT 'none';",
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 # Tables and views users may rely on (docs/schema.md documents each column).

@@ -1,0 +1,87 @@
+"""Imported files are kept compressed and come back byte for byte."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import run_cli, scalar
+from govsocial.errors import ConfigError
+from govsocial.sources.generic import stage
+from govsocial.store import Warehouse, load_file
+from govsocial.store.rawfiles import compress, decompress, file_bytes, list_files
+from govsocial.store.schema import MIGRATIONS
+
+HEADER = "platform,account_handle,post_id,posted_at,captured_at,media_type,likes\n"
+
+
+def posts_csv(path: Path, rows: int) -> Path:
+    lines = [
+        f"instagram,@humas_jabar,p{i},2025-03-0{1 + i % 9}T10:00:00+07:00,"
+        f"2025-03-10T10:00:00+07:00,image,{i}\n"
+        for i in range(rows)
+    ]
+    path.write_text(HEADER + "".join(lines), encoding="utf-8")
+    return path
+
+
+def test_a_file_is_kept_compressed_and_read_back_byte_for_byte(tmp_path: Path) -> None:
+    path = posts_csv(tmp_path / "posts.csv", 2000)
+    with Warehouse.open(tmp_path / "w.duckdb", create=True) as wh:
+        load_file(wh, path, lambda p: stage(p))
+        size, stored, compression = wh.con.execute(
+            "SELECT file_bytes, octet_length(content), compression FROM raw_files"
+        ).fetchone() or (0, 0, "")
+        assert compression == "zstd"
+        assert size == path.stat().st_size and stored < size / 4  # repetitive text shrinks
+        assert file_bytes(wh, "posts.csv") == ("posts.csv", path.read_bytes())
+        sha = scalar(wh, "SELECT file_sha256 FROM raw_files")
+        assert file_bytes(wh, sha[:8])[1] == path.read_bytes()
+        [kept] = list_files(wh)
+        assert (kept.name, kept.size, kept.stored) == ("posts.csv", size, stored)
+        with pytest.raises(ConfigError, match="names no kept file.*at least 6"):
+            file_bytes(wh, "other.csv")
+        with pytest.raises(ConfigError, match="names no kept file"):
+            file_bytes(wh, sha[:3])  # too short a prefix to name a file
+
+
+def test_bytes_that_do_not_compress_and_an_empty_file_round_trip(tmp_path: Path) -> None:
+    noise = tmp_path / "noise.bin"
+    noise.write_bytes(os.urandom(3 << 23))  # several blocks, incompressible
+    assert decompress(compress(noise), "zstd") == noise.read_bytes()
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    assert decompress(compress(empty), "zstd") == b""
+    assert decompress(b"as is", "none") == b"as is"
+
+
+def test_raw_commands_list_and_write_back_a_kept_file(tmp_path: Path) -> None:
+    posts_csv(tmp_path / "posts.csv", 10)
+    assert run_cli("import", "posts.csv", cwd=tmp_path).returncode == 0
+    listed = run_cli("raw", "list", "--format", "csv", cwd=tmp_path)
+    assert listed.returncode == 0 and "posts.csv" in listed.stdout, listed.stderr
+    exists = run_cli("raw", "get", "posts.csv", cwd=tmp_path)  # would overwrite the original
+    assert exists.returncode != 0 and "--output" in exists.stderr
+    got = run_cli("raw", "get", "posts.csv", "-o", "copy.csv", cwd=tmp_path)
+    assert got.returncode == 0, got.stderr
+    assert (tmp_path / "copy.csv").read_bytes() == (tmp_path / "posts.csv").read_bytes()
+    missing = run_cli("raw", "get", "nothing.csv", cwd=tmp_path)
+    assert missing.returncode != 0 and "govsocial raw list" in missing.stderr
+
+
+def test_files_kept_before_compression_stay_readable(tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(MIGRATIONS[0].sql)  # a warehouse as version 1 left it: raw bytes as they are
+    con.execute("INSERT INTO schema_migrations VALUES (1, 'core tables', now(), '0.0.1')")
+    con.execute("INSERT INTO raw_files VALUES ('ab' || repeat('0', 62), 'old.csv', 3, 'abc', 1)")
+    con.close()
+    with Warehouse.open(db) as wh:  # migrated
+        assert scalar(wh, "SELECT compression FROM raw_files") == "none"
+        assert file_bytes(wh, "old.csv") == ("old.csv", b"abc")
+        load_file(wh, posts_csv(tmp_path / "posts.csv", 5), lambda p: stage(p))
+        assert [(f.name, f.size) for f in list_files(wh)][:1] == [("old.csv", 3)]
+        assert file_bytes(wh, "posts.csv")[1] == (tmp_path / "posts.csv").read_bytes()
