@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import scalar
@@ -325,6 +326,32 @@ def test_thousands_separator_is_decided_per_file() -> None:
     number, bad = cv.whole_numbers(values, ".")
     assert number.to_pylist() == [407137, 1234567, 12, None, None, None, None, None, 7]
     assert bad.to_pylist() == [False, False, False, False, True, True, True, True, False]
+
+
+def reference_whole_number(text: str | None, sep: str | None) -> tuple[int | None, bool]:
+    """What a count cell means, one cell at a time: (value, whether it is bad)."""
+    cell = (text or "").strip()
+    if not cell:
+        return None, False
+    grouped = sep is not None and re.fullmatch(rf"\d{{1,3}}({re.escape(sep)}\d{{3}}){{1,5}}", cell)
+    if re.fullmatch(r"[0-9]{1,18}", cell, re.ASCII) or grouped:
+        return int(cell.replace(sep or "", "")), False
+    return None, True
+
+
+@given(
+    cells=st.lists(st.none() | st.text(alphabet="0123456789.,- +a٣", max_size=24), max_size=30),
+    sep=st.sampled_from([".", ",", None]),
+)
+@example(cells=["123456789012345678", "1234567890123456789", "٣", "+5", " 12 ", "0012"], sep=None)
+@example(cells=["1234567890123456789", "12", None], sep=".")  # digits only: cast at once
+def test_whole_numbers_read_every_cell_as_the_cell_by_cell_reference(
+    cells: list[str | None], sep: str | None
+) -> None:
+    number, bad = cv.whole_numbers(pa.array(cells, pa.string()), sep)
+    expected = [reference_whole_number(c, sep) for c in cells]
+    assert number.to_pylist() == [v for v, _ in expected]
+    assert bad.to_pylist() == [b for _, b in expected]
 
 
 def test_post_ids_come_from_the_url() -> None:

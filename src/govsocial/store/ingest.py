@@ -301,22 +301,22 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
 def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: ImportSummary) -> None:
     con = wh.con
     attrs = ["media_type", "text", "url", "is_repost", "video_duration_s"]
-    # The latest good observation of each post in this file, joined to its id if known.
-    con.execute(f"""
+    # The latest good observation of each post in this file, with its id: the known one, or
+    # the next free ids in (platform, platform post id) order for new posts.
+    start = _scalar(wh, "SELECT coalesce(max(post_id), 0) FROM posts")
+    con.execute(
+        f"""
         CREATE TEMP TABLE _pid AS
-        SELECT l.*, p.post_id AS pid, p.observed_at AS known_observed_at
+        SELECT l.*,
+               coalesce(p.post_id, ? + row_number() OVER (PARTITION BY p.post_id IS NULL
+                                                          ORDER BY l.platform, l.post_id)) AS pid,
+               p.observed_at AS known_observed_at
         FROM (SELECT s.platform, s.post_id, a.account_id, s.posted_at, s.captured_at,
                      {", ".join("s." + c for c in attrs)}
               FROM _stage s JOIN _acc a USING (_akey) WHERE s._reason IS NULL
               QUALIFY row_number() OVER (PARTITION BY s.platform, s.post_id
                                          ORDER BY s.captured_at DESC, s._row DESC) = 1) AS l
-        LEFT JOIN posts p ON p.platform = l.platform AND p.platform_post_id = l.post_id""")
-    start = _scalar(wh, "SELECT coalesce(max(post_id), 0) FROM posts")
-    con.execute(
-        """UPDATE _pid SET pid = n.pid FROM (
-            SELECT platform, post_id, ? + row_number() OVER (ORDER BY platform, post_id) AS pid
-            FROM _pid WHERE pid IS NULL) n
-        WHERE _pid.platform = n.platform AND _pid.post_id = n.post_id""",
+        LEFT JOIN posts p ON p.platform = l.platform AND p.platform_post_id = l.post_id""",
         [start],
     )
     con.execute(

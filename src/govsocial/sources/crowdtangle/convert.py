@@ -65,6 +65,12 @@ def whole_numbers(values: pa.Array, sep: str | None) -> tuple[pa.Array, pa.Array
     """(int64 column, bad mask): ``1.234`` with sep "." is 1234; empty is NULL; ``-3``,
     ``1,5`` or ``abc`` are bad."""
     text = clean(values)
+    # Most cells are plain digits: those are cast at once, the others matched one by one.
+    plain = flag(pc.and_(pc.ascii_is_decimal(text), pc.less_equal(pc.utf8_length(text), 18)))
+    number = pc.cast(pc.if_else(plain, text, _NULL_TEXT), pa.int64())
+    rest = pc.and_(pc.is_valid(text), pc.invert(plain))
+    if not pc.any(rest).as_py():
+        return number, rest
     pattern = r"^\d{1,18}$"
     if sep:
         pattern = rf"^(\d{{1,18}}|\d{{1,3}}({re.escape(sep)}\d{{3}}){{1,5}})$"
