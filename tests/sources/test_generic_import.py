@@ -1,8 +1,5 @@
 """The generic format through the real loader into a real DuckDB file."""
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pyarrow as pa
@@ -190,32 +187,6 @@ def test_missing_columns_refuse_the_file_and_load_nothing(
     assert scalar(registered, "SELECT count(*) FROM ingest_batches WHERE kind = 'posts'") == 0
     with pytest.raises(InputError, match="could not be recognised.*--format"):
         detect(write_csv(tmp_path / "other.csv", [{"a": 1}], ["a"]))
-
-
-def test_a_crash_mid_file_leaves_nothing_and_a_rerun_completes(tmp_path: Path) -> None:
-    db = tmp_path / "w.duckdb"
-    Warehouse.open(db, create=True).close()
-    path = write_csv(tmp_path / "posts.csv", [post_row(), post_row(post_id="p2")])
-    crash = textwrap.dedent(f"""
-        import os
-        from pathlib import Path
-        import govsocial.store.ingest as ingest
-        from govsocial.sources.generic import stage
-        from govsocial.store import Warehouse
-        original = ingest._load_posts
-        def crash_after_posts(wh, *args):
-            original(wh, *args)
-            os._exit(17)  # the process dies mid-transaction, posts already inserted
-        ingest._load_posts = crash_after_posts
-        ingest.load_file(Warehouse.open(Path({str(db)!r})), Path({str(path)!r}), stage)
-    """)
-    assert subprocess.run([sys.executable, "-c", crash], check=False).returncode == 17
-    with Warehouse.open(db) as wh:
-        assert scalar(wh, "SELECT count(*) FROM posts") == 0
-        assert scalar(wh, "SELECT count(*) FROM accounts") == 0
-        assert scalar(wh, "SELECT count(*) FROM raw_files") == 0
-        summary = load_file(wh, path, stage)
-        assert (summary.status, summary.posts_new, summary.snapshots_new) == ("loaded", 2, 2)
 
 
 def test_account_snapshots_file(registered: Warehouse, tmp_path: Path) -> None:
