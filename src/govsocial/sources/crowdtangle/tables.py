@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from functools import reduce
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -176,10 +177,14 @@ def snapshots_table(
         }
     ).filter(pc.and_(pc.is_null(posts["_reason"]), pc.is_valid(text)))
     bad = pc.is_valid(table["_reason"])
-    account = pc.coalesce(table["account_platform_id"], pc.utf8_lower(table["account_handle"]))
+    account = table["account_platform_id"]
+    if account.null_count:  # Instagram exports name accounts by handle
+        account = pc.coalesce(account, pc.utf8_lower(table["account_handle"]))
     readings = table.append_column("_account", account).filter(pc.invert(bad))
     first = readings.group_by(["_account", "captured_at"]).aggregate([("_row", "min")])
-    table = table.filter(pc.or_(bad, pc.is_in(table["_row"], first["_row_min"])))
+    kept = np.zeros(rows.count + 1, dtype=bool)  # by row number: faster than a set lookup
+    kept[first["_row_min"].to_numpy()] = True
+    table = table.filter(pc.or_(bad, kept[table["_row"].to_numpy()]))
     payload = pa.nulls(table.num_rows, pa.string())
     wrong = table.filter(pc.is_valid(table["_reason"]))["_row"].to_pylist()
     if wrong:  # few rows: their payload is built here, row by row
