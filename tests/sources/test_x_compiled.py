@@ -89,3 +89,20 @@ def test_what_sends_a_page_to_the_reference_path() -> None:
     # UTF-8: the reference path quarantines what it must.
     assert not compiled(page(tweet("1", withheld={"note": "\udc00"})))
     assert not compiled(page(tweet("1")).encode().replace(b"Halo", b"Hal\xff"))
+    # ... even in a part nobody reads (msgspec checks UTF-8 only where it decodes)
+    assert not compiled(
+        page(tweet("1"), meta={"next_token": "caf"}).encode().replace(b"caf", b"caf\xe9")
+    )
+    assert compiled(page(tweet("1"), meta={"next_token": "café"}).encode())  # UTF-8 is fine
+    deep = "[" * 5000 + "]" * 5000
+    assert not compiled(page(tweet("1")).replace('"Halo"', deep))  # too deep to read
+
+
+def test_lines_the_compiled_path_refuses_still_stage_the_same(tmp_path: Path) -> None:
+    bad_utf8 = page(tweet("2"), meta={"next_token": "caf"}).encode().replace(b"caf", b"caf\xe9")
+    deep = page(tweet("3"), meta="M").replace('"M"', "[" * 1500 + "]" * 1500)
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b"\n".join([page(tweet("1")).encode(), bad_utf8, deep.encode(), b""]))
+    assert_same_on_both_paths(path)
+    reasons = [r["_reason"] for _, records in staged_rows(path, True) for r in records]
+    assert "bad_encoding" in reasons and "bad_json" in reasons

@@ -9,10 +9,11 @@ import duckdb
 import pytest
 
 from conftest import run_cli, scalar
-from govsocial.errors import ConfigError
+from govsocial.errors import ConfigError, InputError
 from govsocial.sources.generic import stage
-from govsocial.store import Warehouse, load_file
-from govsocial.store.rawfiles import compress, decompress, file_bytes, list_files
+from govsocial.store import Warehouse, ingest, load_file
+from govsocial.store.batches import identify
+from govsocial.store.rawfiles import decompress, file_bytes, list_files, pack
 from govsocial.store.schema import MIGRATIONS
 
 HEADER = "platform,account_handle,post_id,posted_at,captured_at,media_type,likes\n"
@@ -48,14 +49,38 @@ def test_a_file_is_kept_compressed_and_read_back_byte_for_byte(tmp_path: Path) -
             file_bytes(wh, sha[:3])  # too short a prefix to name a file
 
 
-def test_bytes_that_do_not_compress_and_an_empty_file_round_trip(tmp_path: Path) -> None:
+def test_text_is_compressed_bytes_that_do_not_compress_are_kept_as_they_are(
+    tmp_path: Path,
+) -> None:
+    text = posts_csv(tmp_path / "posts.csv", 60_000)  # several blocks
+    packed = pack(text)
+    assert packed.compression == "zstd" and len(packed.content) < text.stat().st_size / 4
+    assert decompress(packed.content, "zstd") == text.read_bytes()
+    assert (packed.sha256, packed.size) == (identify(text).sha256, text.stat().st_size)
     noise = tmp_path / "noise.bin"
-    noise.write_bytes(os.urandom(3 << 23))  # several blocks, incompressible
-    assert decompress(compress(noise), "zstd") == noise.read_bytes()
+    noise.write_bytes(os.urandom(3 << 22))
+    packed = pack(noise)
+    assert (packed.compression, packed.content) == ("none", noise.read_bytes())
     empty = tmp_path / "empty.bin"
     empty.write_bytes(b"")
-    assert decompress(compress(empty), "zstd") == b""
-    assert decompress(b"as is", "none") == b"as is"
+    packed = pack(empty)
+    assert packed.compression == "zstd" and packed.content  # a valid (empty) zstd stream
+    assert decompress(packed.content, "zstd") == b""
+
+
+def test_a_file_that_changes_while_it_is_imported_is_refused_and_nothing_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = posts_csv(tmp_path / "posts.csv", 10)
+    stale = identify(path)
+    posts_csv(path, 11)  # grows after the import identified it
+    monkeypatch.setattr(ingest, "identify", lambda _: stale)
+    with Warehouse.open(tmp_path / "w.duckdb", create=True) as wh:
+        with pytest.raises(InputError, match="changed while it was being imported"):
+            load_file(wh, path, lambda p: stage(p))
+        assert scalar(wh, "SELECT count(*) FROM raw_files") == 0
+        assert scalar(wh, "SELECT count(*) FROM posts") == 0
+        assert scalar(wh, "SELECT status FROM ingest_batches") == "failed"
 
 
 def test_raw_commands_list_and_write_back_a_kept_file(tmp_path: Path) -> None:

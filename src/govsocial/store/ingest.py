@@ -26,7 +26,7 @@ import duckdb
 from govsocial.errors import InputError
 from govsocial.sources.staging import ACCOUNT_SNAPSHOT_COLUMNS, POST_COLUMNS, Staged
 from govsocial.store.batches import FileIdentity, find_loaded, identify, record_failure, start_batch
-from govsocial.store.rawfiles import Compressing, keep
+from govsocial.store.rawfiles import Packing, keep
 from govsocial.store.warehouse import Warehouse
 
 
@@ -79,14 +79,14 @@ def load_file(
     earlier = find_loaded(wh, file.sha256)
     if earlier is not None:
         return ImportSummary(str(path), "-", "-", "skipped", earlier)
-    with Compressing(path) as compressed:  # in a thread, while the file is read
+    with Packing(path) as packing:  # compressed in a thread, while the file is read
         staged = stage(path)
         parts = [staged] if isinstance(staged, Staged) else list(staged)
-        return _load_parts(wh, file, parts, compressed)
+        return _load_parts(wh, file, parts, packing)
 
 
 def _load_parts(
-    wh: Warehouse, file: FileIdentity, parts: list[Staged], compressed: Compressing
+    wh: Warehouse, file: FileIdentity, parts: list[Staged], packing: Packing
 ) -> ImportSummary:
     kind = "+".join(dict.fromkeys(p.kind for p in parts)) or "posts"
     source_format = parts[0].source_format if parts else "-"
@@ -100,8 +100,7 @@ def _load_parts(
                 synthetic=any(p.synthetic for p in parts),
             )
             summary = ImportSummary(str(file.path), source_format, kind, "loaded", batch)
-            content = compressed.result()
-            keep(wh, file.sha256, file.path.name, file.size, content, batch)
+            keep(wh, file, packing.result(), batch)
             for part in parts:
                 _load(wh, part, summary)
             _finish(wh, summary)

@@ -1,11 +1,13 @@
 """Imported files kept byte for byte in ``raw_files``, compressed with zstd.
 
 Every imported file is kept once (by SHA-256), so any row can be traced back to the bytes it
-came from. The bytes are kept as a standard zstd stream (``compression = 'zstd'``; files kept
-by warehouses before schema version 4 say ``'none'``): exports and API dumps are text and
-shrink five to eight times, and a warehouse holding a half-gigabyte blob as it is spends
-seconds writing it twice (log, then checkpoint). Compression runs in a thread while the file
-is parsed (pyarrow's codec releases the GIL), so on two cores it adds almost no time.
+came from. The bytes are kept as a standard zstd stream (``compression = 'zstd'``): exports
+and API dumps are text and shrink five to eight times, and a warehouse holding a half-gigabyte
+blob as it is spends seconds writing it twice (log, then checkpoint). A file whose first block
+does not compress (Parquet, which is compressed already) is kept as it is (``'none'``), as are
+files kept before schema version 4. Packing runs in a thread while the file is parsed, so on
+two cores it adds almost no time; it hashes what it reads, and the bytes are kept only if they
+are the bytes the import identified.
 
 ``govsocial raw list|get`` lists kept files and writes one back out, byte for byte; any zstd
 tool reads ``content`` too (``zstd -d``).
@@ -13,8 +15,9 @@ tool reads ``content`` too (``zstd -d``).
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,22 +25,49 @@ from pathlib import Path
 import pyarrow as pa
 
 from govsocial.errors import ConfigError, InputError
+from govsocial.store.batches import FileIdentity
 from govsocial.store.warehouse import Warehouse
 
 CODEC = "zstd"
 _BLOCK = 1 << 23
+# Kept as they are when the first block shrinks less than this (Parquet is compressed already).
+_WORTH_IT = 0.8
 
 
-def compress(path: Path, stop: threading.Event | None = None) -> bytes:
-    """The file's bytes as a zstd stream: one frame per block, which any zstd reader reads as
-    one stream (faster than a streaming compressor here). Stops early if ``stop`` is set: the
-    result is then incomplete and must not be kept."""
+@dataclass(frozen=True)
+class Packed:
+    """A file's bytes as they will be kept, and what was read to make them."""
+
+    compression: str  # "zstd" or "none"
+    content: bytes
+    sha256: str  # of the bytes read (to check against the file's identity)
+    size: int
+
+
+def pack(path: Path, stop: threading.Event | None = None) -> Packed:
+    """The file's bytes as a zstd stream (one frame per block, which any zstd reader reads as
+    one stream, and faster than a streaming compressor here), or as they are if its first
+    block does not compress. Raises CancelledError if ``stop`` is set before the end."""
     codec = pa.Codec(CODEC)
-    frames = []
+    digest = hashlib.sha256()
+    parts: list[bytes] = []
+    compression, size = CODEC, 0
     with path.open("rb") as source:
-        while (block := source.read(_BLOCK)) and not (stop and stop.is_set()):
-            frames.append(codec.compress(block, asbytes=True))
-    return b"".join(frames)
+        while block := source.read(_BLOCK):
+            if stop is not None and stop.is_set():
+                raise CancelledError(f"{path}: compression stopped")
+            digest.update(block)
+            size += len(block)
+            if compression == CODEC:
+                frame = codec.compress(block, asbytes=True)
+                if len(parts) == 0 and len(frame) > _WORTH_IT * len(block):
+                    compression = "none"
+                else:
+                    block = frame
+            parts.append(block)
+    if not parts:
+        parts = [codec.compress(b"", asbytes=True)]  # an empty file: still a valid zstd stream
+    return Packed(compression, b"".join(parts), digest.hexdigest(), size)
 
 
 def decompress(content: bytes, compression: str) -> bytes:
@@ -48,32 +78,44 @@ def decompress(content: bytes, compression: str) -> bytes:
     return original
 
 
-class Compressing:
-    """Compress a file in a background thread: ``with Compressing(path) as c: … c.result()``."""
+class Packing:
+    """Pack a file in a background thread (pyarrow's codec and hashlib release the GIL, so it
+    runs beside the parsing): ``with Packing(path) as p: … p.result()``."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._stop = threading.Event()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compress")
-        self._future: Future[bytes] = self._pool.submit(compress, path, self._stop)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack")
+        self._future: Future[Packed] = self._pool.submit(pack, path, self._stop)
 
-    def __enter__(self) -> Compressing:
+    def __enter__(self) -> Packing:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()  # the file failed to load: stop soon, the result is not needed
+        self._stop.set()  # done, or the file failed to load: the result is not needed any more
         self._pool.shutdown(wait=True)
 
-    def result(self) -> bytes:
+    def result(self) -> Packed:
         try:
             return self._future.result()
         except OSError as exc:
             raise InputError(f"cannot be read ({exc}). Check the path.", path=self.path) from exc
 
 
-def keep(wh: Warehouse, sha256: str, name: str, size: int, content: bytes, batch: int) -> None:
-    """Insert the file's compressed bytes unless a file with the same bytes is kept already."""
+def keep(wh: Warehouse, file: FileIdentity, packed: Packed, batch: int) -> None:
+    """Insert the file's packed bytes unless a file with the same bytes is kept already.
+
+    The bytes packed must be the bytes identified: a file still being written (a twarc2
+    stream, a download) is refused rather than kept under another file's hash.
+    """
+    if (packed.sha256, packed.size) != (file.sha256, file.size):
+        raise InputError(
+            "changed while it was being imported (its bytes are not those it had when the import "
+            "started). Import it again once it is complete; nothing of it was kept.",
+            path=file.path,
+        )
     # Through Arrow: a large BLOB goes in several times faster than as a query parameter.
+    content = packed.content
     blob = pa.table(
         {"content": pa.array([content], pa.binary() if len(content) < 2**31 else pa.large_binary())}
     )
@@ -83,7 +125,7 @@ def keep(wh: Warehouse, sha256: str, name: str, size: int, content: bytes, batch
             "INSERT INTO raw_files (file_sha256, file_name, file_bytes, content, first_batch_id,"
             " compression) SELECT ?, ?, ?, content, ?, ? FROM _blob "
             "WHERE NOT EXISTS (SELECT 1 FROM raw_files WHERE file_sha256 = ?)",
-            [sha256, name, size, batch, CODEC, sha256],
+            [file.sha256, file.path.name, file.size, batch, packed.compression, file.sha256],
         )
     finally:
         wh.con.unregister("_blob")
