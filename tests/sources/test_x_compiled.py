@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 
 from govsocial.sources.staging import ImportOptions
+from govsocial.sources.x import rows
 from govsocial.sources.x.compiled import decode_page
 from govsocial.sources.x.files import stage
 from x_pages import mixed_lines, ordinary_pages, page, tweet
@@ -106,3 +108,11 @@ def test_lines_the_compiled_path_refuses_still_stage_the_same(tmp_path: Path) ->
     assert_same_on_both_paths(path)
     reasons = [r["_reason"] for _, records in staged_rows(path, True) for r in records]
     assert "bad_encoding" in reasons and "bad_json" in reasons
+
+
+def test_rows_held_in_arrow_batches_make_the_same_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = sorted(X.glob("*.jsonl"))
+    whole = [staged_rows(path, compiled=True) for path in paths]
+    monkeypatch.setattr(rows, "BATCH_ROWS", 3)  # many small batches, rejects among them
+    assert [staged_rows(path, compiled=True) for path in paths] == whole
+    assert [staged_rows(path, compiled=False) for path in paths] == whole

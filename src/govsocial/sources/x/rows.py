@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from govsocial.sources.staging import ACCOUNT_SNAPSHOT_COLUMNS, COUNT_COLUMNS, POST_COLUMNS
 from govsocial.sources.x.records import RecordError
@@ -33,6 +34,7 @@ _TYPES: dict[str, pa.DataType] = {
 _LONE_SURROGATE = re.compile(
     r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}"
 )
+BATCH_ROWS = 65_536  # rows held as Python objects before they become an Arrow batch
 _ENCODER = json.JSONEncoder(separators=(",", ":"))  # one encoder: dumps() makes one per call
 
 
@@ -56,14 +58,18 @@ class Table:
     def __init__(self, fields: tuple[str, ...], numbers: Iterator[int]) -> None:
         self.fields = fields
         self._numbers = numbers  # shared by the relations of a file: a record number is unique
-        self.rows: list[tuple[Any, ...]] = []
+        self.rows: list[tuple[Any, ...]] = []  # the rows not yet in Arrow
+        self._batches: list[pa.RecordBatch] = []
+        self._count = 0
         self._blank = (None,) * len(fields)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self._count + len(self.rows)
 
     def add(self, payload: str, values: tuple[Any, ...]) -> None:
         self.rows.append((next(self._numbers), None, None, payload, *values))
+        if len(self.rows) >= BATCH_ROWS:
+            self._flush()
 
     def reject(self, raw: Any, reason: str, detail: str) -> None:
         """A record that cannot be read; ``raw`` is kept as received (or as text)."""
@@ -73,31 +79,33 @@ class Table:
             text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
             payload = text.encode("utf-8", "replace").decode("utf-8")
         self.rows.append((next(self._numbers), reason, detail, payload, *self._blank))
+        if len(self.rows) >= BATCH_ROWS:
+            self._flush()
 
-    def columns(self) -> dict[str, list[Any]]:
+    def _flush(self) -> None:
+        """Move the pending rows into an Arrow batch: Python objects cost several times the
+        memory of the same values in Arrow, so a large file is held as Arrow as it is read."""
         names = ("_row", "_reason", "_detail", "_payload", *self.fields)
-        if not self.rows:
-            return {name: [] for name in names}
-        return {
-            name: list(values)
-            for name, values in zip(names, zip(*self.rows, strict=True), strict=True)
-        }
+        columns = zip(names, zip(*self.rows, strict=True), strict=True) if self.rows else ()
+        values = dict(columns) or {name: () for name in names}
+        self._count += len(self.rows)
+        self.rows = []
+        arrays = [_array(list(values.pop(name)), _TYPES.get(name, pa.string())) for name in names]
+        self._batches.append(pa.RecordBatch.from_arrays(arrays, names=list(names)))
 
     def to_arrow(self) -> pa.Table:
         """The rows as an Arrow table for ``staged_from_arrow`` (platform "x" on good rows).
 
-        The rows are handed over: the table is empty afterwards (a file's rows are large).
+        The rows are handed over: the table is empty afterwards.
         """
-        columns = self.columns()
-        self.rows = []
-        platform = pa.array(
-            ["x" if reason is None else None for reason in columns["_reason"]], pa.string()
+        if self.rows or not self._batches:
+            self._flush()
+        table = pa.Table.from_batches(self._batches)
+        self._batches, self._count = [], 0
+        platform = pc.if_else(
+            pc.is_null(table["_reason"]), pa.scalar("x"), pa.scalar(None, pa.string())
         )
-        arrays = {}
-        for name in list(columns):
-            arrays[name] = _array(columns.pop(name), _TYPES.get(name, pa.string()))
-        arrays["platform"] = platform
-        return pa.table(arrays)
+        return table.append_column("platform", platform)
 
 
 def _array(values: list[Any], kind: pa.DataType) -> pa.Array:
