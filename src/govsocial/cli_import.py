@@ -93,6 +93,7 @@ def import_files(
             require_institution(wh, assign_to)
         task = bar.add_task("Importing", total=len(files))
         for path in files:
+            bar.update(task, description=f"Importing {path.name}{_size(path)}")
             try:
                 stage = stager(detect(path) if fmt == "auto" else fmt, options)
                 summary = load_file(wh, path, stage)
@@ -116,6 +117,13 @@ def import_files(
         err.print(f"[bold red]Not imported:[/bold red] {escape(message)}", highlight=False)
     if failures:
         raise typer.Exit(1)
+
+
+def _size(path: Path) -> str:
+    try:
+        return f" ({path.stat().st_size / 1e6:,.1f} MB)"
+    except OSError:
+        return ""  # reported by the import itself
 
 
 def _print_import(s: ImportSummary, assign_to: str | None) -> None:
