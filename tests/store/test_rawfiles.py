@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import duckdb
 import pytest
 
 from conftest import run_cli, scalar
-from govsocial.errors import ConfigError, InputError
+from govsocial.errors import ConfigError, InputError, StoreError
 from govsocial.sources.generic import stage
 from govsocial.store import Warehouse, ingest, load_file
 from govsocial.store.batches import identify
@@ -102,7 +103,8 @@ def test_files_kept_before_compression_stay_readable(tmp_path: Path) -> None:
     con = duckdb.connect(str(db))
     con.execute(MIGRATIONS[0].sql)  # a warehouse as version 1 left it: raw bytes as they are
     con.execute("INSERT INTO schema_migrations VALUES (1, 'core tables', now(), '0.0.1')")
-    con.execute("INSERT INTO raw_files VALUES ('ab' || repeat('0', 62), 'old.csv', 3, 'abc', 1)")
+    sha = hashlib.sha256(b"abc").hexdigest()
+    con.execute("INSERT INTO raw_files VALUES (?, 'old.csv', 3, 'abc', 1)", [sha])
     con.close()
     with Warehouse.open(db) as wh:  # migrated
         assert scalar(wh, "SELECT compression FROM raw_files") == "none"
@@ -110,3 +112,16 @@ def test_files_kept_before_compression_stay_readable(tmp_path: Path) -> None:
         load_file(wh, posts_csv(tmp_path / "posts.csv", 5), lambda p: stage(p))
         assert [(f.name, f.size) for f in list_files(wh)][:1] == [("old.csv", 3)]
         assert file_bytes(wh, "posts.csv")[1] == (tmp_path / "posts.csv").read_bytes()
+
+
+def test_a_damaged_kept_copy_is_reported_not_handed_out(tmp_path: Path) -> None:
+    path = posts_csv(tmp_path / "posts.csv", 100)
+    with Warehouse.open(tmp_path / "w.duckdb", create=True) as wh:
+        load_file(wh, path, lambda p: stage(p))
+        content = scalar(wh, "SELECT content FROM raw_files")
+        wh.con.execute("UPDATE raw_files SET content = ?", [content[:-9] + b"x" * 9])
+        with pytest.raises(StoreError, match="posts.csv.*damaged"):
+            file_bytes(wh, "posts.csv")
+        wh.con.execute("UPDATE raw_files SET content = 'abc', compression = 'none'")
+        with pytest.raises(StoreError, match="does not match its hash"):
+            file_bytes(wh, "posts.csv")

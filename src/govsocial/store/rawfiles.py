@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from govsocial.errors import ConfigError, InputError
+from govsocial.errors import ConfigError, InputError, StoreError
 from govsocial.store.batches import FileIdentity
 from govsocial.store.warehouse import Warehouse
 
@@ -152,7 +152,8 @@ def list_files(wh: Warehouse) -> list[KeptFile]:
 
 def file_bytes(wh: Warehouse, key: str) -> tuple[str, bytes]:
     """(name, bytes) of the kept file whose SHA-256 starts with ``key`` or whose name is
-    ``key``; a ConfigError lists what matched when that is not exactly one file."""
+    ``key``; a ConfigError lists what matched when that is not exactly one file. The bytes
+    are checked against the file's SHA-256 (a StoreError if they do not match)."""
     rows = wh.con.execute(
         "SELECT file_sha256, file_name FROM raw_files"
         " WHERE file_name = ? OR (length(?) >= 6 AND starts_with(file_sha256, lower(?)))"
@@ -170,4 +171,15 @@ def file_bytes(wh: Warehouse, key: str) -> tuple[str, bytes]:
     content, compression = wh.con.execute(
         "SELECT content, compression FROM raw_files WHERE file_sha256 = ?", [sha]
     ).fetchone() or (b"", "none")
-    return name, decompress(content, compression)
+    try:
+        original = decompress(content, compression)
+    except (OSError, pa.ArrowException) as exc:
+        original, problem = b"", f"cannot be decompressed ({exc})"
+    else:
+        problem = "" if hashlib.sha256(original).hexdigest() == sha else "does not match its hash"
+    if problem:
+        raise StoreError(
+            f"the kept copy of {name} ({sha[:12]}) {problem}: the warehouse is damaged. "
+            "Restore it from a backup, or import the original file into a new warehouse."
+        )
+    return name, original
