@@ -85,13 +85,15 @@ class Table:
     def _flush(self) -> None:
         """Move the pending rows into an Arrow batch: Python objects cost several times the
         memory of the same values in Arrow, so a large file is held as Arrow as it is read."""
-        names = ("_row", "_reason", "_detail", "_payload", *self.fields)
-        columns = zip(names, zip(*self.rows, strict=True), strict=True) if self.rows else ()
-        values = dict(columns) or {name: () for name in names}
+        names = ["_row", "_reason", "_detail", "_payload", *self.fields]
+        columns = list(zip(*self.rows, strict=True)) or [()] * len(names)
         self._count += len(self.rows)
         self.rows = []
-        arrays = [_array(list(values.pop(name)), _TYPES.get(name, pa.string())) for name in names]
-        self._batches.append(pa.RecordBatch.from_arrays(arrays, names=list(names)))
+        arrays = [
+            _array(list(values), _TYPES.get(name, pa.string()))
+            for name, values in zip(names, columns, strict=True)
+        ]
+        self._batches.append(pa.RecordBatch.from_arrays(arrays, names=names))
 
     def to_arrow(self) -> pa.Table:
         """The rows as an Arrow table for ``staged_from_arrow`` (platform "x" on good rows).
