@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ from govsocial.store import Warehouse
 
 out = Console()
 err = Console(stderr=True)
-WIB = timezone(timedelta(hours=7), "WIB")  # Jakarta time, no daylight saving
 
 
 class State:

@@ -6,6 +6,7 @@ as one paragraph (no traceback unless ``--debug``) and exits with :attr:`exit_co
     GovsocialError
     ├── ConfigError            a wrong option, setting or path given by the user
     ├── InputError             a bad file or record (carries file, place and reason)
+    │   ├── RecordError        one record that cannot be read: quarantined, the file goes on
     │   └── RegistryError      a registry file with validation problems (all of them listed)
     ├── SourceError            a platform API failed (retryable or terminal; status, URL)
     ├── MethodologyError       a methodology file that does not validate
@@ -55,6 +56,17 @@ class InputError(GovsocialError):
         super().__init__(where + message)
         self.path = path
         self.place = place
+
+
+class RecordError(InputError):
+    """One record that cannot be read. ``reason`` is its quarantine code (``bad_value``,
+    ``missing_field``, ``bad_json``, …) and ``detail`` the sentence saying why; a reader
+    catches it, quarantines the record and goes on with the file."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
 
 
 @dataclass(frozen=True)

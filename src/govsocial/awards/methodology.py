@@ -17,18 +17,16 @@ import re
 import tomllib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from math import ceil, inf
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar
 
 from govsocial.errors import MethodologyError
-from govsocial.registry.models import PLATFORMS
+from govsocial.vocabulary import MEDIA_TYPES, PLATFORMS, WIB  # periods are in Jakarta time
 
 SHIPPED_DIR = Path(__file__).parent / "methodologies"
-WIB = timezone(timedelta(hours=7), "WIB")  # periods are written in Jakarta time
-MEDIA_TYPES = ("image", "video", "text", "link", "carousel", "reel")
 UNITS = ("institution", "account")
 TIEBREAKERS = ("posts", "followers", "interactions", "platforms", "id")
 CHAMPION_RULES = ("most_trophies",)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PLATFORMS = ("facebook", "instagram", "x", "youtube", "tiktok")
+from govsocial.vocabulary import PLATFORMS
+
+__all__ = ["PLATFORMS", "Account", "Cluster", "Institution", "Registry", "normalise_handle"]
 
 
 @dataclass(frozen=True)

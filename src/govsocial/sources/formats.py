@@ -1,41 +1,31 @@
 """The import formats govsocial reads, and recognising a file's format from its content.
 
 Each format is a :class:`Format`: a name, a one-line description, ``sniff(path, head)`` (does
-this file look like mine? ``head`` is the file's first 64 KiB) and ``stage(path, options)``
-(turn the file into one or more :class:`~govsocial.sources.staging.Staged` relations).
+this file look like mine? ``head`` is the first 64 KiB of the file's content, decompressed if
+the file is gzip) and ``stage(path, options)`` (turn the file into one or more
+:class:`~govsocial.sources.staging.Staged` relations). A file that no format recognises is
+refused with what it *is* (empty, not UTF-8, ``;``-separated, a spreadsheet workbook, JSON of
+another shape) and the fix; a file forced with ``--format`` that another format recognises
+and the chosen one does not is refused too, naming the right format.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from govsocial.errors import ConfigError, InputError
 from govsocial.sources import crowdtangle, facebook, generic, instagram, x, youtube
+from govsocial.sources.opening import head, is_gzip, plain_name
 from govsocial.sources.staging import Format, ImportOptions, Staged
-
-HEAD_BYTES = 64 * 1024
-
-
-def _generic_sniff(path: Path, head: bytes) -> bool:
-    if path.suffix.lower() not in {".parquet", ".csv"}:
-        return False
-    try:
-        return generic.sniff_kind(generic.read_columns(path)) is not None
-    except InputError:
-        return False
-
 
 # Sniffed in this order: the most specific formats first.
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in [
-        Format(
-            "generic",
-            "govsocial's documented CSV/Parquet format (docs/formats.md)",
-            _generic_sniff,
-            lambda path, options: generic.stage(path),
-        ),
+        generic.FORMAT,
         crowdtangle.FORMAT,
         x.FORMAT,
         facebook.FORMAT,
@@ -45,31 +35,105 @@ FORMATS: dict[str, Format] = {
 }
 
 
+def _claimed_by(path: Path, first: bytes) -> str | None:
+    """The first format whose sniff claims the content (``path`` named as its content)."""
+    for name, fmt in FORMATS.items():
+        if fmt.sniff(path, first):
+            return name
+    return None
+
+
 def detect(path: Path) -> str:
     """The format of ``path``, judged from its content (not only its name)."""
     if not path.is_file():
         raise InputError("no such file. Check the path.", path=path)
-    with path.open("rb") as handle:
-        head = handle.read(HEAD_BYTES)
-    for name, fmt in FORMATS.items():
-        if fmt.sniff(path, head):
-            return name
+    first = head(path)
+    if is_gzip(path):  # sniffed by the content's name: data.csv.gz is a .csv
+        named = _claimed_by(path.with_name(plain_name(path)), first) if first else None
+        if named is not None:
+            return named
+    else:
+        found = _claimed_by(path, first)
+        if found is not None:
+            return found
+    raise InputError(_unrecognised(path, first), path=path)
+
+
+def _unrecognised(path: Path, first: bytes) -> str:
+    """Why no format claims a file, and what to do about it."""
     listing = "; ".join(f"{name}: {fmt.about}" for name, fmt in FORMATS.items())
-    raise InputError(
-        f"the format could not be recognised. Known formats: {listing}. If the file is one of "
-        "them, force it with --format NAME.",
-        path=path,
-    )
+    tail = f"Known formats: {listing}. If the file is one of them, force it with --format NAME."
+    packed = " (after decompressing it: it is gzip)" if is_gzip(path) else ""
+    text = first.removeprefix(b"\xef\xbb\xbf")
+    if not text.strip():
+        return f"the file is empty{packed}: there is nothing to import. Export it again."
+    if text.startswith(b"PK\x03\x04"):
+        return (
+            "is a ZIP archive or a spreadsheet workbook (.xlsx), not a CSV or JSON file. Unzip "
+            "it, or save the sheet as 'CSV UTF-8 (comma delimited)'."
+        )
+    if text.startswith(b"PAR1"):
+        return f"is a Parquet file without the generic format's columns{packed}. {tail}"
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason != "unexpected end of data":  # not just a character cut by the 64 KiB
+            return (
+                f"is not UTF-8 text{packed} (byte {exc.start} is 0x{text[exc.start]:02x}: "
+                "latin-1 or a Windows code page?). Save it again as UTF-8 (in a spreadsheet: "
+                "'CSV UTF-8'), or convert it: iconv -f latin1 -t utf-8 FILE > FILE.utf8.csv."
+            )
+        decoded = text[: exc.start].decode("utf-8")
+    line = decoded.lstrip().split("\n", 1)[0]
+    if line.count(";") > line.count(",") and line.count(";") >= 2:
+        header = next(csv.reader([line], delimiter=";"), [])
+        return (
+            f"is a CSV separated by ';' (its header: {', '.join(header[:5])}, …){packed}, as "
+            "spreadsheets in Indonesian or European settings save it. Save it again with "
+            "commas ('CSV UTF-8 (comma delimited)'), or convert the separators, then import it."
+        )
+    if line.startswith(("{", "[")):
+        return f"is JSON{packed} of a shape no format knows ({_keys(decoded)}). {tail}"
+    return f"the format could not be recognised{packed}. {tail}"
+
+
+def _keys(text: str) -> str:
+    try:
+        value = json.loads(text.split("\n", 1)[0])
+    except ValueError:
+        return "its first record is longer than 64 KiB or not JSON by itself"
+    while isinstance(value, list) and value:
+        value = value[0]
+    if isinstance(value, dict):
+        return "its first object has: " + ", ".join(list(value)[:8])
+    return f"it starts with a {type(value).__name__}"
 
 
 def stager(
     format_name: str, options: ImportOptions | None = None
 ) -> Callable[[Path], Staged | Sequence[Staged]]:
-    """The staging function for ``format_name``, with the user's options bound."""
+    """The staging function for ``format_name``, with the user's options bound.
+
+    A file that this format does not recognise but another does is refused (a Facebook page
+    file forced as Instagram would load a wrong account and lose its posts).
+    """
     if format_name not in FORMATS:
         raise ConfigError(
             f"--format: unknown format '{format_name}'. Choose one of: auto, {', '.join(FORMATS)}."
         )
     fmt = FORMATS[format_name]
     chosen = options or ImportOptions()
-    return lambda path: fmt.stage(path, chosen)
+
+    def stage(path: Path) -> Staged | Sequence[Staged]:
+        first = head(path)
+        if not fmt.sniff(path, first):
+            other = _claimed_by(path, first)
+            if other is not None:
+                raise InputError(
+                    f"is {other} data ({FORMATS[other].about}), not {format_name}. Import it "
+                    f"with --format {other}, or let govsocial recognise it (--format auto).",
+                    path=path,
+                )
+        return fmt.stage(path, chosen)
+
+    return stage

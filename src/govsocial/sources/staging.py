@@ -14,22 +14,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
 
-from govsocial.registry.models import PLATFORMS
-
-MEDIA_TYPES = ("image", "video", "text", "link", "carousel", "reel")
-COUNT_COLUMNS = ("views", "likes", "reactions", "comments", "shares", "quotes", "saves")
+from govsocial.vocabulary import (
+    ACCOUNT_COUNT_COLUMNS,
+    COUNT_COLUMNS,
+    FUTURE_TOLERANCE,
+    MEDIA_TYPES,
+    PLATFORM_LAUNCH,
+    PLATFORMS,
+)
 
 # name -> DuckDB type
 POST_COLUMNS: dict[str, str] = {
     "platform": "VARCHAR",
     "account_platform_id": "VARCHAR",
     "account_handle": "VARCHAR",
+    "account_name": "VARCHAR",  # the account's display name, when the record carries it
     "post_id": "VARCHAR",
     "posted_at": "TIMESTAMPTZ",
     "captured_at": "TIMESTAMPTZ",
@@ -44,10 +49,9 @@ ACCOUNT_SNAPSHOT_COLUMNS: dict[str, str] = {
     "platform": "VARCHAR",
     "account_platform_id": "VARCHAR",
     "account_handle": "VARCHAR",
+    "account_name": "VARCHAR",
     "captured_at": "TIMESTAMPTZ",
-    "followers": "BIGINT",
-    "following": "BIGINT",
-    "posts_count": "BIGINT",
+    **dict.fromkeys(ACCOUNT_COUNT_COLUMNS, "BIGINT"),
 }
 # _row: 1-based record number in the file (origin_label + _row says where, for people);
 # _reason: quarantine reason code (NULL = good); _detail: the human explanation;
@@ -115,6 +119,66 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _timestamp(moment: datetime) -> str:
+    return f"TIMESTAMPTZ '{moment.isoformat()}'"
+
+
+def _launch_sql(platform: str) -> str:
+    whens = " ".join(f"WHEN '{p}' THEN {_timestamp(t)}" for p, t in PLATFORM_LAUNCH.items())
+    return f"CASE {platform} {whens} END"
+
+
+def time_rules(kind: Kind) -> list[tuple[str, str, str]]:
+    """The documented rules for times (docs/formats.md, "Times"), first match wins:
+
+    - ``bad_time``: not a real time (``infinity``, or past the year 9999);
+    - ``implausible_time``: a post (or reading) dated before its platform opened
+      (:data:`~govsocial.vocabulary.PLATFORM_LAUNCH`): a placeholder such as 1970-01-01;
+    - ``future_time``: later than the import's clock by more than an hour;
+    - ``captured_before_posted``: counts read before the post was published.
+    """
+    times = ("posted_at", "captured_at") if kind == "posts" else ("captured_at",)
+    end = "TIMESTAMPTZ '10000-01-01 00:00:00+00'"  # past what Python's datetime can hold
+    soon = f"(now() + INTERVAL {int(FUTURE_TOLERANCE.total_seconds())} SECOND)"
+    rules = [
+        (
+            f"NOT isfinite(c.{t}) OR c.{t} >= {end}",
+            "bad_time",
+            f"'{t} ' || c.{t} || ' is not a real time'",
+        )
+        for t in times
+    ]
+    rules += [
+        (
+            f"c.{t} < {_launch_sql('c.platform')}",
+            "implausible_time",
+            f"'{t} ' || c.{t} || ' is before ' || c.platform || ' existed (' || "
+            f"strftime({_launch_sql('c.platform')}, '%Y-%m-%d') || ')'",
+        )
+        for t in times
+    ]
+    rules += [
+        (
+            f"c.{t} > {soon}",
+            "future_time",
+            f"'{t} ' || c.{t} || ' is in the future (the import ran at ' || now() || ')'",
+        )
+        for t in times
+    ]
+    if kind == "posts":
+        rules.append(
+            (
+                "c.captured_at < c.posted_at",
+                "captured_before_posted",
+                "'captured_at ' || c.captured_at || ' is before posted_at ' || c.posted_at",
+            )
+        )
+    return rules
+
+
+_CONTROL = "'[\\x00-\\x1f\\x7f]'"  # NUL, line breaks and other control characters
+
+
 def validated_select(inner_sql: str, kind: Kind) -> str:
     """Wrap a format's typed SELECT with the rules every record of every format must follow.
 
@@ -138,7 +202,20 @@ def validated_select(inner_sql: str, kind: Kind) -> str:
             f"'platform ' || c.platform || ' is not one of {', '.join(PLATFORMS)}'",
         )
     )
-    counts = [c for c in (*COUNT_COLUMNS, "followers", "following", "posts_count") if c in target]
+    identifiers = ("account_platform_id", "account_handle") + (
+        ("post_id",) if kind == "posts" else ()
+    )
+    rules += [
+        (
+            f"regexp_matches(c.{name}, {_CONTROL})",
+            "bad_value",
+            f"'column {name} holds a control character (NUL, a line break, …): ' || "
+            f"to_json(c.{name})::VARCHAR",
+        )
+        for name in identifiers
+    ]
+    rules += time_rules(kind)
+    counts = [c for c in (*COUNT_COLUMNS, *ACCOUNT_COUNT_COLUMNS) if c in target]
     rules += [
         (f"c.{c} < 0", "negative_count", f"'column {c} is negative: ' || c.{c}") for c in counts
     ]
@@ -148,13 +225,6 @@ def validated_select(inner_sql: str, kind: Kind) -> str:
                 f"c.media_type NOT IN ({media_types_sql()})",
                 "unknown_media_type",
                 f"'media_type ' || c.media_type || ' is not one of {', '.join(MEDIA_TYPES)}'",
-            )
-        )
-        rules.append(
-            (
-                "c.captured_at < c.posted_at",
-                "captured_before_posted",
-                "'captured_at ' || c.captured_at || ' is before posted_at ' || c.posted_at",
             )
         )
     canonical = ", ".join(f"c.{name}" for name in target)

@@ -24,7 +24,9 @@ from pathlib import Path
 import duckdb
 
 from govsocial.errors import InputError
+from govsocial.sources.opening import plain_file
 from govsocial.sources.staging import ACCOUNT_SNAPSHOT_COLUMNS, POST_COLUMNS, Staged
+from govsocial.vocabulary import ACCOUNT_COUNT_COLUMNS, COUNT_COLUMNS
 from govsocial.store.batches import FileIdentity, find_loaded, identify, record_failure, start_batch
 from govsocial.store.rawfiles import Packing, keep
 from govsocial.store.warehouse import Warehouse
@@ -59,6 +61,7 @@ class ImportSummary:
     snapshots_new: int = 0
     accounts_new: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)
+    quarantined_before: int = 0  # of those, already in quarantine from an earlier file
     unassigned_accounts: list[str] = field(default_factory=list)
     unassigned_account_ids: list[int] = field(default_factory=list)
 
@@ -79,8 +82,10 @@ def load_file(
     earlier = find_loaded(wh, file.sha256)
     if earlier is not None:
         return ImportSummary(str(path), "-", "-", "skipped", earlier)
-    with Packing(path) as packing:  # compressed in a thread, while the file is read
-        staged = stage(path)
+    # The original bytes are kept (compressed in a thread while the file is read); a gzip
+    # file is staged from its plain content, which lives until the load is done.
+    with Packing(path) as packing, plain_file(path) as plain:
+        staged = stage(plain)
         parts = [staged] if isinstance(staged, Staged) else list(staged)
         return _load_parts(wh, file, parts, packing)
 
@@ -162,7 +167,8 @@ def _load(wh: Warehouse, staged: Staged, summary: ImportSummary) -> None:
                            WHERE s._reason IS NULL
                            QUALIFY row_number() OVER (PARTITION BY a.account_id, s.captured_at
                                                       ORDER BY s._row) > 1)""")
-    _keep_records(wh, staged, batch, source)
+    _mark_conflicts(wh, posts)
+    _keep_records(wh, staged, batch, source, summary)
     for reason, count in con.execute(
         "SELECT _reason, count(*) FROM _stage WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1"
     ).fetchall():
@@ -171,6 +177,35 @@ def _load(wh: Warehouse, staged: Staged, summary: ImportSummary) -> None:
         _load_posts(wh, batch, staged.metrics_version, summary)
     else:
         _load_account_snapshots(wh, batch, summary)
+
+
+def _mark_conflicts(wh: Warehouse, posts: bool) -> None:
+    """A record that observes a post (or account) at a time already in the warehouse with
+    *other* counts contradicts it: it is quarantined as ``conflicting_observation`` (the
+    earlier reading stays), never dropped silently. The same counts again are a repeat."""
+    counts = COUNT_COLUMNS if posts else ACCOUNT_COUNT_COLUMNS
+    differs = " OR ".join(f"m.{c} IS DISTINCT FROM s.{c}" for c in counts)
+    shown = " || ', ' || ".join(
+        f"'{c} ' || coalesce(m.{c}::VARCHAR, 'unknown') || ' there, ' || "
+        f"coalesce(s.{c}::VARCHAR, 'unknown') || ' here'"
+        for c in counts
+    )
+    if posts:
+        joined = """_stage s JOIN posts p ON p.platform = s.platform AND p.platform_post_id = s.post_id
+            JOIN post_metrics m ON m.post_id = p.post_id AND m.captured_at = s.captured_at"""
+        what = "'post ' || s.post_id"
+    else:
+        joined = """_stage s JOIN _acc a USING (_akey)
+            JOIN account_snapshots m ON m.account_id = a.account_id
+                                    AND m.captured_at = s.captured_at"""
+        what = "'account ' || s._akey"
+    wh.con.execute(f"""
+        UPDATE _stage SET _reason = 'conflicting_observation', _detail = c.detail
+        FROM (SELECT s._row, {what} || ' was already read at ' || s.captured_at ||
+                     ' with other counts (' || {shown} || '); the earlier reading is kept'
+                     AS detail
+              FROM {joined} WHERE s._reason IS NULL AND ({differs})) AS c
+        WHERE _stage._row = c._row""")
 
 
 def _finish(wh: Warehouse, summary: ImportSummary) -> None:
@@ -208,7 +243,9 @@ def _load_account_snapshots(wh: Warehouse, batch: int, summary: ImportSummary) -
     summary.snapshots_new += _scalar(wh, "SELECT count(*) FROM account_snapshots") - before
 
 
-def _keep_records(wh: Warehouse, staged: Staged, batch: int, source: str) -> None:
+def _keep_records(
+    wh: Warehouse, staged: Staged, batch: int, source: str, summary: ImportSummary
+) -> None:
     """Keep what was received record by record: quarantined records, and record payloads.
 
     The payload (the record as received, as JSON) is computed only where it is kept: for every
@@ -220,12 +257,22 @@ def _keep_records(wh: Warehouse, staged: Staged, batch: int, source: str) -> Non
     rows = f"(SELECT * FROM {source} WHERE _row IN (SELECT _row FROM _stage {wanted}))"
     payloads = staged.payload_sql.replace("{source}", rows)
     con.execute(f"CREATE TEMP TABLE _payload AS SELECT p._row, p._payload FROM ({payloads}) AS p")
+    # A rejected record that arrives again (overlapping downloads repeat an API's errors)
+    # is already in quarantine: it is counted, not kept twice.
+    repeated = """EXISTS (SELECT 1 FROM quarantine k WHERE k.source_format = ?
+                  AND k.reason = q._reason AND k.payload::VARCHAR = p._payload::VARCHAR)"""
+    summary.quarantined_before += _scalar(
+        wh,
+        f"""SELECT count(*) FROM _stage q JOIN _payload p USING (_row)
+            WHERE q._reason IS NOT NULL AND {repeated}""",
+        [staged.source_format],
+    )
     con.execute(
-        """INSERT INTO quarantine
+        f"""INSERT INTO quarantine
            SELECT ?, q._row, ? || q._row, ?, q._reason, q._detail, p._payload
            FROM _stage q JOIN _payload p USING (_row)
-           WHERE q._reason IS NOT NULL ORDER BY q._row""",
-        [batch, staged.origin_label, staged.source_format],
+           WHERE q._reason IS NOT NULL AND NOT {repeated} ORDER BY q._row""",
+        [batch, staged.origin_label, staged.source_format, staged.source_format],
     )
     if staged.keep_record_payloads:
         con.execute(
@@ -243,7 +290,10 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
         CREATE TEMP TABLE _acc AS
         SELECT _akey, platform, min(account_platform_id) AS apid,
                min(lower(ltrim(account_handle, '@'))) AS hkey,
-               min(ltrim(account_handle, '@')) AS handle, NULL::INTEGER AS account_id
+               min(ltrim(account_handle, '@')) AS handle,
+               first(account_name ORDER BY captured_at DESC, _row DESC)
+                   FILTER (WHERE account_name IS NOT NULL) AS display_name,
+               NULL::INTEGER AS account_id
         FROM _stage WHERE _reason IS NULL GROUP BY _akey, platform""")
     match_by_id = """UPDATE _acc SET account_id = a.account_id FROM accounts a
         WHERE _acc.account_id IS NULL AND a.platform = _acc.platform
@@ -264,8 +314,9 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
         """INSERT INTO accounts
         SELECT (SELECT coalesce(max(account_id), 0) FROM accounts)
                    + row_number() OVER (ORDER BY platform, apid),
-               NULL, platform, handle, hkey, apid, NULL, ?, ?
-        FROM (SELECT platform, apid, min(handle) AS handle, min(hkey) AS hkey
+               NULL, platform, handle, hkey, apid, display_name, ?, ?
+        FROM (SELECT platform, apid, min(handle) AS handle, min(hkey) AS hkey,
+                     min(display_name) AS display_name
               FROM _acc WHERE account_id IS NULL AND apid IS NOT NULL
               GROUP BY platform, apid)""",
         [synthetic, batch],
@@ -276,13 +327,18 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
         """INSERT INTO accounts
         SELECT (SELECT coalesce(max(account_id), 0) FROM accounts)
                    + row_number() OVER (ORDER BY platform, hkey),
-               NULL, platform, handle, hkey, NULL, NULL, ?, ?
-        FROM (SELECT platform, hkey, min(handle) AS handle
+               NULL, platform, handle, hkey, NULL, display_name, ?, ?
+        FROM (SELECT platform, hkey, min(handle) AS handle, min(display_name) AS display_name
               FROM _acc WHERE account_id IS NULL AND hkey IS NOT NULL
               GROUP BY platform, hkey)""",
         [synthetic, batch],
     )
     con.execute(match_by_handle)
+    # Display names the registry did not give (page names, X names, channel titles).
+    con.execute("""UPDATE accounts SET display_name = n.display_name
+        FROM (SELECT account_id, min(display_name) AS display_name FROM _acc
+              WHERE display_name IS NOT NULL GROUP BY account_id) AS n
+        WHERE accounts.account_id = n.account_id AND accounts.display_name IS NULL""")
     summary.accounts_new += _scalar(wh, "SELECT count(*) FROM accounts") - before
     unassigned = con.execute(
         """SELECT DISTINCT a.account_id,

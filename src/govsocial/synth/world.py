@@ -9,7 +9,7 @@ platform ids are prefixed ``syn`` so synthetic rows can never be mistaken for re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -18,11 +18,12 @@ import pyarrow as pa
 import yaml
 from numpy.typing import NDArray
 
-JAKARTA = timezone(timedelta(hours=7))
+from govsocial.vocabulary import PLATFORMS
+from govsocial.vocabulary import WIB as JAKARTA
+
 PERIOD_START = datetime(2024, 8, 1, tzinfo=JAKARTA).astimezone(UTC)
 PERIOD_END = datetime(2025, 8, 1, tzinfo=JAKARTA).astimezone(UTC)
 COLLECTION_END = PERIOD_END + timedelta(days=30)  # metrics are read up to a month after the end
-PLATFORMS = ("facebook", "instagram", "x", "youtube", "tiktok")
 _PLATFORM_CODE = ("fb", "ig", "x", "yt", "tt")
 _PAIR_WEIGHT = np.array([0.8, 1.0, 0.45, 0.32, 0.28])  # how often a unit runs each platform
 _AUDIENCE = np.array([0.7, 1.0, 0.45, 0.15, 0.4])  # audience size relative to instagram

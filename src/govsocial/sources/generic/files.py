@@ -28,7 +28,7 @@ from govsocial.sources.staging import (
     case_sql as _case,
 )
 
-FORMAT = "generic"
+FORMAT_NAME = "generic"
 _POST_REQUIRED = ("platform", "post_id", "posted_at", "captured_at", "media_type")
 _SNAPSHOT_REQUIRED = ("platform", "captured_at", "followers")
 _ACCOUNT_REF = ("account_platform_id", "account_handle")
@@ -129,7 +129,7 @@ def stage(path: Path, *, synthetic: bool = False) -> Staged:
         )
         return Staged(
             kind,
-            FORMAT,
+            FORMAT_NAME,
             select,
             payload,
             f"{path.name}, row ",
@@ -138,7 +138,7 @@ def stage(path: Path, *, synthetic: bool = False) -> Staged:
         )
     arrow = _read_csv(path, columns)
     return Staged(
-        kind, FORMAT, select, payload, f"{path.name}, row ", arrow=arrow, synthetic=synthetic
+        kind, FORMAT_NAME, select, payload, f"{path.name}, row ", arrow=arrow, synthetic=synthetic
     )
 
 
