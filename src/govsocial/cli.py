@@ -14,7 +14,7 @@ from rich.table import Table
 
 from govsocial import __version__
 from govsocial.cli_awards import awards_app, print_nominees, run_and_save
-from govsocial.cli_common import WIB, State, err, open_warehouse, out, print_rows, progress
+from govsocial.cli_common import State, err, open_warehouse, out, print_rows, progress
 from govsocial.cli_import import import_files, quarantine_app, raw_app
 from govsocial.config import SETTINGS, resolve
 from govsocial.demo import Progress as BuildProgress
@@ -31,6 +31,7 @@ from govsocial.store import (
     summarise,
 )
 from govsocial.synth import generate
+from govsocial.vocabulary import WIB
 
 app = typer.Typer(
     help="govsocial: government social media monitoring and awards.",

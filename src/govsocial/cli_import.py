@@ -12,17 +12,15 @@ import typer
 from rich.markup import escape
 
 from govsocial.cli_common import err, open_warehouse, out, print_rows, progress
-from govsocial.errors import ConfigError, GovsocialError
-from govsocial.sources.formats import FORMATS, detect, stager
+from govsocial.errors import ConfigError
+from govsocial.sources.formats import FORMATS
 from govsocial.sources.staging import ImportOptions
-from govsocial.store import ImportSummary, load_file
+from govsocial.store import ImportSummary
+from govsocial.store.importing import import_paths
 from govsocial.store.quarantine import (
-    assign_accounts,
     get_quarantined,
     list_quarantine,
     reasons,
-    require_institution,
-    unassigned_from_batch,
 )
 from govsocial.store.rawfiles import file_bytes, list_files
 
@@ -50,7 +48,9 @@ def _options(tz: str | None, captured_at: str | None) -> ImportOptions:
 
 
 def import_files(
-    files: Annotated[list[Path], typer.Argument(help="Files to import.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Files or folders (every file under them) to import.")
+    ],
     fmt: Annotated[
         str, typer.Option("--format", help="auto, or one of: " + ", ".join(FORMATS))
     ] = "auto",
@@ -67,7 +67,8 @@ def import_files(
         typer.Option(
             "--captured-at",
             help="When the file's counts were read (ISO 8601), for formats that "
-            "do not record it. Default: the file's modification time.",
+            "do not record it. Default: the export time in the file's name "
+            "(CrowdTangle's 2021-07-05-22-49-20-BRT-…), else its modification time.",
         ),
     ] = None,
     assign_to: Annotated[
@@ -80,36 +81,28 @@ def import_files(
 ) -> None:
     """Import export files into the warehouse (idempotent: the same file twice adds nothing).
 
-    Each file is loaded in its own transaction; a file that cannot be read is reported and
-    the other files still load (the exit code is then 1).
+    A folder imports every file under it (recursively, in name order); gzip-compressed files
+    (.gz) are read as their content. Each file is loaded in its own transaction; a file that
+    cannot be read is reported and the other files still load (the exit code is then 1).
     """
     options = _options(tz, captured_at)
-    if fmt != "auto":
-        stager(fmt)  # an unknown --format fails before anything is read
-    summaries: list[ImportSummary] = []
-    failures: list[tuple[Path, str]] = []
     with open_warehouse(create=True) as wh, progress() as bar:
-        if assign_to:
-            require_institution(wh, assign_to)
-        task = bar.add_task("Importing", total=len(files))
-        for path in files:
-            bar.update(task, description=f"Importing {path.name}{_size(path)}")
-            try:
-                stage = stager(detect(path) if fmt == "auto" else fmt, options)
-                summary = load_file(wh, path, stage)
-                summaries.append(summary)
-                if assign_to and summary.status == "skipped":
-                    summary.unassigned_account_ids = unassigned_from_batch(wh, summary.batch_id)
-                if assign_to and summary.unassigned_account_ids:
-                    assign_accounts(wh, summary.unassigned_account_ids, assign_to)
-                    summary.unassigned_accounts = []
-            except GovsocialError as exc:  # this file failed; the others still load
-                failures.append((path, exc.message))
-            bar.advance(task)
+        task = bar.add_task("Importing", total=None)
+
+        def show(path: Path, index: int, total: int) -> None:
+            bar.update(task, total=total, completed=index)
+            bar.update(task, description=f"Importing {escape(path.name)}{_size(path)}")
+
+        report = import_paths(
+            wh, files, format_name=fmt, options=options, assign_to=assign_to, on_file=show
+        )
+        bar.update(task, completed=bar.tasks[0].total or 0)
+    summaries = report.summaries
+    failures = [(f.path, f.message) for f in report.failures]
     if as_json:
-        report = [s.__dict__ for s in summaries]
-        report += [{"path": str(p), "status": "failed", "error": m} for p, m in failures]
-        out.print_json(json.dumps(report, default=str))
+        rows = [s.__dict__ for s in summaries]
+        rows += [{"path": str(p), "status": "failed", "error": m} for p, m in failures]
+        out.print_json(json.dumps(rows, default=str))
     else:
         for s in summaries:
             _print_import(s, assign_to)
@@ -133,6 +126,8 @@ def _print_import(s: ImportSummary, assign_to: str | None) -> None:
             out.print(f"  {len(s.unassigned_account_ids)} account(s) assigned to {assign_to}.")
         return
     q = ", ".join(f"{k} {v}" for k, v in s.quarantined.items()) or "none"
+    if s.quarantined_before:
+        q += f" ({s.quarantined_before:,} already in quarantine from an earlier file)"
     out.print(
         f"{s.path} ({s.source_format}): {s.records_read:,} records, {s.posts_new:,} new posts, "
         f"{s.posts_updated:,} updated, {s.snapshots_new:,} new snapshots; "

@@ -69,8 +69,8 @@ def _unrecognised(path: Path, first: bytes) -> str:
         return f"the file is empty{packed}: there is nothing to import. Export it again."
     if text.startswith(b"PK\x03\x04"):
         return (
-            "is a ZIP archive or a spreadsheet workbook (.xlsx), not a CSV or JSON file. Unzip "
-            "it, or save the sheet as 'CSV UTF-8 (comma delimited)'."
+            f"is a ZIP archive or a spreadsheet workbook (.xlsx){packed}, not a CSV or JSON "
+            "file. Unzip it, or save the sheet as 'CSV UTF-8 (comma delimited)'."
         )
     if text.startswith(b"PAR1"):
         return f"is a Parquet file without the generic format's columns{packed}. {tail}"

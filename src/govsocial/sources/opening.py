@@ -48,6 +48,8 @@ def expand(paths: list[Path]) -> list[Found]:
                 found += files
             elif path.is_file():
                 found.append(Found(path))
+            elif path.exists():
+                found.append(Found(path, "not a regular file (a device, pipe or socket)"))
             elif path.is_symlink():
                 found.append(Found(path, "a symbolic link to nothing (or a loop). Fix the link"))
             else:

@@ -6,9 +6,10 @@ media under ``includes``, and ``__twarc.retrieved_at``. :func:`decode_page` read
 with msgspec's typed decoder, which checks every field's type in compiled code and hands out
 each tweet's and user's bytes as received (so no re-encoding for ``raw_records``).
 
-Anything else returns ``None`` and the line takes the reference path: the stdlib parse and
-the ``from_payload`` of each record in ``records.py``, which reads any shape and says why it
-rejects a record. So this module only has to recognise the plain case and map it exactly as
+:func:`decode_page` is the ``fast`` hook of :func:`govsocial.sources.documents.read_documents`.
+Anything else returns ``None`` and the line takes the reference path: the shared document
+reader's strict JSON parse and the ``from_payload`` of each record in ``records.py``, which
+reads any shape and says why it rejects a record. So this module only has to recognise the plain case and map it exactly as
 the reference does; it never rejects a record itself. ``tests/sources/test_x_compiled.py``
 checks that both paths give the same rows for fixtures and for generated pages (hypothesis).
 
@@ -35,9 +36,9 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, Raw, Struct, UnsetType, field
 
+from govsocial.errors import RecordError
 from govsocial.sources.x.records import (
     Media,
-    RecordError,
     Tweet,
     User,
     is_outside_link,
@@ -99,6 +100,7 @@ class _UserMetrics(Struct):
 class _User(Struct):
     id: Id
     username: str | None = None
+    name: str | None = None
     public_metrics: _UserMetrics | None = None
 
 
@@ -230,7 +232,12 @@ def _user(raw: Raw) -> tuple[User, str]:
     metrics = user.public_metrics or _NO_USER_METRICS
     username = user.username.lstrip("@") if user.username else None
     return User(
-        user.id, username, metrics.followers_count, metrics.following_count, metrics.tweet_count
+        user.id,
+        username,
+        user.name or None,
+        metrics.followers_count,
+        metrics.following_count,
+        metrics.tweet_count,
     ), str(raw, "utf-8")
 
 

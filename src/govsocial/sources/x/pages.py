@@ -21,9 +21,42 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from govsocial.errors import RecordError
+from govsocial.sources.payloads import payload_json
+from govsocial.sources.rows import Rows
 from govsocial.sources.x.compiled import CompiledPage
-from govsocial.sources.x.records import ApiError, Media, RecordError, Tweet, User, parse_time
-from govsocial.sources.x.rows import POST_FIELDS, SNAPSHOT_FIELDS, Table, payload_json
+from govsocial.sources.x.records import Media, Tweet, User, api_error, parse_time
+
+# The canonical columns an X record fills, in the order the rows give them (X has no
+# reactions; the platform is written on every good row by Rows).
+POST_FIELDS = (
+    "account_platform_id",
+    "account_handle",
+    "account_name",
+    "post_id",
+    "posted_at",
+    "captured_at",
+    "media_type",
+    "text",
+    "url",
+    "is_repost",
+    "video_duration_s",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "quotes",
+    "saves",
+)
+SNAPSHOT_FIELDS = (
+    "account_platform_id",
+    "account_handle",
+    "account_name",
+    "captured_at",
+    "followers",
+    "following",
+    "posts_count",
+)
 
 
 def classify(media: tuple[Media, ...], outside_link: bool) -> tuple[str, float | None, int | None]:
@@ -45,13 +78,13 @@ class PageReader:
     """Reads pages into a posts table and an account snapshots table."""
 
     def __init__(self, fallback_captured: Callable[[], datetime]) -> None:
-        numbers = itertools.count(1)
-        self.posts = Table(POST_FIELDS, numbers)
-        self.snapshots = Table(SNAPSHOT_FIELDS, numbers)
+        numbers = itertools.count(1)  # one record number sequence across both relations
+        self.posts = Rows("posts", "x", fields=POST_FIELDS, numbers=numbers)
+        self.snapshots = Rows("account_snapshots", "x", fields=SNAPSHOT_FIELDS, numbers=numbers)
         self._fallback = fallback_captured
         self._seen: set[tuple[str, datetime]] = set()  # authors' snapshots already taken
 
-    def record(self, value: Any, place: str, primary: Table) -> None:
+    def record(self, value: Any, place: str, primary: Rows) -> None:
         """One JSON value of the file (a page, a bare tweet or a bare user) at ``place``."""
         if not isinstance(value, dict):
             primary.reject(value, "unknown_shape", f"{place}: not a JSON object")
@@ -67,7 +100,7 @@ class PageReader:
                 value, "unknown_shape", f"{place}: not an X API page, tweet or user (keys: {keys})"
             )
 
-    def _page(self, page: dict[str, Any], place: str, primary: Table) -> None:
+    def _page(self, page: dict[str, Any], place: str, primary: Rows) -> None:
         includes = page.get("includes")
         includes = includes if isinstance(includes, dict) else {}
         # Expansions by key, read when a tweet refers to them: linear in the page's size.
@@ -93,7 +126,7 @@ class PageReader:
                 self._tweet(item, where, captured, users, media)
         target = self.snapshots if of_users else (self.posts if items else primary)
         for i, raw in enumerate(_items(page.get("errors"))):
-            error = ApiError.from_payload(raw)
+            error = api_error(raw)
             target.reject(raw, "api_error", f"{place}, errors[{i}]: {error.describe()}")
 
     def _captured(self, envelope: dict[str, Any]) -> datetime | RecordError:
@@ -151,12 +184,14 @@ class PageReader:
     ) -> None:
         """The post, and its author's follower count once per author and capture time."""
         handle = author.username if author else None
+        name = author.name if author else None
         media_type, duration, video_views = classify(attached, tweet.has_outside_link)
         self.posts.add(
             payload,
             (
                 tweet.author_id,
                 handle,
+                name,
                 tweet.id,
                 tweet.created_at,
                 captured,
@@ -208,7 +243,15 @@ class PageReader:
                 return
         self.snapshots.add(
             payload,
-            (user.id, user.username, captured, user.followers, user.following, user.tweet_count),
+            (
+                user.id,
+                user.username,
+                user.name,
+                captured,
+                user.followers,
+                user.following,
+                user.tweet_count,
+            ),
         )
 
 

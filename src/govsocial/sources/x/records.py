@@ -10,7 +10,7 @@ Shapes handled (https://docs.x.com/x-api/fundamentals/data-dictionary)::
             "attachments": {"media_keys": ["7_1558552952549277696"]},
             "entities": {"urls": [{"expanded_url": "http://econ.st/3u72y2l", …}]},
             "edit_history_tweet_ids": ["1558553189766631429"], "withheld": {…}}
-    user   {"id": "495430242", "username": "IgorBrigadir",
+    user   {"id": "495430242", "username": "IgorBrigadir", "name": "Igor Brigadir",
             "public_metrics": {"followers_count": 3560, "following_count": 5000,
                                "tweet_count": 35099, "listed_count": 183}}
     media  {"media_key": "7_1558552952549277696", "type": "video", "duration_ms": 71292,
@@ -32,6 +32,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from govsocial.errors import RecordError
+from govsocial.sources.api import ApiError
+
 # A media key starts with the kind of media (seen in real payloads): used when the page
 # lacks the `attachments.media_keys` expansion and so carries no media object.
 _KEY_PREFIX_TYPES = {"3": "photo", "7": "video", "13": "video", "16": "animated_gif"}
@@ -39,15 +42,6 @@ _KEY_PREFIX_TYPES = {"3": "photo", "7": "video", "13": "video", "16": "animated_
 # outside link.
 _X_HOSTS = frozenset({"twitter.com", "x.com", "mobile.twitter.com", "mobile.x.com"})
 _INT64 = 2**63  # counts are BIGINT in the warehouse
-
-
-class RecordError(Exception):
-    """A record that cannot be read: ``reason`` is the quarantine code, ``detail`` says why."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 def _id(payload: dict[str, Any], key: str, what: str) -> str:
@@ -154,6 +148,7 @@ class User:
 
     id: str
     username: str | None
+    name: str | None  # the display name ("Pemprov Jawa Barat"); empty when not a string
     followers: int | None
     following: int | None
     tweet_count: int | None
@@ -163,10 +158,12 @@ class User:
         if not isinstance(payload, dict):
             raise RecordError("bad_value", f"a user is {payload!r}, not an object")
         username = payload.get("username")
+        name = payload.get("name")
         metrics = _metrics(payload)
         return cls(
             _id(payload, "id", "user"),
             username.lstrip("@") if isinstance(username, str) and username else None,
+            name if isinstance(name, str) and name else None,
             _count(metrics, "followers_count"),
             _count(metrics, "following_count"),
             _count(metrics, "tweet_count"),
@@ -242,28 +239,19 @@ def is_outside_link(to_media: bool, target: Any) -> bool:
     return host not in _X_HOSTS
 
 
-@dataclass(slots=True)
-class ApiError:
-    """One entry of a page's ``errors``: something the API could not return."""
-
-    title: str
-    detail: str
-    resource: str
-
-    @classmethod
-    def from_payload(cls, payload: Any) -> ApiError:
-        if not isinstance(payload, dict):
-            return cls("error", str(payload), "")
-        labels = {"resource_type": "resource", "resource_id": "id", "parameter": "via"}
-        resource = ", ".join(
-            f"{label} {payload[k]}" for k, label in labels.items() if payload.get(k)
-        )
-        return cls(
-            str(payload.get("title") or payload.get("type") or "error"),
-            str(payload.get("detail") or payload.get("message") or ""),
-            resource,
-        )
-
-    def describe(self) -> str:
-        where = f" ({self.resource})" if self.resource else ""
-        return f"the API reported an error: {self.title}: {self.detail}{where}"
+def api_error(payload: Any) -> ApiError:
+    """One entry of a page's ``errors`` (something the API could not return) as an ApiError:
+    ``{"title": "Not Found Error", "detail": "Could not find tweet …", "resource_type":
+    "tweet", "resource_id": "5066…", "parameter": "referenced_tweets.id", "type": "https://…"}``.
+    """
+    if not isinstance(payload, dict):
+        return ApiError("X API", str(payload))
+    resource = " ".join(str(payload[k]) for k in ("resource_type", "resource_id") if payload.get(k))
+    if payload.get("parameter"):
+        resource = ", ".join(p for p in (resource, f"via {payload['parameter']}") if p)
+    return ApiError(
+        "X API",
+        str(payload.get("detail") or payload.get("message") or "no detail given"),
+        kind=str(payload.get("title") or payload.get("type") or "error"),
+        resource=resource or None,
+    )

@@ -1,0 +1,197 @@
+"""Rules every format shares, enforced by the loader and the import service: implausible
+times, control characters, conflicting re-observations, repeated rejects, gzip, folders, and
+files that cannot be imported."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+from pathlib import Path
+
+import pytest
+from conftest import post_row, scalar, write_csv
+from typer.testing import CliRunner
+
+from govsocial.cli import app
+from govsocial.errors import InputError
+from govsocial.sources.formats import detect, stager
+from govsocial.store import Warehouse, load_file, summarise
+from govsocial.store.importing import import_paths
+
+stage = stager("generic")
+
+
+def test_implausible_times_are_quarantined_by_a_documented_rule(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    rows = [
+        post_row(post_id="good"),
+        post_row(post_id="year1", posted_at="0001-01-01T00:00:00Z"),
+        post_row(post_id="epoch", posted_at="1969-12-31T23:59:59Z"),  # before Instagram
+        post_row(post_id="future", captured_at="2099-01-01T00:00:00Z"),
+        post_row(post_id="inf", posted_at="infinity"),
+        post_row(post_id="far", captured_at="12000-01-01T00:00:00Z"),
+        post_row(post_id="early", captured_at="2025-02-01T00:00:00Z"),  # before posting
+    ]
+    summary = load_file(registered, write_csv(tmp_path / "p.csv", rows), stage)
+    assert summary.posts_new == 1
+    assert summary.quarantined == {
+        "bad_time": 2,
+        "captured_before_posted": 1,
+        "future_time": 1,
+        "implausible_time": 2,
+    }
+    details = dict(registered.con.execute("SELECT record_index, detail FROM quarantine").fetchall())
+    assert "before instagram existed (2010-10-06)" in details[3]
+    assert "is in the future" in details[4]
+    info = summarise(registered)  # the warehouse stays readable: no infinite or 5-digit years
+    assert info.posts == 1 and info.last_post is not None and info.last_post.year < 2100
+
+
+def test_a_control_character_in_a_handle_or_id_is_quarantined(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    rows = [
+        post_row(account_platform_id="", account_handle="jabarprovgov\x00evil", post_id="a"),
+        post_row(post_id="b\nc"),
+        post_row(post_id="ok"),
+    ]
+    summary = load_file(registered, write_csv(tmp_path / "p.csv", rows), stage)
+    assert summary.quarantined == {"bad_value": 2} and summary.posts_new == 1
+    handles = registered.con.execute("SELECT handle FROM accounts ORDER BY 1").fetchall()
+    assert ("jabarprovgov",) in handles
+    assert all("\x00" not in (h or "") for (h,) in handles)
+
+
+def test_a_re_observation_with_other_counts_is_a_quarantined_conflict(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    load_file(registered, write_csv(tmp_path / "a.csv", [post_row(likes=10)]), stage)
+    same = load_file(
+        registered, write_csv(tmp_path / "b.csv", [post_row(likes=10, text="x")]), stage
+    )
+    assert same.quarantined == {} and same.snapshots_new == 0  # a repeat, nothing new
+    other = load_file(registered, write_csv(tmp_path / "c.csv", [post_row(likes=12)]), stage)
+    assert other.quarantined == {"conflicting_observation": 1}
+    detail = scalar(registered, "SELECT detail FROM quarantine")
+    assert "likes 10 there, 12 here" in detail
+    assert scalar(registered, "SELECT likes FROM post_metrics") == 10  # the earlier reading
+
+
+def test_a_follower_reading_that_contradicts_a_stored_one_is_a_conflict(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    header = ["platform", "account_platform_id", "captured_at", "followers"]
+    row = {"platform": "instagram", "account_platform_id": "1001"}
+    row["captured_at"] = "2025-03-02T00:00:00Z"
+    load_file(registered, write_csv(tmp_path / "a.csv", [{**row, "followers": 5}], header), stage)
+    other = load_file(
+        registered, write_csv(tmp_path / "b.csv", [{**row, "followers": 6}], header), stage
+    )
+    assert other.quarantined == {"conflicting_observation": 1}
+    assert scalar(registered, "SELECT followers FROM account_snapshots") == 5
+
+
+def test_the_same_rejected_record_arriving_again_does_not_grow_the_quarantine(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    bad = post_row(post_id="bad", likes=-3)
+    first = load_file(registered, write_csv(tmp_path / "a.csv", [bad, post_row()]), stage)
+    second = load_file(
+        registered, write_csv(tmp_path / "b.csv", [post_row(post_id="p2"), bad]), stage
+    )
+    assert first.quarantined == second.quarantined == {"negative_count": 1}
+    assert (first.quarantined_before, second.quarantined_before) == (0, 1)
+    assert scalar(registered, "SELECT count(*) FROM quarantine") == 1
+    assert second.records_read == 2 and second.posts_new == 1  # nothing lost, nothing twice
+
+
+def test_a_gzip_file_loads_as_its_content_and_its_own_bytes_are_kept(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    plain = write_csv(tmp_path / "posts.csv", [post_row(), post_row(post_id="p2")])
+    packed = tmp_path / "posts.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert detect(packed) == "generic"
+    summary = load_file(registered, packed, stager(detect(packed)))
+    assert (summary.posts_new, summary.records_read) == (2, 2)
+    kept = registered.con.execute("SELECT file_name, file_bytes FROM raw_files").fetchall()
+    assert kept == [("posts.csv.gz", packed.stat().st_size)]  # the original, compressed bytes
+
+
+def test_a_damaged_gzip_file_is_refused_with_the_fix(registered: Warehouse, tmp_path: Path) -> None:
+    path = tmp_path / "posts.csv.gz"
+    path.write_bytes(gzip.compress(b"platform,post_id\n" * 1000)[:40])
+    with pytest.raises(InputError, match="cut short"):
+        detect(path)
+
+
+def test_a_folder_imports_every_file_under_it_in_order(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    folder = tmp_path / "exports"
+    (folder / "b").mkdir(parents=True)
+    (folder / ".hidden").mkdir()
+    write_csv(folder / "b" / "2.csv", [post_row(post_id="p2")])
+    write_csv(folder / "1.csv", [post_row(post_id="p1")])
+    write_csv(folder / ".hidden" / "x.csv", [post_row(post_id="p9")])
+    (folder / "b" / "loop").symlink_to(folder, target_is_directory=True)
+    report = import_paths(registered, [folder])
+    assert [Path(s.path).name for s in report.summaries] == ["1.csv", "2.csv"]
+    assert report.failures == []
+    assert scalar(registered, "SELECT count(*) FROM posts") == 2
+
+
+def test_missing_files_folders_and_links_fail_alone_with_a_forced_format(
+    tmp_path: Path,
+) -> None:
+    write_csv(tmp_path / "good.csv", [post_row()])
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "empty").mkdir()
+    db = tmp_path / "w.duckdb"
+    args = ["--db", str(db), "import", "--format", "generic"]
+    names = ["nope.csv", "loop", "empty", "good.csv"]
+    result = CliRunner().invoke(app, [*args, *(str(tmp_path / n) for n in names)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # reported, not a traceback
+    said = " ".join(result.output.split())  # rich wraps long lines
+    assert "no such file or folder" in said and "a symbolic link to nothing" in said
+    assert "holds no files to import" in said
+    with Warehouse.open(db, read_only=True) as wh:
+        assert scalar(wh, "SELECT count(*) FROM posts") == 1
+
+
+def test_a_path_that_cannot_be_read_is_one_failure_not_a_usage_error(tmp_path: Path) -> None:
+    good = write_csv(tmp_path / "p.csv", [post_row()])
+    server = socket.socket(socket.AF_UNIX)  # exists, but is not a file anyone can read
+    server.bind(str(tmp_path / "export.sock"))
+    with Warehouse.open(tmp_path / "w.duckdb", create=True) as wh:
+        report = import_paths(wh, [tmp_path / "export.sock", good], format_name="generic")
+    server.close()
+    assert [f.path.name for f in report.failures] == ["export.sock"]
+    assert "not a regular file" in report.failures[0].message
+    assert len(report.summaries) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "the file is empty"),
+        (b"  \n\n", "the file is empty"),
+        ("platform,post_id,caf\xe9\n".encode("latin-1"), "not UTF-8"),
+        (b"platform;post_id;posted_at;captured_at\ninstagram;1;x;y\n", "separated by ';'"),
+        (b'{"hello": 1}\n', "its first object has: hello"),
+        (b"PK\x03\x04rest", "spreadsheet workbook"),
+    ],
+)
+def test_an_unrecognised_file_says_what_it_is_and_the_fix(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    path = tmp_path / "file.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=expected):
+        detect(path)
+    packed = tmp_path / "file.csv.gz"
+    packed.write_bytes(gzip.compress(content))
+    with pytest.raises(InputError, match="it is gzip"):
+        detect(packed)
