@@ -11,20 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from format_files import FILES
 from govsocial.sources.formats import stager
 from govsocial.store import Warehouse, load_file
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-TEMPLATES = Path(__file__).parents[2] / "docs" / "templates"
-# One file per format, each staging posts and, where the format carries them, follower counts.
-FILES = {
-    "generic": TEMPLATES / "generic_posts.csv",
-    "crowdtangle": FIXTURES / "crowdtangle" / "facebook_wib.csv",
-    "x-v2": FIXTURES / "x" / "noflat.jsonl",
-    "facebook-graph": FIXTURES / "facebook" / "page_with_feed.json",
-    "instagram-graph": FIXTURES / "instagram" / "business_discovery.json",
-    "youtube": FIXTURES / "youtube" / "videos_info.json",
-}
 TABLES = (
     "posts",
     "post_metrics",

@@ -9,9 +9,9 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import post_row, scalar, write_csv
 from typer.testing import CliRunner
 
+from conftest import post_row, scalar, write_csv
 from govsocial.cli import app
 from govsocial.errors import InputError
 from govsocial.sources.formats import detect, stager

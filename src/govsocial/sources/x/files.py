@@ -1,14 +1,17 @@
-"""Read an X API v2 file (twarc2 JSONL, or one saved JSON response) into staged relations.
+"""Read an X API v2 file (twarc2 JSONL, a saved JSON response) into staged relations.
 
-The file is JSON Lines, one API page per line as twarc2 writes it (``twarc2 search``,
-``timeline``, ``stream``, ``users``, ``flatten``), or a single JSON document: one page, or a
-list of pages/tweets/users. A line that cannot be read (cut off by an interrupted write,
-not JSON, not UTF-8) is quarantined and the rest loads.
+The file is read by the shared JSON reader (:func:`govsocial.sources.documents.read_documents`):
+JSON Lines, one API page per line as twarc2 writes it (``twarc2 search``, ``timeline``,
+``stream``, ``users``, ``flatten``), or a single JSON document: one page, or a list of
+pages, tweets or users, such as academictwitteR's ``data_<id>.json`` (an array of bare
+tweets, usually indented) and ``users_<id>.json``. A line that cannot be read (cut off by an
+interrupted write, not JSON, not UTF-8) is quarantined and the rest loads. Ordinary pages are
+decoded by ``compiled.py`` through the reader's ``fast`` hook.
 
 Record numbers: a page holds many records (tweets, their authors' follower counts, errors), so
 records are numbered in reading order across the file (``noflat.jsonl, record 57``), and every
-quarantine detail starts with the exact place (``line 1, data[56]``; ``line 3, errors[0]``).
-Docs: docs/import-x.md.
+quarantine detail starts with the exact place (``line 1, data[56]``; ``line 3, errors[0]``;
+``element 4`` of an array). Docs: docs/import-x.md.
 """
 
 from __future__ import annotations
@@ -16,110 +19,38 @@ from __future__ import annotations
 import gc
 import json
 import re
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from govsocial.errors import InputError
-from govsocial.sources.staging import ImportOptions, Kind, Staged, staged_from_arrow
+from govsocial.sources.capture import captured_at
+from govsocial.sources.documents import BOM, Document, read_documents
+from govsocial.sources.rows import Rows, stage_rows
+from govsocial.sources.staging import ImportOptions, Staged
 from govsocial.sources.x.compiled import CompiledPage, decode_page
 from govsocial.sources.x.pages import PageReader, looks_like_users
-from govsocial.sources.x.records import RecordError
-from govsocial.sources.x.rows import Table
 
 FORMAT_NAME = "x-v2"
-# (place, value, error, raw text): value is None when error says why the text is unreadable.
-Unit = tuple[str, Any, RecordError | None, str]
+WHAT = "X API v2"
 
-_BOM = b"\xef\xbb\xbf"
 _PAGE_KEYS = {"errors", "meta"}  # a page with no data: only errors, or the last empty page
-_X_WORDS = re.compile(rb'"(__twarc|author_id|retweet_count|edit_history_tweet_ids|tweet_count)"')
-
-
-def _no_constants(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")  # NaN/Infinity: the warehouse refuses them
-
-
-_DECODER = json.JSONDecoder(parse_constant=_no_constants)  # one decoder: loads() makes one a call
-
-
-def _parse(raw: bytes) -> tuple[Any, RecordError | None, str]:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return (
-            None,
-            RecordError("bad_encoding", f"not UTF-8 ({exc.reason})"),
-            raw.decode("utf-8", "replace"),
-        )
-    try:
-        return _DECODER.decode(text), None, text
-    except (ValueError, RecursionError) as exc:
-        if text.startswith(("{", "[")) and not text.endswith(("}", "]")):
-            detail = "the JSON ends early (an interrupted write?)"
-            return None, RecordError("truncated_line", detail), text
-        return None, RecordError("bad_json", f"not valid JSON ({exc})"), text
-
-
-def _units(path: Path, compiled: bool = False) -> Iterator[Unit]:
-    """Each JSON value of the file with its place: JSON Lines, or one whole document.
-
-    With ``compiled``, an ordinary page comes as a :class:`CompiledPage` (the fast path).
-    """
-    with path.open("rb") as handle:
-        first = next((line.strip() for line in handle if line.strip()), b"")
-    first = first.removeprefix(_BOM)
-    if first.startswith((b"{", b"[")) and _parse(first)[1] is not None:
-        try:  # the first line alone is not JSON: a (pretty-printed) single document?
-            text = path.read_bytes().decode("utf-8-sig")
-            whole = _DECODER.decode(text)
-        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-            whole = None
-        if whole is not None:
-            if isinstance(whole, list):
-                yield from ((f"element {i}", v, None, "") for i, v in enumerate(whole, 1))
-            else:
-                yield "document", whole, None, ""
-            return
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, 1):
-            raw = line.strip()
-            if number == 1:
-                raw = raw.removeprefix(_BOM)  # written by some Windows tools
-            if not raw:
-                continue
-            page = decode_page(raw) if compiled else None
-            if page is not None:
-                yield f"line {number}", page, None, ""
-                continue
-            value, error, text = _parse(raw)
-            if isinstance(value, list):
-                for i, item in enumerate(value, 1):
-                    yield f"line {number}, element {i}", item, None, ""
-            else:
-                yield f"line {number}", value, error, text
-
-
-def _first_value(path: Path) -> Any:
-    """The first readable JSON value of the file, or an InputError saying why there is none."""
-    problem = "the file is empty"
-    try:
-        for place, value, error, _ in _units(path):
-            if error is None:
-                return value
-            if problem == "the file is empty":
-                problem = f"{place}: {error.detail}"
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc}). Check the path.", path=path) from exc
-    raise InputError(
-        f"holds no readable JSON record ({problem}). An X API v2 file is twarc2's JSONL "
-        "(UTF-8) or a saved JSON response; see docs/import-x.md.",
-        path=path,
-    )
+_KEY = re.compile(rb'"(\w+)"\s*:')  # an object key (a quoted word inside a string is escaped)
+# Keys only X tweets have (besides author_id, which alone is too common a name).
+_TWEET_KEYS = {
+    b"edit_history_tweet_ids",
+    b"conversation_id",
+    b"retweet_count",
+    b"quote_count",
+    b"referenced_tweets",
+    b"in_reply_to_user_id",
+    b"reply_settings",
+}
 
 
 def _is_x(value: Any) -> bool:
+    """Whether a record is X API v2 data: a page of tweets or users, a bare tweet or user
+    (twarc2 ``flatten``, academictwitteR), or anything twarc wrote (``__twarc``)."""
     if isinstance(value, list):
         return bool(value) and _is_x(value[0])
     if not isinstance(value, dict):
@@ -130,16 +61,30 @@ def _is_x(value: Any) -> bool:
     item = data[0] if isinstance(data, list) and data else data
     if not isinstance(item, dict):
         return False
-    if "author_id" in item and ("text" in item or "edit_history_tweet_ids" in item):
+    if "author_id" in item and item.keys() & {"text", "edit_history_tweet_ids", "created_at"}:
         return True
     metrics = item.get("public_metrics")
     return "username" in item and isinstance(metrics, dict) and "followers_count" in metrics
 
 
+def _has_x_keys(head: bytes) -> bool:
+    """Whether a first record cut short by the head (longer than 64 KiB) names X's fields."""
+    keys = set(_KEY.findall(head))
+    if b"__twarc" in keys:
+        return True
+    if b"author_id" in keys and keys & _TWEET_KEYS:
+        return True
+    # A user: Instagram's also has username and followers_count, but not these two.
+    return {b"username", b"followers_count"} <= keys and bool(
+        keys & {b"tweet_count", b"listed_count"}
+    )
+
+
 def sniff(path: Path, head: bytes) -> bool:
-    """X API v2 JSON: the first record is a page of tweets or users, or carries ``__twarc``."""
+    """X API v2 JSON: the first record is a page of tweets or users, a bare tweet or user, or
+    carries ``__twarc``; when it is longer than ``head``, its field names say so."""
     try:
-        text = head.removeprefix(_BOM).lstrip()
+        text = head.removeprefix(BOM).lstrip()
         if not text.startswith((b"{", b"[")):
             return False
         for candidate in (text.split(b"\n", 1)[0], text):
@@ -147,13 +92,20 @@ def sniff(path: Path, head: bytes) -> bool:
                 return _is_x(json.loads(candidate))
             except ValueError:
                 continue
-        # The first record is longer than the head (a 100-tweet page easily is).
-        words = {m.group(1).decode() for m in _X_WORDS.finditer(text)}
-        tweets = b'"data"' in text and "author_id" in words and len(words) >= 2
-        users = b'"username"' in text and b'"followers_count"' in text and "tweet_count" in words
-        return "__twarc" in words or tweets or users
+        # The first record is longer than the head (a 100-tweet page easily is), or an
+        # indented array's first element is cut: judge by the keys seen.
+        return _has_x_keys(text)
     except Exception:  # sniffing must never fail the detection of other formats
         return False
+
+
+def _refuse(path: Path, first: Any) -> InputError:
+    keys = ", ".join(list(first)[:6]) if isinstance(first, dict) else type(first).__name__
+    return InputError(
+        f"is JSON but not X API v2 data (its first record has: {keys}). Choose the "
+        "format that matches the file, or see docs/import-x.md for what x-v2 reads.",
+        path=path,
+    )
 
 
 def stage(path: Path, options: ImportOptions, compiled: bool = True) -> list[Staged]:
@@ -162,50 +114,60 @@ def stage(path: Path, options: ImportOptions, compiled: bool = True) -> list[Sta
     Ordinary pages are decoded by ``compiled.py``; ``compiled=False`` reads every line on the
     reference path instead (the tests compare the two).
     """
-    first = _first_value(path)
-    empty_page = isinstance(first, dict) and not first.get("data") and first.keys() & _PAGE_KEYS
-    if not _is_x(first) and not empty_page:
-        keys = ", ".join(list(first)[:6]) if isinstance(first, dict) else type(first).__name__
-        raise InputError(
-            f"is JSON but not X API v2 data (its first record has: {keys}). Choose the "
-            "format that matches the file, or see docs/import-x.md for what x-v2 reads.",
-            path=path,
-        )
     fallback: list[datetime] = []
 
-    def captured() -> datetime:  # only files without __twarc need it; computed once
+    def captured() -> datetime:  # only pages without __twarc.retrieved_at need it: once
         if not fallback:
-            given = options.captured_at
-            if given is None:
-                given = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            fallback.append(given if given.tzinfo else given.replace(tzinfo=UTC))
+            fallback.append(captured_at(path, options))
         return fallback[0]
 
     reader = PageReader(captured)
-    primary = reader.snapshots if looks_like_users(first) else reader.posts
-    relations: list[tuple[Table, Kind, str]] = [
-        (reader.posts, "posts", f"{path.name}, record "),
-        (reader.snapshots, "account_snapshots", f"{path.name}, record "),
-    ]
+    primary: Rows | None = None  # where unreadable lines go: decided by the first record
+    unread: list[Document] = []  # unreadable lines before the first readable record
     # Millions of long-lived objects and no cycles: the cyclic collector would rescan them
     # again and again (a third of the time), so it rests until they are Arrow columns.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for place, value, error, text in _units(path, compiled):
+        for document in read_documents(path, WHAT, fast=decode_page if compiled else None):
+            value, place = document.value, document.place
+            if primary is None:
+                if document.error is not None:
+                    unread.append(document)
+                    continue
+                primary = _primary(path, reader, value)
+                for early in unread:
+                    _reject(primary, early)
             if isinstance(value, CompiledPage):
                 reader.compiled(value, place)
-            elif error is not None:
-                primary.reject(text, error.reason, f"{place}: {error.detail}")
+            elif document.error is not None:
+                _reject(primary, document)
             else:
                 reader.record(value, place, primary)
-        return [
-            staged_from_arrow(
-                table.to_arrow(), kind=kind, source_format=FORMAT_NAME, origin_label=label
+        if primary is None:  # only empty arrays ("[]"): read_documents refuses the rest
+            raise InputError(
+                "holds no record (an empty JSON array). Export the data again; see "
+                "docs/import-x.md for what x-v2 reads.",
+                path=path,
             )
-            for table, kind, label in relations
-            if len(table) or table is primary
-        ]
+        return stage_rows(
+            [reader.posts, reader.snapshots], primary, FORMAT_NAME, f"{path.name}, record "
+        )
     finally:
         if collecting:
             gc.enable()
+
+
+def _primary(path: Path, reader: PageReader, first: Any) -> Rows:
+    """The relation the file is about, judged by its first readable record (or a refusal)."""
+    if isinstance(first, CompiledPage):
+        return reader.posts  # an ordinary page of tweets
+    empty_page = isinstance(first, dict) and not first.get("data") and first.keys() & _PAGE_KEYS
+    if not _is_x(first) and not empty_page:
+        raise _refuse(path, first)
+    return reader.snapshots if looks_like_users(first) else reader.posts
+
+
+def _reject(rows: Rows, document: Document) -> None:
+    assert document.error is not None
+    rows.reject(document.text, document.error.reason, document.error.detail)

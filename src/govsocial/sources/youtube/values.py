@@ -1,8 +1,8 @@
 """Strict parsers for the value types of the YouTube Data API v3.
 
 Every parser takes the value as received and either returns it typed or raises
-:class:`RecordError` (``bad_value`` / ``missing_field``) with a sentence naming the field and the
-value, which becomes the quarantine detail of the record.
+:class:`~govsocial.errors.RecordError` (``bad_value`` / ``missing_field``) with a sentence naming
+the field and the value, which becomes the quarantine detail of the record.
 
 - Counts are JSON *strings* of digits (``"viewCount": "1051426"``), because they can exceed
   2**53; a missing count means the owner hid it (``likeCount``) or disabled it
@@ -21,6 +21,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+from govsocial.errors import RecordError
+
 MAX_COUNT = 2**63 - 1  # BIGINT in the warehouse
 
 _COUNT = re.compile(r"-?[0-9]+")
@@ -33,31 +35,13 @@ _DURATION = re.compile(
     r"(?:T(?=\d)(?:(\d{1,6})H)?(?:(\d{1,6})M)?(?:(\d{1,9}(?:\.\d{1,6})?)S)?)?",
     re.ASCII,
 )
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
-
-
-class RecordError(Exception):
-    """A record that cannot be used: ``reason`` is the quarantine code, ``detail`` the why."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 def show(value: Any, limit: int = 60) -> str:
     """A value as it appears in the file, shortened, for quarantine details."""
     text = repr(value) if not isinstance(value, str) else f"'{value}'"
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def clean_text(value: str) -> str:
-    """Lone surrogates (from ``\\ud800`` escapes) cannot be stored as UTF-8: make them U+FFFD.
-
-    ``json.loads`` already joins escaped surrogate *pairs*, so any surrogate left is alone.
-    """
-    return _SURROGATE.sub("\ufffd", value)
 
 
 def field(obj: Any, name: str, where: str) -> Any:
@@ -91,7 +75,8 @@ def parse_text(value: Any, name: str) -> str:
         return ""
     if not isinstance(value, str):
         raise RecordError("bad_value", f"{name} is {show(value)}, not text")
-    return clean_text(value)
+    # An unpaired surrogate (a cut emoji) is left in: the record's payload then quarantines it.
+    return value
 
 
 def parse_count(stats: dict[str, Any], name: str) -> int | None:

@@ -1,0 +1,86 @@
+"""The contract every import format keeps, checked on a real file of each: nothing lost (every
+record read is loaded or quarantined), idempotent, the same when gzip-compressed, the same
+from a folder, and a file of another format refused with the right --format named.
+(Atomicity per file is tests/store/test_import_atomic.py, over the same files.)"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import scalar
+from format_files import FILES, RECORD_FORMATS
+from govsocial.errors import InputError
+from govsocial.sources.formats import FORMATS, detect, stager
+from govsocial.store import Warehouse, load_file
+from govsocial.store.importing import import_paths
+
+DATA_TABLES = ("posts", "post_metrics", "accounts", "account_snapshots", "quarantine")
+
+
+def test_every_format_has_a_contract_file() -> None:
+    assert set(FILES) == set(FORMATS)
+
+
+def counts(wh: Warehouse) -> dict[str, int]:
+    return {t: int(scalar(wh, f"SELECT count(*) FROM {t}")) for t in DATA_TABLES}
+
+
+@pytest.mark.parametrize("fmt", sorted(FILES))
+def test_nothing_is_lost_and_a_second_import_adds_nothing(
+    warehouse: Warehouse, tmp_path: Path, fmt: str
+) -> None:
+    path = FILES[fmt]
+    assert detect(path) == fmt
+    summary = load_file(warehouse, path, stager(fmt))
+    assert summary.status == "loaded" and summary.records_read > 0
+    quarantined = sum(summary.quarantined.values())
+    assert scalar(warehouse, "SELECT count(*) FROM quarantine") == quarantined
+    assert scalar(warehouse, "SELECT count(*) FROM posts") == summary.posts_new > 0
+    if fmt in RECORD_FORMATS:  # every good record's payload is kept, one row each
+        kept = scalar(warehouse, "SELECT count(*) FROM raw_records")
+        assert kept == summary.records_read - quarantined
+    before = counts(warehouse)
+    again = load_file(warehouse, path, stager(fmt))
+    assert again.status == "skipped" and counts(warehouse) == before
+    copy = tmp_path / ("copy_" + path.name)  # the same content under another name and time
+    copy.write_bytes(path.read_bytes() + (b"\n" if fmt != "crowdtangle" else b""))
+    third = load_file(warehouse, copy, stager(fmt))
+    assert third.posts_new == 0 and third.snapshots_new == 0
+    assert counts(warehouse)["posts"] == before["posts"]
+
+
+@pytest.mark.parametrize("fmt", sorted(FILES))
+def test_a_gzip_file_and_a_folder_load_exactly_what_the_plain_file_loads(
+    tmp_path: Path, fmt: str
+) -> None:
+    path = tmp_path / "plain" / FILES[fmt].name
+    path.parent.mkdir()
+    shutil.copy2(FILES[fmt], path)
+    packed = tmp_path / "packed" / (path.name + ".gz")
+    packed.parent.mkdir()
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    shutil.copystat(path, packed)  # the same modification time: the same captured_at
+    found = []
+    for source in (path.parent, packed):
+        with Warehouse.open(tmp_path / f"{source.name}.duckdb", create=True) as wh:
+            report = import_paths(wh, [source])
+            assert report.failures == []
+            found.append(counts(wh))
+    assert found[0] == found[1] and found[0]["posts"] > 0
+
+
+@pytest.mark.parametrize("fmt", sorted(FILES))
+def test_a_file_of_another_format_is_refused_and_nothing_loads(
+    warehouse: Warehouse, fmt: str
+) -> None:
+    for other, path in FILES.items():
+        if other == fmt:
+            continue
+        with pytest.raises(InputError) as refused:
+            load_file(warehouse, path, stager(fmt))
+        assert path.name in str(refused.value)
+        assert counts(warehouse) == dict.fromkeys(DATA_TABLES, 0)
