@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +50,8 @@ from govsocial.metrics.backend import ENGINES, RELATIONS, Backend, open_backend
 from govsocial.sources.generic import stage
 from govsocial.store import Warehouse, load_file
 from govsocial.store.export import export_relations
+from govsocial.vocabulary import WIB
 
-WIB = timezone(timedelta(hours=7))
 SNAPSHOT_HEADER = ["platform", "account_platform_id", "account_handle", "captured_at", "followers"]
 CAPTURED = "2025-03-25T00:00:00Z"
 

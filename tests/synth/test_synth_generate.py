@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from govsocial.synth import SynthResult, generate
+from govsocial.vocabulary import COUNT_COLUMNS
 
 POSTS = 40_000
 TS = pa.timestamp("us", tz="UTC")
@@ -33,10 +34,7 @@ POST_SCHEMA = pa.schema(
         ("is_repost", pa.bool_()),
         ("video_duration_s", pa.float64()),
     ]
-    + [
-        (c, pa.int64())
-        for c in ("views", "likes", "reactions", "comments", "shares", "quotes", "saves")
-    ]
+    + [(c, pa.int64()) for c in COUNT_COLUMNS]
 )
 SNAPSHOT_SCHEMA = pa.schema(
     [
@@ -204,7 +202,7 @@ def test_observations_are_consistent(
         ).fetchall()
     )
     assert set(per_post) == {1, 2, 3}
-    counts = ("views", "likes", "reactions", "comments", "shares", "quotes", "saves")
+    counts = COUNT_COLUMNS
     assert one(db, "SELECT count(*) FROM obs WHERE " + " OR ".join(f"{c} < 0" for c in counts)) == 0
     drops = " OR ".join(f"{c} < lag({c}) OVER w" for c in counts)
     assert (

@@ -24,6 +24,7 @@ from typing import Any
 import ibis
 
 from govsocial.metrics.interactions import interactions
+from govsocial.vocabulary import COUNT_COLUMNS
 
 WEEK_SECONDS = 7 * 24 * 3600
 TIMESTAMP = "timestamp('UTC')"
@@ -93,9 +94,7 @@ def post_facts(backend: Any, m: Any, account_ids: Sequence[int] | None = None) -
     )
     owners = owners.filter(owners.cluster_id.isin(list(m.clusters)))
     scoped = scoped.join(owners, "account_id")
-    counts = latest.select(
-        "post_id", "views", "likes", "reactions", "comments", "shares", "quotes", "saves"
-    )
+    counts = latest.select("post_id", *COUNT_COLUMNS)
     facts = followers_at_post(
         scoped.join(counts, "post_id"),
         snapshots.select("account_id", "captured_at", "followers"),

@@ -25,11 +25,11 @@ import duckdb
 
 from govsocial.errors import InputError
 from govsocial.sources.opening import plain_file
-from govsocial.sources.staging import ACCOUNT_SNAPSHOT_COLUMNS, POST_COLUMNS, Staged
-from govsocial.vocabulary import ACCOUNT_COUNT_COLUMNS, COUNT_COLUMNS
+from govsocial.sources.staging import ACCOUNT_SNAPSHOT_COLUMNS, Staged
 from govsocial.store.batches import FileIdentity, find_loaded, identify, record_failure, start_batch
 from govsocial.store.rawfiles import Packing, keep
 from govsocial.store.warehouse import Warehouse
+from govsocial.vocabulary import ACCOUNT_COUNT_COLUMNS, COUNT_COLUMNS
 
 
 def _hashtags(text: str) -> str:
@@ -191,7 +191,8 @@ def _mark_conflicts(wh: Warehouse, posts: bool) -> None:
         for c in counts
     )
     if posts:
-        joined = """_stage s JOIN posts p ON p.platform = s.platform AND p.platform_post_id = s.post_id
+        joined = """_stage s
+            JOIN posts p ON p.platform = s.platform AND p.platform_post_id = s.post_id
             JOIN post_metrics m ON m.post_id = p.post_id AND m.captured_at = s.captured_at"""
         what = "'post ' || s.post_id"
     else:
@@ -405,11 +406,7 @@ def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: Import
         FROM _pid n WHERE p.post_id = n.pid AND n.captured_at > n.known_observed_at""",
         [batch],
     )
-    counts = [
-        c
-        for c in POST_COLUMNS
-        if c in ("views", "likes", "reactions", "comments", "shares", "quotes", "saves")
-    ]
+    counts = COUNT_COLUMNS
     before = _scalar(wh, "SELECT count(*) FROM post_metrics")
     con.execute(
         f"""

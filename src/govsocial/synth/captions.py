@@ -18,8 +18,9 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from govsocial.synth.world import World, load_data
+from govsocial.vocabulary import MEDIA_TYPES
 
-MEDIA = ("image", "video", "text", "link", "carousel", "reel")
+MEDIA = MEDIA_TYPES  # the pools are written per media type
 CLUSTER_ORDER = ("kementerian", "lembaga", "pemda", "perguruan_tinggi")
 _GENERAL, _THEMED = 1500, 400  # pool entries per cluster
 _SLOT = re.compile(r"\{(\w+)\}")

@@ -46,12 +46,13 @@ from govsocial.synth.captions import (
     encode,
 )
 from govsocial.synth.world import COLLECTION_END, PERIOD_START, PLATFORMS, World, to_us
+from govsocial.vocabulary import COUNT_COLUMNS
 
 POSTS_PER_FILE = 1_000_000
 _BATCH = 100_000  # posts expanded to observation rows at a time (bounds memory)
 _DAY_US = 86_400_000_000
 _START_US, _COLLECT_US = to_us(PERIOD_START), to_us(COLLECTION_END)
-COUNTS = ("views", "likes", "reactions", "comments", "shares", "quotes", "saves")
+COUNTS = COUNT_COLUMNS
 _MIX = np.array(
     [  # media mix per platform, columns in MEDIA order
         [0.45, 0.12, 0.08, 0.15, 0.12, 0.08],  # facebook
