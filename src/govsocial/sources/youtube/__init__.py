@@ -3,8 +3,8 @@
 See docs/import-youtube.md for how to get such files and how each field is mapped.
 """
 
-from govsocial.sources.staging import Format, ImportOptions
-from govsocial.sources.youtube.files import FORMAT_NAME, parse_file, sniff, stage
+from govsocial.sources.staging import Format
+from govsocial.sources.youtube.files import FORMAT_NAME, read_file, sniff, stage
 from govsocial.sources.youtube.records import Channel, Page, PlaylistItem, SearchResult, Video
 
 FORMAT = Format(
@@ -17,12 +17,11 @@ FORMAT = Format(
 __all__ = [
     "FORMAT",
     "Channel",
-    "ImportOptions",
     "Page",
     "PlaylistItem",
     "SearchResult",
     "Video",
-    "parse_file",
+    "read_file",
     "sniff",
     "stage",
 ]

@@ -1,193 +1,232 @@
 """Read a file of YouTube Data API v3 responses into staged posts and channel snapshots.
 
 A file is one response (``{"kind": "youtube#videoListResponse", "items": [...]}``), a JSON
-array of responses, or JSON Lines with one response per line (pages saved one after another).
-Every *item* of every response is one record, numbered 1, 2, … across the whole file; a line
-that is not JSON, an error envelope or a non-YouTube object among the responses counts as one
-record too, so nothing is dropped without a trace:
+array of responses, or JSON Lines with one response per line (pages saved one after another),
+read by the shared :func:`~govsocial.sources.documents.read_documents`. Every *item* of every
+response is one record, numbered 1, 2, … across the whole file; a line that is not JSON, an
+error envelope or a non-YouTube object among the responses counts as one record too, so
+nothing is dropped without a trace:
 
 - ``youtube#video`` → a post (``videos.list``); ``youtube#channel`` → an account snapshot;
 - ``youtube#playlistItem`` / ``youtube#searchResult`` → quarantined ``no_statistics`` (these
   list video ids without counts; the detail names the ``videos.list`` call to make instead).
 
-The API response carries no time of reading, so ``captured_at`` is ``--captured-at`` or else
-the file's modification time (UTC).
+A file with no response at all is refused, saying what it holds instead: the API's error
+(``{"error": {"code": 403, "errors": [{"reason": "quotaExceeded"}]}}``) and its fix, or a
+response cut off while it was saved. The API response carries no time of reading:
+``captured_at`` follows :func:`~govsocial.sources.capture.captured_at`.
 """
 
 from __future__ import annotations
 
-import json
+import itertools
 import re
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
-from govsocial.errors import InputError
-from govsocial.sources.staging import (
-    ACCOUNT_SNAPSHOT_COLUMNS,
-    POST_COLUMNS,
-    ImportOptions,
-    Kind,
-    Staged,
-    staged_from_arrow,
-)
-from govsocial.sources.timezones import resolve_tz
-from govsocial.sources.youtube.documents import Row, dumps, read_documents
+from govsocial.errors import InputError, RecordError
+from govsocial.sources.api import ApiError
+from govsocial.sources.capture import captured_at, time_zone
+from govsocial.sources.documents import read_documents
+from govsocial.sources.rows import Rows, stage_rows
+from govsocial.sources.staging import ImportOptions, Staged
 from govsocial.sources.youtube.records import (
+    API,
     Channel,
     Page,
-    PlaylistItem,
-    SearchResult,
     Video,
-    describe_error,
+    api_error,
+    is_error,
+    parse_item,
 )
-from govsocial.sources.youtube.values import RecordError
 
 FORMAT_NAME = "youtube"
+_JSON_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*[\[{]")
 _FIRST_KIND = re.compile(rb'"kind"\s*:\s*"([^"]{0,80})"')
-_ARROW_TYPES = {
-    "VARCHAR": pa.string(),
-    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
-    "BOOLEAN": pa.bool_(),
-    "DOUBLE": pa.float64(),
-    "BIGINT": pa.int64(),
+# Google's error envelope: {"error": {"code", "message", "errors": [{"domain", "reason"}]}}.
+_ERROR = re.compile(rb'"error"\s*:\s*\{')
+_DOMAIN = re.compile(rb'"domain"\s*:\s*"')
+_REASON = re.compile(rb'"reason"\s*:\s*"')
+_GRAPH_ERROR = re.compile(rb'"fbtrace_id"\s*:|"type"\s*:\s*"\w*Exception"')  # Facebook's
+# What to do about the errors met most often (https://developers.google.com/youtube/v3/docs/errors).
+_FIXES = {
+    "quotaExceeded": "the project's daily quota is used up: fetch again after it resets "
+    "(midnight Pacific time) or with a key of another project",
+    "rateLimitExceeded": "too many requests at once: fetch again more slowly",
+    "keyInvalid": "the API key is wrong: copy it again from the Google Cloud console "
+    "(APIs & Services → Credentials) and fetch again",
+    "keyExpired": "the API key has expired: create a new one and fetch again",
+    "accessNotConfigured": "the YouTube Data API v3 is not enabled for the key's project: "
+    "enable it in the Google Cloud console and fetch again",
 }
+_FIXES["dailyLimitExceeded"] = _FIXES["quotaExceeded"]
+_FIXES["userRateLimitExceeded"] = _FIXES["rateLimitExceeded"]
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    """A JSON document or JSON Lines whose first ``"kind"`` is a ``youtube#`` kind."""
+    """JSON whose first ``"kind"`` is a ``youtube#`` kind, or Google's error envelope (with
+    ``domain``/``reason``, which Facebook's ``fbtrace_id``/``...Exception`` errors lack)."""
     try:
-        start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not start.startswith((b"{", b"[")):
+        if not _JSON_START.match(head):
             return False
         match = _FIRST_KIND.search(head)
-        return match is not None and match.group(1).startswith(b"youtube#")
+        if match is not None and match.group(1).startswith(b"youtube#"):
+            return True
+        return bool(
+            _ERROR.search(head)
+            and _DOMAIN.search(head)
+            and _REASON.search(head)
+            and not _GRAPH_ERROR.search(head)
+        )
     except Exception:  # sniffing must never fail
         return False
 
 
-def _tz(options: ImportOptions) -> tzinfo | None:
-    return None if options.tz is None else resolve_tz(options.tz)
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One record of the file: an item parsed (or why not), with where it is."""
+
+    snapshot: bool  # a channel: its row goes with the follower snapshots
+    raw: Any  # as received (the text, for a line that is not JSON)
+    place: str  # "line 2, item 4"; empty when the error's detail names it already
+    record: Video | Channel | RecordError
 
 
-def _captured_at(path: Path, options: ImportOptions) -> datetime:
-    if options.captured_at is not None:
-        when = options.captured_at
-        return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
-    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+@dataclass
+class _Read:
+    entries: list[_Entry] = field(default_factory=list)
+    pages: int = 0
+    errors: list[ApiError] = field(default_factory=list)
+    cut: str | None = None  # where the first response that never ends begins
 
 
-def _item(page: Page, item: Any, tz: tzinfo | None) -> Video | Channel | Row:
-    """One item → a parsed record, or the quarantine finding of a record without counts."""
-    kind = page.item_kind(item)
-    if kind == "youtube#video":
-        return Video.from_payload(item, tz)
-    if kind == "youtube#channel":
-        return Channel.from_payload(item)
-    if kind in ("youtube#playlistItem", "youtube#searchResult"):
-        cls = PlaylistItem if kind == "youtube#playlistItem" else SearchResult
-        video_id = cls.from_payload(item).video_id
-        return {
-            "_reason": "no_statistics",
-            "_detail": f"a {kind.removeprefix('youtube#')} lists video {video_id} without views, "
-            f"likes or comments; fetch videos.list?part=snippet,statistics,contentDetails"
-            f"&id={video_id} and import that response instead",
-        }
-    raise RecordError("unsupported_kind", f"a {kind} item is not a video or a channel")
+def _item_place(page: Page, place: str, number: int) -> str:
+    if page.bare:
+        return place
+    return f"item {number}" if place == "document" else f"{place}, item {number}"
 
 
-def parse_file(
-    path: Path, options: ImportOptions
-) -> tuple[list[tuple[int, str, Video | Row]], list[tuple[int, str, Channel | Row]]]:
-    """Every record of the file, numbered: (row, payload JSON, record or finding) per kind."""
-    tz = _tz(options)
-    posts: list[tuple[int, str, Video | Row]] = []
-    channels: list[tuple[int, str, Channel | Row]] = []
-    errors, pages = [], 0
-    for document, problem in read_documents(path):
-        if problem is not None:
-            posts.append((len(posts) + len(channels) + 1, json.dumps(document), problem))
-            continue
+def read_file(path: Path, tz: tzinfo | None) -> _Read:
+    """Every record of the file in file order; refused when it holds no response at all."""
+    read = _Read()
+    try:
+        for document in read_documents(path, API):
+            if document.error is not None:
+                problem = document.error
+                if problem.reason == "truncated_line":
+                    read.cut = read.cut or document.place
+                    problem = RecordError(
+                        problem.reason,
+                        f"{problem.detail}; the file is incomplete: save this response again "
+                        "and import it",
+                    )
+                read.entries.append(_Entry(False, document.text, "", problem))
+                continue
+            _read_document(read, document.value, document.place, tz)
+    except InputError as exc:  # nothing readable: say so if it is because the file is cut
+        if read.cut is not None:
+            raise InputError(_cut_message(read.cut), path=path) from exc
+        raise
+    if not read.pages:
+        raise InputError(_refusal(read), path=path)
+    return read
+
+
+def _read_document(read: _Read, value: Any, place: str, tz: tzinfo | None) -> None:
+    if is_error(value):
+        error = api_error(value)
+        read.errors.append(error)
+        detail = f"the API answered with an error instead of data: {error.describe()}"
+        read.entries.append(_Entry(False, value, place, RecordError("api_error", detail)))
+        return
+    try:
+        page = Page.from_payload(value)
+    except RecordError as exc:
+        read.entries.append(_Entry(False, value, place, exc))
+        return
+    read.pages += 1
+    for number, item in enumerate(page.items, 1):
+        kind = page.item_kind(item)
+        record: Video | Channel | RecordError
         try:
-            page = Page.from_payload(document)
+            record = parse_item(kind, item, tz)
         except RecordError as exc:
-            if exc.reason == "api_error":
-                errors.append(describe_error(document))
-            row = len(posts) + len(channels) + 1
-            posts.append((row, dumps(document), {"_reason": exc.reason, "_detail": exc.detail}))
-            continue
-        pages += 1
-        for item in page.items:
-            row = len(posts) + len(channels) + 1
-            record: Video | Channel | Row
-            try:
-                record = _item(page, item, tz)
-            except RecordError as exc:
-                record = {"_reason": exc.reason, "_detail": exc.detail}
-            if isinstance(record, Video):
-                posts.append((row, dumps(item), record))
-            # A channel item that cannot be read still belongs with the follower snapshots.
-            elif isinstance(record, Channel) or page.item_kind(item) == "youtube#channel":
-                channels.append((row, dumps(item), record))
-            else:
-                posts.append((row, dumps(item), record))
-    if not pages:
-        what = f"the API's {'; '.join(errors)}" if errors else "no YouTube Data API response"
-        raise InputError(
-            f"holds {what}, so there is nothing to import. Fix the request (key, quota, "
-            "parameters) and save the videos.list / channels.list responses again.",
-            path=path,
+            record = exc
+        # A channel item that cannot be read still belongs with the follower snapshots.
+        snapshot = kind == "youtube#channel"
+        read.entries.append(_Entry(snapshot, item, _item_place(page, place, number), record))
+
+
+def _cut_message(place: str) -> str:
+    return (
+        f"is incomplete: the {API} response that begins on {place} is cut off before its end "
+        "(the download or the save was interrupted), so there is nothing to import. Save the "
+        "response again, whole, and import the new file."
+    )
+
+
+def _refusal(read: _Read) -> str:
+    """Why a file without a single response holds nothing to import, and the fix."""
+    if read.errors:
+        first = read.errors[0]
+        more = len(read.errors) - 1
+        also = f" (and {more} more error response{'s' * (more > 1)})" if more else ""
+        fixes = [_FIXES[k] for k in (first.kind or "").split(", ") if k in _FIXES]
+        fix = fixes[0] if fixes else "check the request (API key, quota, parameters)"
+        return (
+            f"is a {API} error response, not data: {first.describe().rstrip('.')}{also}. "
+            "Nothing was "
+            f"imported. Fix: {fix}; then save the videos.list / channels.list responses "
+            "again and import those."
         )
-    return posts, channels
-
-
-def _table(rows: list[Row], columns: dict[str, str]) -> pa.Table:
-    fields = [
-        pa.field("_row", pa.int64()),
-        pa.field("_reason", pa.string()),
-        pa.field("_detail", pa.string()),
-        pa.field("_payload", pa.string()),
-        *(pa.field(name, _ARROW_TYPES[duck]) for name, duck in columns.items()),
-    ]
-    return pa.table({f.name: pa.array([r.get(f.name) for r in rows], f.type) for f in fields})
+    if read.cut is not None:
+        return _cut_message(read.cut)
+    return (
+        f"holds no {API} response (no JSON object with a youtube# kind), so there is nothing "
+        "to import. Import the videos.list / channels.list responses as received, or choose "
+        "another --format."
+    )
 
 
 def stage(path: Path, options: ImportOptions) -> list[Staged]:
     """The file's posts (videos) and account snapshots (channels), as Arrow relations."""
-    posts, channels = parse_file(path, options)
-    captured = _captured_at(path, options)
-    handles = {c.channel_id: c.handle for _, _, c in channels if isinstance(c, Channel)}
-    post_rows = [_post_row(r, p, v, captured, handles) for r, p, v in posts]
-    snapshot_rows = [_snapshot_row(r, p, c, captured) for r, p, c in channels]
-    parts: list[tuple[Kind, list[Row], dict[str, str]]] = [
-        ("posts", post_rows, POST_COLUMNS),
-        ("account_snapshots", snapshot_rows, ACCOUNT_SNAPSHOT_COLUMNS),
-    ]
-    return [
-        staged_from_arrow(
-            _table(rows, columns),
-            kind=kind,
-            source_format=FORMAT_NAME,
-            origin_label=f"{path.name}, record ",
-        )
-        for kind, rows, columns in parts
-        if rows or (kind == "posts" and not snapshot_rows)
-    ]
+    read = read_file(path, time_zone(options, default=None))
+    captured = captured_at(path, options)
+    channels = [e.record for e in read.entries if isinstance(e.record, Channel)]
+    # A channel hiding its subscribers still names its handle, for its videos in this file.
+    handles = {c.channel_id: c.handle for c in channels}
+    numbers = itertools.count(1)  # one numbering for the file: record N names one record
+    posts = Rows("posts", FORMAT_NAME, numbers=numbers)
+    snapshots = Rows("account_snapshots", FORMAT_NAME, numbers=numbers)
+    for entry in read.entries:
+        rows = snapshots if entry.snapshot else posts
+        rows.build(entry.raw, partial(_values, entry.record, captured, handles), entry.place)
+    # A file of channels only is a file of account snapshots (no empty posts relation).
+    primary = posts if len(posts) or not len(snapshots) else snapshots
+    return stage_rows([posts, snapshots], primary, FORMAT_NAME, f"{path.name}, record ")
 
 
-def _post_row(
-    row: int, payload: str, video: Video | Row, captured: datetime, handles: dict[str, str | None]
-) -> Row:
-    if not isinstance(video, Video):
-        return {"_row": row, "_payload": payload, **video}
+def _values(
+    record: Video | Channel | RecordError, captured: datetime, handles: dict[str, str | None]
+) -> Mapping[str, Any]:
+    if isinstance(record, RecordError):
+        raise record
+    if isinstance(record, Channel):
+        return _snapshot_values(record, captured)
+    return _post_values(record, captured, handles)
+
+
+def _post_values(
+    video: Video, captured: datetime, handles: dict[str, str | None]
+) -> Mapping[str, Any]:
     return {
-        "_row": row,
-        "_payload": payload,
-        "platform": "youtube",
         "account_platform_id": video.channel_id,
         "account_handle": handles.get(video.channel_id),
+        "account_name": video.channel_title,
         "post_id": video.video_id,
         "posted_at": video.published_at,
         "captured_at": captured,
@@ -202,30 +241,14 @@ def _post_row(
     }
 
 
-def _snapshot_row(row: int, payload: str, channel: Channel | Row, captured: datetime) -> Row:
-    if not isinstance(channel, Channel):
-        return {"_row": row, "_payload": payload, **channel}
-    finding: Row = {}
-    if not channel.has_statistics:
-        finding = {
-            "_reason": "no_statistics",
-            "_detail": f"channel {channel.channel_id} has no statistics; request channels.list "
-            "with part=snippet,statistics",
-        }
-    elif channel.hidden:
-        finding = {
-            "_reason": "hidden_subscribers",
-            "_detail": f"channel {channel.channel_id} hides its subscriber count "
-            "(statistics.hiddenSubscriberCount is true), so its followers are unknown",
-        }
-    if finding:
-        return {"_row": row, "_payload": payload, **finding}
+def _snapshot_values(channel: Channel, captured: datetime) -> Mapping[str, Any]:
+    unknown = channel.followers_unknown()
+    if unknown is not None:
+        raise unknown
     return {
-        "_row": row,
-        "_payload": payload,
-        "platform": "youtube",
         "account_platform_id": channel.channel_id,
         "account_handle": channel.handle,
+        "account_name": channel.title,
         "captured_at": captured,
         "followers": channel.subscribers,
         "posts_count": channel.video_count,

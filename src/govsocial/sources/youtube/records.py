@@ -23,19 +23,22 @@ Raw shapes handled (https://developers.google.com/youtube/v3/docs)::
                 "contentDetails": {"videoId": "CvTApw9X8aA"}}]}
     {"kind": "youtube#searchListResponse",
      "items": [{"kind": "youtube#searchResult", "id": {"kind": "youtube#video", "videoId": "…"}}]}
-    {"error": {"code": 400, "message": "Bad Request",
-               "errors": [{"domain": "usageLimits", "reason": "keyInvalid", …}]}}
+    {"error": {"code": 403, "message": "The request cannot be completed because you have …",
+               "errors": [{"domain": "youtube.quota", "reason": "quotaExceeded", …}],
+               "status": "PERMISSION_DENIED"}}
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from govsocial.errors import RecordError
+from govsocial.sources.api import ApiError
+from govsocial.sources.payloads import without_surrogates
 from govsocial.sources.youtube.values import (
-    RecordError,
-    clean_text,
     field,
     parse_count,
     parse_duration,
@@ -46,6 +49,7 @@ from govsocial.sources.youtube.values import (
     show,
 )
 
+API = "YouTube Data API"
 # The kind of the items of each list response, for files whose items lost their own "kind".
 ITEM_KIND = {
     "youtube#videoListResponse": "youtube#video",
@@ -54,21 +58,51 @@ ITEM_KIND = {
     "youtube#searchListResponse": "youtube#searchResult",
 }
 SHORT_MAX_S = 60.0  # documented guess: the API has no "is a Short" field
+_TAG = re.compile(r"<[^>]{0,200}>")  # quota messages link to the docs: <a href="…">quota</a>
 
 
-def describe_error(payload: Any) -> str:
-    """The API's error envelope in one phrase: code, message and reasons."""
-    error = payload.get("error") if isinstance(payload, dict) else None
+def is_error(payload: Any) -> bool:
+    """An error envelope: ``{"error": {...}}`` with no ``kind`` (a response always has one)."""
+    return isinstance(payload, dict) and "error" in payload and "kind" not in payload
+
+
+def api_error(payload: dict[str, Any]) -> ApiError:
+    """The API's error envelope as the shared :class:`ApiError`: code, reasons and message."""
+    error = payload.get("error")
     if not isinstance(error, dict):
-        return f"error {show(error)}"
+        return ApiError(API, f"an error {show(error)}")
     errors = error.get("errors")
     reasons = sorted(
-        {str(e.get("reason")) for e in errors if isinstance(e, dict) and e.get("reason")}
+        {str(e["reason"]) for e in errors if isinstance(e, dict) and e.get("reason")}
         if isinstance(errors, list)
         else set()
     )
-    text = f"error {error.get('code', '?')} '{clean_text(str(error.get('message', '')))}'"
-    return text + (f" (reason: {', '.join(reasons)})" if reasons else "")
+    code = error.get("code")
+    message = _TAG.sub("", str(error.get("message") or error.get("status") or "no message"))
+    return ApiError(
+        API,
+        without_surrogates(message),
+        code=None if code is None else without_surrogates(str(code)),
+        kind=without_surrogates(", ".join(reasons)) or None,
+    )
+
+
+def parse_item(kind: str | None, payload: Any, tz: tzinfo | None) -> Video | Channel:
+    """One item of a response → a video or a channel; items without counts are refused."""
+    if kind == "youtube#video":
+        return Video.from_payload(payload, tz)
+    if kind == "youtube#channel":
+        return Channel.from_payload(payload)
+    if kind in ("youtube#playlistItem", "youtube#searchResult"):
+        cls = PlaylistItem if kind == "youtube#playlistItem" else SearchResult
+        video_id = cls.from_payload(payload).video_id
+        raise RecordError(
+            "no_statistics",
+            f"a {kind.removeprefix('youtube#')} lists video {video_id} without views, likes or "
+            f"comments; fetch videos.list?part=snippet,statistics,contentDetails&id={video_id} "
+            "and import that response instead",
+        )
+    raise RecordError("unsupported_kind", f"a {show(kind)} item is not a video or a channel")
 
 
 @dataclass(frozen=True)
@@ -77,13 +111,10 @@ class Page:
 
     kind: str
     items: tuple[Any, ...]
+    bare: bool  # a resource on its own: the page is its one item
 
     @classmethod
     def from_payload(cls, payload: Any) -> Page:
-        if isinstance(payload, dict) and "error" in payload and "kind" not in payload:
-            raise RecordError(
-                "api_error", f"the API answered with {describe_error(payload)} instead of data"
-            )
         kind = payload.get("kind") if isinstance(payload, dict) else None
         if not isinstance(kind, str) or not kind.startswith("youtube#"):
             raise RecordError(
@@ -91,11 +122,11 @@ class Page:
                 f"{show(payload)} is not a YouTube Data API response (no youtube# kind)",
             )
         if kind in ITEM_KIND.values():
-            return cls(kind, (payload,))
+            return cls(kind, (payload,), bare=True)
         items = payload.get("items", [])
         if not isinstance(items, list):
             raise RecordError("bad_value", f"items of a {kind} is {show(items)}, not a list")
-        return cls(kind, tuple(items))
+        return cls(kind, tuple(items), bare=False)
 
     def item_kind(self, item: Any) -> str | None:
         kind = item.get("kind") if isinstance(item, dict) else None
@@ -108,6 +139,7 @@ class Video:
 
     video_id: str
     channel_id: str
+    channel_title: str | None  # the channel's display name
     published_at: datetime
     title: str
     description: str
@@ -136,6 +168,7 @@ class Video:
         return cls(
             video_id=video_id,
             channel_id=parse_id(field(snippet, "channelId", "snippet"), "snippet.channelId"),
+            channel_title=parse_text(snippet.get("channelTitle"), "snippet.channelTitle") or None,
             published_at=parse_time(
                 field(snippet, "publishedAt", "snippet"), "snippet.publishedAt", tz
             ),
@@ -171,6 +204,7 @@ class Channel:
 
     channel_id: str
     handle: str | None  # snippet.customUrl "@google" → "google"
+    title: str | None  # snippet.title: the display name
     subscribers: int | None
     hidden: bool  # statistics.hiddenSubscriberCount
     video_count: int | None
@@ -192,11 +226,28 @@ class Channel:
         return cls(
             channel_id=channel_id,
             handle=handle,
+            title=parse_text(snippet.get("title"), "snippet.title") or None,
             subscribers=None if stats is None else parse_count(stats, "subscriberCount"),
             hidden=hidden,
             video_count=None if stats is None else parse_count(stats, "videoCount"),
             has_statistics=stats is not None,
         )
+
+    def followers_unknown(self) -> RecordError | None:
+        """Why this channel gives no follower count (its handle is still good), if it does not."""
+        if not self.has_statistics:
+            return RecordError(
+                "no_statistics",
+                f"channel {self.channel_id} has no statistics; request channels.list with "
+                "part=snippet,statistics",
+            )
+        if self.hidden:
+            return RecordError(
+                "hidden_subscribers",
+                f"channel {self.channel_id} hides its subscriber count "
+                "(statistics.hiddenSubscriberCount is true), so its followers are unknown",
+            )
+        return None
 
 
 @dataclass(frozen=True)
