@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 from conftest import scalar
 from govsocial.errors import InputError
 from govsocial.sources.facebook import FORMAT
+from govsocial.sources.facebook.records import FacebookPost, media_type
+from govsocial.sources.formats import stager
+from govsocial.sources.graph import requested_fields, top_level_fields
 from govsocial.sources.instagram import FORMAT as INSTAGRAM
 from govsocial.sources.staging import ImportOptions
 from govsocial.store import Warehouse, load_file
@@ -134,24 +137,175 @@ def test_quirks_are_quarantined_with_reasons(warehouse: Warehouse, tmp_path: Pat
     assert (summary.records_read, summary.posts_new) == (7, 1)
     assert summary.quarantined == {
         "api_error": 1,
-        "bad_json": 1,
+        "truncated_line": 1,
         "bad_value": 2,
         "missing_field": 1,
         "negative_count": 1,
     }
-    # shares was not among the request's fields: not known, not zero.
+    # shares and likes were not among the request's fields: not known, not zero.
     assert metrics(warehouse) == [
         ("104523441234567_300000000000001", "text", 12, None, 3, None, None, False)
     ]
     details = dict(warehouse.con.execute("SELECT record_index, detail FROM quarantine").fetchall())
-    assert details[2] == "field created_time: 'yesterday' is not an ISO 8601 timestamp"
-    assert details[3] == (
-        "Graph API error (OAuthException, code 4): (#4) Application request limit reached"
+    assert (
+        details[2] == "line 1, post 2: field created_time: 'yesterday' is not an ISO 8601 timestamp"
     )
-    assert details[5] == "field created_time is missing"
-    assert details[7].startswith("line 4 is not valid JSON")
-    cut = scalar(warehouse, "SELECT payload FROM quarantine WHERE reason = 'bad_json'")
+    assert details[3] == (
+        "line 2: Graph API error (OAuthException, code 4): (#4) Application request limit reached"
+    )
+    assert details[5] == "line 3, post 2: field created_time is missing"
+    assert details[6] == "line 3, post 3: 42 is not a post object"
+    assert details[7] == "line 4: the JSON ends early (a write cut off?)"
+    cut = scalar(warehouse, "SELECT payload FROM quarantine WHERE reason = 'truncated_line'")
     assert json.loads(cut).startswith('{"data": [{"id": "104523441234567_300000000000009"')
+
+
+def test_a_legacy_v2_feed_gives_types_likes_and_absent_edges_as_zero(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # Graph API v2.3: `type` instead of attachments, likes in the `likes` edge, and edges
+    # with nothing in them left out although the paging URL's fields asked for them.
+    summary = load(warehouse, fixture("legacy_feed_v2.json", tmp_path))
+    assert (summary.records_read, summary.posts_new, summary.quarantined) == (6, 6, {})
+    assert metrics(warehouse) == [
+        ("104523441234567_100000000000006", "text", None, 1, 0, 0, None, False),  # a visitor
+        ("104523441234567_100000000000005", "link", None, 0, 0, 0, None, False),  # an event
+        ("104523441234567_100000000000004", "video", None, None, 9, 3, None, False),
+        ("104523441234567_100000000000003", "text", None, 15, 2, 0, None, False),
+        ("104523441234567_100000000000002", "link", None, 87, 0, 0, None, False),
+        ("104523441234567_100000000000001", "image", None, 1520, 34, 120, None, False),
+    ]
+    # The Page's name comes from its posts' `from`; the visitor's name is not the Page's.
+    assert warehouse.con.execute(
+        "SELECT platform_account_id, display_name FROM accounts"
+    ).fetchall() == [("104523441234567", "Humas Jabar")]
+
+
+def test_a_legacy_v1_feed_counts_likes_and_comments_by_count(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # Graph API v1.0 (before .summary(true), 2013): edges carry a `count`; the paging URL
+    # has no `fields`, so an absent edge is 0 only on a post with other engagement edges.
+    summary = load(warehouse, fixture("legacy_feed_v1.json", tmp_path))
+    assert (summary.records_read, summary.posts_new, summary.quarantined) == (3, 3, {})
+    assert metrics(warehouse) == [
+        ("104523441234567_50000000000003", "text", None, None, None, None, None, False),
+        ("104523441234567_50000000000002", "link", None, 4, 0, 0, None, False),
+        ("104523441234567_50000000000001", "image", None, 12, 3, 0, None, False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("legacy", "expected"),
+    [("photo", "image"), ("video", "video"), ("swf", "video"), ("link", "link"),
+     ("offer", "link"), ("event", "link"), ("note", "link"), ("music", "link"),
+     ("status", "text"), ("something_new", "text"), (None, "text")],
+)  # fmt: skip
+def test_a_legacy_type_gives_the_media_type_without_attachments(
+    legacy: str | None, expected: str
+) -> None:
+    assert media_type(None, legacy) == expected
+    assert media_type({"data": []}, legacy) == expected
+    assert media_type({"data": [{"media_type": "album"}]}, legacy) == "carousel"
+
+
+_FEED = "https://graph.facebook.com/v2.8/1/feed?fields="
+_REACTIONS = {"reactions": {"data": [], "summary": {"total_count": 5}}}
+_LIKES = {"likes": {"data": [], "summary": {"total_count": 4}}}
+
+
+@pytest.mark.parametrize(
+    ("url", "edges", "counts"),
+    [
+        # fields listed in the paging URL: absent means 0, unlisted means not known
+        (_FEED + "id,reactions.summary(true),comments", _REACTIONS, (5, None, 0, None)),
+        (_FEED + "id,likes.summary(true),shares", _LIKES, (None, 4, None, 0)),
+        (_FEED + "id,likes.summary(true),comments,shares,reactions", {}, (0, 0, 0, 0)),
+        # no paging URL: an engagement request is taken to have asked for comments and
+        # shares, and (without reactions: a legacy one) for likes
+        (None, _REACTIONS, (5, None, 0, 0)),
+        (None, _LIKES, (None, 4, 0, 0)),
+        (None, {}, (None, None, None, None)),
+        # both likes shapes: the reactions.type(LIKE).as(like) alias wins
+        (None, {**_REACTIONS, **_LIKES, "like": {"summary": {"total_count": 3}}}, (5, 3, 0, 0)),
+        # an edge without a total (no .summary(true)) is not known
+        (None, {"likes": {"data": [{"id": "9"}]}, "comments": {"data": []}}, (None, None, None, 0)),
+    ],
+)  # fmt: skip
+def test_absent_engagement_edges(
+    url: str | None, edges: dict[str, object], counts: tuple[int | None, ...]
+) -> None:
+    post = {"id": "1_2", "created_time": "2016-03-01T00:00:00+0000", **edges}
+    requested = requested_fields({"next": url} if url else None)
+    read = FacebookPost.from_payload(post, requested=requested, zone=None)
+    assert (read.reactions, read.likes, read.comments, read.shares) == counts
+
+
+def test_requested_fields_are_read_off_the_paging_url() -> None:
+    page = json.loads((FIXTURES / "feeds_default_fields_p1.json").read_text())
+    fields = requested_fields(page["paging"])
+    assert fields is not None
+    assert {"id", "attachments", "shares", "comments", "reactions", "like", "angry"} <= fields
+    assert not {"type", "media_type", "description", "LIKE", "summary", "limit"} & fields
+    assert top_level_fields("a{b,c.as(x)}.limit(1), d .as( e ) ,f") == {"a", "e", "f"}
+    assert requested_fields({"next": "https://graph.facebook.com/1/feed?limit=25"}) is None
+    assert requested_fields(None) is None
+
+
+def test_a_lone_surrogate_quarantines_only_its_post(warehouse: Warehouse, tmp_path: Path) -> None:
+    page = json.loads((FIXTURES / "feeds_default_fields_p1.json").read_text())
+    page["data"][1]["message"] = "abc \ud83d"  # half of a cut emoji: JSON, but not Unicode
+    path = tmp_path / "cut_emoji.json"
+    path.write_text(json.dumps(page), "utf-8")
+    assert '"abc \\ud83d"' in path.read_text()
+    summary = load(warehouse, path)
+    assert (summary.records_read, summary.posts_new, summary.quarantined) == (
+        5,
+        4,
+        {"bad_value": 1},
+    )
+    index, detail, payload = warehouse.con.execute(
+        "SELECT record_index, detail, payload->>'$.id' FROM quarantine"
+    ).fetchone() or ("", "", "")
+    assert (index, payload) == (2, "19292868552_10158347294088553")
+    assert detail.startswith("line 1, post 2: it contains an unpaired UTF-16 surrogate")
+
+
+def test_display_names_fill_the_accounts(warehouse: Warehouse, tmp_path: Path) -> None:
+    load(warehouse, fixture("page_with_feed.json", tmp_path))
+    load(warehouse, fixture("single_default_page.json", tmp_path))
+    assert warehouse.con.execute(
+        "SELECT platform_account_id, handle, display_name FROM accounts ORDER BY 1"
+    ).fetchall() == [
+        ("104523441234567", "humasjabar", "Humas Jabar"),
+        ("20531316728", "facebookapp", "Facebook"),
+    ]
+    # Every post of the Page in the file carries the Page's name (its posts have no `from`).
+    rows = [
+        row
+        for staged in FORMAT.stage(FIXTURES / "page_with_feed.json", OPTIONS)
+        for row in staged.arrow.to_pylist()
+    ]
+    assert [row["account_name"] for row in rows] == ["Humas Jabar"] * 6
+
+
+@pytest.mark.parametrize("name", ["business_discovery.json", "medias_p1.json", "user_fields.json"])
+def test_instagram_files_are_refused_as_facebook(
+    warehouse: Warehouse, tmp_path: Path, name: str
+) -> None:
+    path = Path(shutil.copy(ALL_FIXTURES / "instagram" / name, tmp_path / name))
+    with pytest.raises(InputError, match="--format instagram-graph"):
+        load_file(warehouse, path, stager("facebook-graph", OPTIONS))
+    # The reader refuses them too, when no sniff decides (a file mixing both platforms).
+    with pytest.raises(InputError, match=r"Instagram .*--format instagram-graph"):
+        FORMAT.stage(path, OPTIONS)
+    mixed = tmp_path / "mixed.jsonl"
+    feed = (FIXTURES / "single_post_data.json").read_text()
+    mixed.write_text(json.dumps(json.loads(feed)) + "\n" + json.dumps(json.loads(path.read_text())))
+    with pytest.raises(InputError, match=r"mixed.jsonl, line 2.*--format instagram-graph"):
+        load_file(warehouse, mixed, stager("facebook-graph", OPTIONS))
+    tables = ("raw_files", "raw_records", "posts", "account_snapshots", "accounts", "quarantine")
+    assert [scalar(warehouse, f"SELECT count(*) FROM {t}") for t in tables] == [0] * 6
 
 
 def test_an_error_response_file_is_refused(tmp_path: Path) -> None:
@@ -187,9 +341,28 @@ def test_captured_at_is_the_file_time_unless_given(warehouse: Warehouse, tmp_pat
     when = datetime(2025, 2, 3, 4, 5, 6, tzinfo=UTC).timestamp()
     os.utime(path, (when, when))
     load(warehouse, path, ImportOptions())
-    assert scalar(warehouse, "SELECT captured_at::VARCHAR FROM account_snapshots") == (
-        "2025-02-03 04:05:06+00"
+
+    def again(name: str, blanks: int) -> Path:  # the same page, other bytes (not skipped)
+        copy = tmp_path / name
+        copy.write_bytes(path.read_bytes() + b"\n" * blanks)
+        os.utime(copy, (when, when))
+        return copy
+
+    # A naive --captured-at is UTC (or --tz), never the machine's local time.
+    load(warehouse, again("a.json", 1), ImportOptions(captured_at=datetime(2025, 2, 4, 9)))
+    load(
+        warehouse, again("b.json", 2), ImportOptions(captured_at=datetime(2025, 2, 5, 9), tz="WIB")
     )
+    # A time in the file's name comes before the file's modification time.
+    load(warehouse, again("2025-03-10-09-00-00-WIB-facebookapp.json", 3), ImportOptions())
+    assert warehouse.con.execute(
+        "SELECT captured_at::VARCHAR FROM account_snapshots ORDER BY captured_at"
+    ).fetchall() == [
+        ("2025-02-03 04:05:06+00",),
+        ("2025-02-04 09:00:00+00",),
+        ("2025-02-05 02:00:00+00",),
+        ("2025-03-10 02:00:00+00",),
+    ]
 
 
 def test_loading_again_adds_nothing(warehouse: Warehouse, tmp_path: Path) -> None:
@@ -220,7 +393,11 @@ def test_sniff_claims_facebook_graph_files_only() -> None:
 
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)  # NaN/Infinity are not JSON
+    | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
     max_leaves=6,
 )
@@ -261,6 +438,8 @@ def test_malformed_records_load_or_are_quarantined(warehouse: Warehouse, tmp_pat
         batch = f"WHERE batch_id = {summary.batch_id}"
         loaded = scalar(warehouse, f"SELECT count(*) FROM raw_records {batch}")
         quarantined = scalar(warehouse, f"SELECT count(*) FROM quarantine {batch}")
+        # A rejected record already quarantined by an earlier example is not stored again.
+        quarantined += summary.quarantined_before
         assert loaded + quarantined == summary.records_read >= 5 + len(changes) + len(extra)
         missing = f"SELECT count(*) FROM quarantine {batch} AND (detail IS NULL OR payload IS NULL)"
         assert scalar(warehouse, missing) == 0

@@ -25,11 +25,11 @@ from govsocial.synth.world import (
     COLLECTION_END,
     PERIOD_END,
     PERIOD_START,
-    PLATFORMS,
     build_world,
     registry_document,
     snapshot_table,
 )
+from govsocial.vocabulary import PLATFORMS
 
 __all__ = ["SynthResult", "generate"]
 

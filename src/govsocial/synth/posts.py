@@ -45,8 +45,8 @@ from govsocial.synth.captions import (
     compose,
     encode,
 )
-from govsocial.synth.world import COLLECTION_END, PERIOD_START, PLATFORMS, World, to_us
-from govsocial.vocabulary import COUNT_COLUMNS
+from govsocial.synth.world import COLLECTION_END, PERIOD_START, World, to_us
+from govsocial.vocabulary import COUNT_COLUMNS, PLATFORMS
 
 POSTS_PER_FILE = 1_000_000
 _BATCH = 100_000  # posts expanded to observation rows at a time (bounds memory)

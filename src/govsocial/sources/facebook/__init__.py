@@ -1,7 +1,7 @@
 """Facebook Graph API JSON (``/{page-id}/feed`` pages, posts, Page objects): facebook-graph.
 
-Its modules ``graph`` (JSON, errors, values) and ``rows`` (Arrow tables) also serve the
-Instagram reader: both are the same Graph API. User guide: docs/import-facebook-instagram.md.
+What it shares with the Instagram reader (the same Graph API) is in
+:mod:`govsocial.sources.graph`. User guide: docs/import-facebook-instagram.md.
 """
 
 from govsocial.sources.facebook.files import FORMAT_NAME, sniff, stage

@@ -9,40 +9,41 @@ may carry its posts in a ``feed``/``posts``/``published_posts`` edge. The record
 
 Records are numbered in file order (posts, Page objects, errors, unreadable lines): the
 ``record N`` of an origin. A file that *is* an error envelope holds nothing to import and is
-refused; an error object among pages is a quarantined record (``api_error``).
+refused; an error object among pages is a quarantined record (``api_error``). A file holding
+Instagram media or users is refused, naming ``--format instagram-graph``.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
 
-from govsocial.errors import InputError
-from govsocial.sources.facebook.graph import (
-    ApiError,
-    BadLine,
-    RecordError,
-    captured_at,
-    flatten,
-    is_error,
-    read_documents,
-    refuse_error_response,
-    time_zone,
-)
+from govsocial.errors import RecordError
+from govsocial.sources.capture import captured_at, time_zone
 from govsocial.sources.facebook.records import FacebookPage, FacebookPost
-from govsocial.sources.facebook.rows import Rows, quarantine_or
+from govsocial.sources.graph import (
+    Item,
+    data_items,
+    placed,
+    quarantine,
+    read_items,
+    requested_fields,
+    staged,
+    within,
+)
+from govsocial.sources.rows import Rows
 from govsocial.sources.staging import ImportOptions, Staged
 
 FORMAT_NAME = "facebook-graph"
 _EDGES = ("feed", "posts", "published_posts")  # a Page object's edges that list its posts
 _PAGE_KEYS = ("fan_count", "followers_count", "category", *_EDGES)
 _POST_ID = re.compile(r"^\d+_\d+$")
-_SHARES_FIELD = re.compile(r"(?:^|,)shares(?:[,.{]|$)")
+_INSTAGRAM_MEDIA = ("IMAGE", "VIDEO", "CAROUSEL_ALBUM")
+_INSTAGRAM_USER = ("business_discovery", "media_count", "follows_count")
 
 _JSON_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*[\[{]")
 _CREATED = re.compile(rb'"created_time"\s*:\s*"\d{4}-\d\d-\d\dT')
@@ -72,106 +73,77 @@ def sniff(path: Path, head: bytes) -> bool:
     return bool(_ERROR.search(head) and _ERROR_MARK.search(head))
 
 
-@dataclass(frozen=True)
-class _Record:
-    kind: Literal["post", "page", "error", "bad"]
-    raw: Any  # the JSON value as received (raw dicts stay in this package)
-    shares_requested: bool | None = None
-    reason: str = ""
-    detail: str = ""
+def _classify(doc: Mapping[str, Any], place: str) -> Iterator[Item[None]]:
+    if "data" in doc and "created_time" not in doc:
+        yield from data_items(doc, place, "post", "post")
+    elif "created_time" not in doc and any(k in doc for k in _PAGE_KEYS):
+        # Kept without its post edges: their posts are records of their own.
+        yield Item("page", {k: v for k, v in doc.items() if k not in _EDGES}, place)
+        for edge in _EDGES:
+            if isinstance(doc.get(edge), Mapping):
+                yield from data_items(doc[edge], within(place, edge), "post", "post")
+    else:
+        yield Item("post", doc, place)
 
 
-def _shares_requested(paging: object) -> bool | None:
-    """Whether the page's request asked for ``shares``, read off its paging URL's ``fields``."""
-    if not isinstance(paging, Mapping):
+def _recognised(item: Item[None]) -> bool:
+    if item.kind != "post":
+        return item.kind in ("page", "error")
+    post_id = item.raw.get("id")
+    graph_id = isinstance(post_id, str) and bool(_POST_ID.match(post_id))
+    return "created_time" in item.raw or graph_id
+
+
+def _foreign(item: Item[None]) -> str | None:
+    """Instagram's objects: media (``media_type`` IMAGE…) and users (``business_discovery``)."""
+    raw = item.raw
+    if raw.get("media_type") in _INSTAGRAM_MEDIA:
+        what = f"an Instagram media object (media_type {raw['media_type']})"
+    elif any(key in raw for key in _INSTAGRAM_USER):
+        what = "an Instagram user (business_discovery, media_count or follows_count)"
+    else:
         return None
-    for key in ("next", "previous"):
-        url = paging.get(key)
-        if isinstance(url, str):
-            fields = parse_qs(urlsplit(url).query).get("fields")
-            if fields:
-                return bool(_SHARES_FIELD.search(fields[0]))
-    return None
-
-
-def _page_items(envelope: Mapping[str, Any]) -> Iterator[_Record]:
-    data = envelope.get("data")
-    if not isinstance(data, list):
-        yield _Record("bad", envelope, reason="bad_value", detail="field data is not a list")
-        return
-    requested = _shares_requested(envelope.get("paging"))
-    for item in data:
-        if is_error(item):
-            yield _Record("error", item)
-        elif not isinstance(item, Mapping):
-            yield _Record("bad", item, reason="bad_value", detail=f"{item!r} is not a post object")
-        else:
-            yield _Record("post", item, shares_requested=requested)
-
-
-def _records(documents: list[Any]) -> Iterator[_Record]:
-    for doc in flatten(documents):
-        if isinstance(doc, BadLine):
-            yield _Record("bad", doc.text, reason="bad_json", detail=doc.detail)
-        elif not isinstance(doc, Mapping):
-            yield _Record("bad", doc, reason="bad_value", detail=f"{doc!r} is not a JSON object")
-        elif is_error(doc):
-            yield _Record("error", doc)
-        elif "data" in doc and "created_time" not in doc:
-            yield from _page_items(doc)
-        elif "created_time" not in doc and any(k in doc for k in _PAGE_KEYS):
-            # Kept without its post edges: their posts are records of their own.
-            yield _Record("page", {k: v for k, v in doc.items() if k not in _EDGES})
-            for edge in _EDGES:
-                if isinstance(doc.get(edge), Mapping):
-                    yield from _page_items(doc[edge])
-        else:
-            yield _Record("post", doc)
-
-
-def _recognised(record: _Record) -> bool:
-    if record.kind in ("page", "error"):
-        return True
-    if record.kind != "post":
-        return False
-    post_id = record.raw.get("id")
-    return "created_time" in record.raw or (
-        isinstance(post_id, str) and bool(_POST_ID.match(post_id))
+    return (
+        f"is {what}, not Facebook: the file holds Instagram Graph API data. Import it with "
+        "--format instagram-graph (or --format auto)."
     )
 
 
 def stage(path: Path, options: ImportOptions) -> list[Staged]:
-    documents = read_documents(path, "Facebook Graph API")
-    refuse_error_response(path, documents)
-    records = list(_records(documents))
-    if records and not any(_recognised(r) for r in records):
-        raise InputError(
+    items = read_items(
+        path,
+        "Facebook Graph API",
+        _classify,
+        recognised=_recognised,
+        foreign=_foreign,
+        nothing_found=(
             "no Facebook post, Page or Graph API error found (posts have created_time and ids "
-            "like 19292868552_10158349356748553). Choose another --format.",
-            path=path,
-        )
+            "like 19292868552_10158349356748553). Choose another --format."
+        ),
+    )
     zone = time_zone(options)
     captured = captured_at(path, options)
     pages: dict[int, FacebookPage | RecordError] = {}
-    for number, record in enumerate(records, start=1):
-        if record.kind == "page":
+    for index, item in enumerate(items):
+        if item.kind == "page":
             try:
-                pages[number] = FacebookPage.from_payload(record.raw)
+                pages[index] = FacebookPage.from_payload(item.raw)
             except RecordError as exc:
-                pages[number] = exc
-    handles = {
-        p.page_id: p.username for p in pages.values() if isinstance(p, FacebookPage) and p.username
-    }
-    posts, snapshots = Rows("posts"), Rows("account_snapshots")
+                pages[index] = exc
+    known = {p.page_id: p for p in pages.values() if isinstance(p, FacebookPage)}
+    numbers = itertools.count(1)  # records are numbered across both relations, in file order
+    posts = Rows("posts", "facebook", numbers=numbers)
+    snapshots = Rows("account_snapshots", "facebook", numbers=numbers)
 
-    def post_values(record: _Record) -> dict[str, object]:
+    def post_values(item: Item[None]) -> dict[str, object]:
         post = FacebookPost.from_payload(
-            record.raw, shares_requested=record.shares_requested, zone=zone
+            item.raw, requested=requested_fields(item.paging), zone=zone
         )
+        page = known.get(post.page_id)
         return {
-            "platform": "facebook",
             "account_platform_id": post.page_id,
-            "account_handle": handles.get(post.page_id),
+            "account_handle": page.username if page else None,
+            "account_name": (page.name if page else None) or post.page_name,
             "post_id": post.post_id,
             "posted_at": post.posted_at,
             "captured_at": captured,
@@ -185,27 +157,20 @@ def stage(path: Path, options: ImportOptions) -> list[Staged]:
             "shares": post.shares,
         }
 
-    for number, record in enumerate(records, start=1):
-        if record.kind == "post":
-            quarantine_or(posts, number, record.raw, partial(post_values, record))
-        elif record.kind == "error":
-            detail = ApiError.from_payload(record.raw).describe()
-            posts.bad(number, record.raw, "api_error", detail)
-        elif record.kind == "bad":
-            posts.bad(number, record.raw, record.reason, record.detail)
+    for index, item in enumerate(items):
+        if item.kind == "post":
+            posts.build(item.raw, partial(post_values, item), item.place)
+        elif item.kind != "page":
+            quarantine(posts, item)
+        elif isinstance(page := pages[index], RecordError):
+            snapshots.reject(item.raw, page.reason, placed(item.place, page.detail))
         else:
-            page = pages[number]
-            if isinstance(page, RecordError):
-                snapshots.bad(number, record.raw, page.reason, page.detail)
-                continue
             values = {
-                "platform": "facebook",
                 "account_platform_id": page.page_id,
                 "account_handle": page.username,
+                "account_name": page.name,
                 "captured_at": captured,
                 "followers": page.followers,
             }
-            snapshots.good(number, record.raw, values)
-    label = f"{path.name}, record "
-    staged = [rows.staged(FORMAT_NAME, label) for rows in (posts, snapshots) if len(rows)]
-    return staged or [posts.staged(FORMAT_NAME, label)]
+            snapshots.good(item.raw, values, item.place)
+    return staged(path, FORMAT_NAME, posts, snapshots)

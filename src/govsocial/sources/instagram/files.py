@@ -11,38 +11,39 @@ docs/import-facebook-instagram.md.
 The account of a media object, first found wins: its own ``owner.id``/``username``; the user
 object it is nested in; the user id in its page's paging URL (``.../{ig-user-id}/media?...``);
 the file's only user object. Without any, the record is quarantined (``missing_field``).
+The account's display name is the ``name`` of the file's user object for that account.
+A file holding Facebook posts or Pages is refused, naming ``--format facebook-graph``.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from govsocial.errors import InputError
-from govsocial.sources.facebook.graph import (
-    ApiError,
-    BadLine,
-    RecordError,
-    captured_at,
-    flatten,
-    is_error,
-    read_documents,
-    refuse_error_response,
-    time_zone,
+from govsocial.errors import RecordError
+from govsocial.sources.capture import captured_at, time_zone
+from govsocial.sources.graph import (
+    Item,
+    data_items,
+    edge_owner,
+    placed,
+    quarantine,
+    read_items,
+    staged,
+    within,
 )
-from govsocial.sources.facebook.rows import Rows, quarantine_or
 from govsocial.sources.instagram.records import InstagramMedia, InstagramUser
+from govsocial.sources.rows import Rows
 from govsocial.sources.staging import ImportOptions, Staged
 
 FORMAT_NAME = "instagram-graph"
 _USER_KEYS = ("followers_count", "follows_count", "media_count", "username", "media")
-_MEDIA_EDGE = re.compile(
-    r"^https?://graph\.(?:facebook|instagram)\.com/(?:v\d+(?:\.\d+)?/)?(\d+)/media(?:[?#]|$)"
-)
+# A Facebook Page's fields and edges (an Instagram user has none of them).
+_PAGE_KEYS = ("fan_count", "category", "feed", "posts", "published_posts")
 
 _JSON_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*[\[{]")
 _MEDIA_TYPE = re.compile(rb'"media_type"\s*:\s*"(?:IMAGE|VIDEO|CAROUSEL_ALBUM)"')
@@ -67,109 +68,99 @@ def sniff(path: Path, head: bytes) -> bool:
     return bool(_LIKES.search(head) and _TIMESTAMP.search(head) and _PERMALINK.search(head))
 
 
-@dataclass(frozen=True)
-class _Record:
-    kind: Literal["media", "user", "error", "bad"]
-    raw: Any  # the JSON value as received (raw dicts stay in this package)
-    user: InstagramUser | None = None  # the user record, or the user a media is nested in
-    page_owner: str | None = None  # the user id in the media's paging URL
-    reason: str = ""
-    detail: str = ""
-
-
-def _paging_owner(paging: object) -> str | None:
-    if isinstance(paging, Mapping):
-        for key in ("next", "previous"):
-            url = paging.get(key)
-            found = _MEDIA_EDGE.match(url) if isinstance(url, str) else None
-            if found:
-                return found.group(1)
-    return None
-
-
-def _page_items(envelope: Mapping[str, Any], user: InstagramUser | None) -> Iterator[_Record]:
-    data = envelope.get("data")
-    if not isinstance(data, list):
-        yield _Record("bad", envelope, reason="bad_value", detail="field data is not a list")
-        return
-    owner = _paging_owner(envelope.get("paging"))
-    for item in data:
-        if is_error(item):
-            yield _Record("error", item)
-        elif not isinstance(item, Mapping):
-            yield _Record("bad", item, reason="bad_value", detail=f"{item!r} is not a media object")
-        else:
-            yield _Record("media", item, user=user, page_owner=owner)
-
-
-def _user_items(doc: Mapping[str, Any]) -> Iterator[_Record]:
+def _user_items(doc: Mapping[str, Any], place: str) -> Iterator[Item[InstagramUser]]:
     edge = doc.get("media")
     stripped = {k: v for k, v in doc.items() if k != "media"}  # its media are records too
     try:
         user: InstagramUser | None = InstagramUser.from_payload(doc)
     except RecordError as exc:
         user = None
-        yield _Record("user", stripped, reason=exc.reason, detail=exc.detail)
+        yield Item("user", stripped, place, reason=exc.reason, detail=placed(place, exc.detail))
     # A user object without followers_count that only carries its media is their container.
     if user is not None and (user.followers is not None or not isinstance(edge, Mapping)):
-        yield _Record("user", stripped, user=user)
+        yield Item("user", stripped, place, parent=user)
     if isinstance(edge, Mapping):
-        yield from _page_items(edge, user)
+        yield from data_items(edge, within(place, "media"), "media", "item", user)
 
 
-def _records(documents: list[Any]) -> Iterator[_Record]:
-    for doc in flatten(documents):
-        if isinstance(doc, BadLine):
-            yield _Record("bad", doc.text, reason="bad_json", detail=doc.detail)
-        elif not isinstance(doc, Mapping):
-            yield _Record("bad", doc, reason="bad_value", detail=f"{doc!r} is not a JSON object")
-        elif is_error(doc):
-            yield _Record("error", doc)
-        elif isinstance(doc.get("business_discovery"), Mapping):
-            yield from _user_items(doc["business_discovery"])
-        elif "timestamp" in doc or "media_type" in doc:
-            yield _Record("media", doc)
-        elif "data" in doc:
-            yield from _page_items(doc, None)
-        elif any(k in doc for k in _USER_KEYS):
-            yield from _user_items(doc)
-        else:
-            yield _Record("media", doc)
+def _classify(doc: Mapping[str, Any], place: str) -> Iterable[Item[InstagramUser]]:
+    if isinstance(doc.get("business_discovery"), Mapping):
+        return _user_items(doc["business_discovery"], place)
+    if "timestamp" in doc or "media_type" in doc:
+        return [Item("media", doc, place)]
+    if "data" in doc:
+        return data_items(doc, place, "media", "item", None)
+    if any(k in doc for k in _USER_KEYS):
+        return _user_items(doc, place)
+    return [Item("media", doc, place)]
 
 
-def _recognised(record: _Record) -> bool:
-    if record.kind in ("user", "error"):
+def _recognised(item: Item[InstagramUser]) -> bool:
+    if item.kind in ("user", "error"):
         return True
-    raw = record.raw
-    return record.kind == "media" and (
+    raw = item.raw
+    return item.kind == "media" and (
         raw.get("media_type") in ("IMAGE", "VIDEO", "CAROUSEL_ALBUM")
         or ("timestamp" in raw and "permalink" in raw)
     )
 
 
+def _foreign(item: Item[InstagramUser]) -> str | None:
+    """Facebook's objects: Pages (``fan_count``, ``category``, a ``feed``) and posts."""
+    if any(key in item.raw for key in _PAGE_KEYS):
+        what = "a Facebook Page (fan_count, category or a feed edge)"
+    elif "created_time" in item.raw:
+        what = "a Facebook post (created_time; Instagram media have a timestamp)"
+    else:
+        return None
+    return (
+        f"is {what}, not Instagram: the file holds Facebook Graph API data. Import it with "
+        "--format facebook-graph (or --format auto)."
+    )
+
+
+class _Accounts:
+    """The file's Instagram users, to complete a media's account (id ↔ handle, name)."""
+
+    def __init__(self, items: list[Item[InstagramUser]]) -> None:
+        users = {(i.parent.user_id, i.parent.username): i.parent for i in items if i.parent}
+        self.by_id = {u.user_id: u for u in users.values() if u.user_id}
+        self.by_handle = {u.username.lower(): u for u in users.values() if u.username}
+        self.only = next(iter(users.values())) if len(users) == 1 else None
+
+    def match(self, user_id: str | None, username: str | None) -> InstagramUser | None:
+        """The user with this id; else with this handle (unless its id is another)."""
+        if user_id is not None and user_id in self.by_id:
+            return self.by_id[user_id]
+        found = self.by_handle.get(username.lower()) if username else None
+        if found is not None and (user_id is None or found.user_id in (None, user_id)):
+            return found
+        return None
+
+
 def stage(path: Path, options: ImportOptions) -> list[Staged]:
-    documents = read_documents(path, "Instagram Graph API")
-    refuse_error_response(path, documents)
-    records = list(_records(documents))
-    if records and not any(_recognised(r) for r in records):
-        raise InputError(
+    items = read_items(
+        path,
+        "Instagram Graph API",
+        _classify,
+        recognised=_recognised,
+        foreign=_foreign,
+        nothing_found=(
             "no Instagram media, user or Graph API error found (media have media_type IMAGE, "
-            "VIDEO or CAROUSEL_ALBUM and a timestamp). Choose another --format.",
-            path=path,
-        )
+            "VIDEO or CAROUSEL_ALBUM and a timestamp). Choose another --format."
+        ),
+    )
     zone = time_zone(options)
     captured = captured_at(path, options)
-    users = {(r.user.user_id, r.user.username): r.user for r in records if r.user is not None}
-    handles = {u.user_id: u.username for u in users.values() if u.user_id and u.username}
-    ids = {u.username.lower(): u.user_id for u in users.values() if u.user_id and u.username}
-    only_user = next(iter(users.values())) if len(users) == 1 else None
+    accounts = _Accounts(items)
 
-    def media_values(record: _Record) -> dict[str, object]:
-        media = InstagramMedia.from_payload(record.raw, zone=zone)
+    def media_values(item: Item[InstagramUser]) -> dict[str, object]:
+        media = InstagramMedia.from_payload(item.raw, zone=zone)
         user_id, username = media.owner_id, media.username
         if user_id is None and username is None:
-            user = record.user or (None if record.page_owner else only_user)
-            user_id = user.user_id if user else record.page_owner
+            page_owner = edge_owner(item.paging, "media")
+            user = item.parent or (None if page_owner else accounts.only)
+            user_id = user.user_id if user else page_owner
             username = user.username if user else None
         if user_id is None and username is None:
             raise RecordError(
@@ -178,10 +169,11 @@ def stage(path: Path, options: ImportOptions) -> list[Staged]:
                 "user object, and no paging URL names the user (an album's children listing "
                 "has none: children are parts of a post, not posts). Request the username field",
             )
+        known = accounts.match(user_id, username)
         return {
-            "platform": "instagram",
-            "account_platform_id": user_id or ids.get((username or "").lower()),
-            "account_handle": username or handles.get(user_id or ""),
+            "account_platform_id": user_id or (known.user_id if known else None),
+            "account_handle": username or (known.username if known else None),
+            "account_name": known.name if known else None,
             "post_id": media.media_id,
             "posted_at": media.posted_at,
             "captured_at": captured,
@@ -196,28 +188,26 @@ def stage(path: Path, options: ImportOptions) -> list[Staged]:
             "shares": media.shares,
         }
 
-    posts, snapshots = Rows("posts"), Rows("account_snapshots")
-    for number, record in enumerate(records, start=1):
-        if record.kind == "media":
-            quarantine_or(posts, number, record.raw, partial(media_values, record))
-        elif record.kind == "error":
-            detail = ApiError.from_payload(record.raw).describe()
-            posts.bad(number, record.raw, "api_error", detail)
-        elif record.kind == "bad":
-            posts.bad(number, record.raw, record.reason, record.detail)
-        elif record.user is None:
-            snapshots.bad(number, record.raw, record.reason, record.detail)
+    numbers = itertools.count(1)  # records are numbered across both relations, in file order
+    posts = Rows("posts", "instagram", numbers=numbers)
+    snapshots = Rows("account_snapshots", "instagram", numbers=numbers)
+    for item in items:
+        if item.kind == "media":
+            posts.build(item.raw, partial(media_values, item), item.place)
+        elif item.kind != "user":
+            quarantine(posts, item)
+        elif item.parent is None:
+            snapshots.reject(item.raw, item.reason, item.detail)
         else:
+            user = item.parent
             values = {
-                "platform": "instagram",
-                "account_platform_id": record.user.user_id,
-                "account_handle": record.user.username,
+                "account_platform_id": user.user_id,
+                "account_handle": user.username,
+                "account_name": user.name,
                 "captured_at": captured,
-                "followers": record.user.followers,  # NULL → quarantined (missing_value)
-                "following": record.user.following,
-                "posts_count": record.user.media_count,
+                "followers": user.followers,  # NULL → quarantined (missing_value)
+                "following": user.following,
+                "posts_count": user.media_count,
             }
-            snapshots.good(number, record.raw, values)
-    label = f"{path.name}, record "
-    staged = [rows.staged(FORMAT_NAME, label) for rows in (posts, snapshots) if len(rows)]
-    return staged or [posts.staged(FORMAT_NAME, label)]
+            snapshots.good(item.raw, values, item.place)
+    return staged(path, FORMAT_NAME, posts, snapshots)

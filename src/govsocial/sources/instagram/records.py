@@ -21,6 +21,7 @@ come in two shapes: the old one, a lifetime value in ``values``, and the newer o
 The user (https://developers.facebook.com/docs/instagram-platform/reference/instagram-user)::
 
     {"id": "17841407673135339", "username": "facebookfordevelopers",
+     "name": "Facebook for Developers",                # the display name
      "followers_count": 64363, "follows_count": 9, "media_count": 427}
 """
 
@@ -31,14 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from govsocial.sources.facebook.graph import (
-    RecordError,
-    count,
-    identifier,
-    mapping,
-    text,
-    timestamp,
-)
+from govsocial.errors import RecordError
+from govsocial.sources.graph import count, identifier, mapping, text, timestamp
 
 _MEDIA_TYPES = {"IMAGE": "image", "VIDEO": "video", "CAROUSEL_ALBUM": "carousel"}
 # Plays of a video or reel: `views` (2024 on) replaced `plays` and `video_views` (older).
@@ -96,7 +91,7 @@ class InstagramMedia:
     shares: int | None
 
     @classmethod
-    def from_payload(cls, payload: Mapping[str, Any], *, zone: tzinfo) -> InstagramMedia:
+    def from_payload(cls, payload: Mapping[str, Any], *, zone: tzinfo | None) -> InstagramMedia:
         """Counts absent from the object (``like_count`` hidden by the owner, insights not
         requested) are not known (NULL); album ``children`` are parts of this post, not posts."""
         media_id = identifier(payload.get("id"), "id")
@@ -142,6 +137,7 @@ class InstagramMedia:
 class InstagramUser:
     user_id: str | None
     username: str | None
+    name: str | None
     followers: int | None
     following: int | None
     media_count: int | None
@@ -155,6 +151,7 @@ class InstagramUser:
         return cls(
             user_id=identifier(user_id, "id") if user_id is not None else None,
             username=username,
+            name=text(payload.get("name"), "name"),
             followers=count(payload.get("followers_count"), "followers_count"),
             following=count(payload.get("follows_count"), "follows_count"),
             media_count=count(payload.get("media_count"), "media_count"),
