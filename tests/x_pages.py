@@ -74,6 +74,7 @@ users = st.fixed_dictionaries(
     {"id": some_id},
     optional={
         "username": json_value,
+        "name": maybe(st.sampled_from(["Pemprov Jawa Barat", ""]), odd_text, json_value),
         "public_metrics": maybe(
             st.fixed_dictionaries({"followers_count": st.integers(-1, 2**64) | json_value}),
             json_value,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import random
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -15,6 +17,8 @@ from hypothesis import HealthCheck, given, settings
 
 from conftest import scalar
 from govsocial.errors import InputError
+from govsocial.sources.formats import detect, stager
+from govsocial.sources.opening import HEAD_BYTES
 from govsocial.sources.staging import ImportOptions
 from govsocial.sources.x import FORMAT
 from govsocial.store import Warehouse, load_file
@@ -75,7 +79,15 @@ def test_search_page_keeps_retweets_flagged_and_quarantines_the_partial_error(
         warehouse, "SELECT reason, origin, detail, payload->>'$.resource_id' FROM quarantine"
     )[0]
     assert (reason, origin, payload) == ("api_error", "noflat.jsonl, record 197", "gatewaypundit")
-    assert detail.startswith("line 1, errors[0]: the API reported an error: Forbidden: User has")
+    assert detail == (
+        "line 1, errors[0]: X API error (Forbidden): User has been suspended: [gatewaypundit]. "
+        "(user gatewaypundit, via entities.mentions.username)"
+    )
+    # the authors' display names (includes.users[].name) on posts and follower snapshots
+    assert scalar(
+        warehouse, "SELECT display_name FROM accounts WHERE handle = 'Alexandravm12'"
+    ) == ("Alexandra Machado")
+    assert scalar(warehouse, "SELECT count(display_name) FROM accounts") == 96
     assert rows(
         warehouse,
         "SELECT origin, payload->>'$.id' FROM raw_records WHERE record_index <= 2 ORDER BY 1",
@@ -106,9 +118,9 @@ def test_user_timeline_maps_video_views_durations_and_albums(warehouse: Warehous
         "SELECT detail FROM quarantine WHERE origin = 'withheld.jsonl, record 7'",
     ) == [
         (
-            "line 3, errors[0]: the API reported an error: Not Found Error: Could not find tweet "
-            "with referenced_tweets.id: [506694458445152256]. (resource tweet, "
-            "id 506694458445152256, via referenced_tweets.id)",
+            "line 3, errors[0]: X API error (Not Found Error): Could not find tweet with "
+            "referenced_tweets.id: [506694458445152256]. (tweet 506694458445152256, via "
+            "referenced_tweets.id)",
         )
     ]
 
@@ -168,7 +180,7 @@ def test_stream_lines_hold_one_tweet_and_a_cut_last_line_is_quarantined(
     origin, detail, payload = rows(registered, "SELECT origin, detail, payload FROM quarantine")[0]
     assert (origin, detail) == (
         "stream.jsonl, record 6",
-        "line 4: the JSON ends early (an interrupted write?)",
+        "line 4: the JSON ends early (a write cut off?)",
     )
     assert json.loads(payload).startswith('{"data": {"id": "1900000000000000004"')
 
@@ -210,16 +222,16 @@ def test_unreadable_records_are_quarantined_with_their_place(
         (3, "bad_value", "line 1, data[2]: public_metrics.like_count is 'many', not a whole "
          "number"),
         (4, "bad_value", "line 1, data[3]: its attached media 7_1: duration_ms is 'long'"),
-        (5, "bad_json", "line 2: not valid JSON (Expecting value: line 1 column 1 (char 0))"),
-        (6, "bad_encoding", "line 3: not UTF-8 (invalid start byte)"),
+        (5, "bad_json", "line 2 is not JSON (Expecting value: line 1 column 1 (char 0))"),
+        (6, "bad_encoding", "line 3 is not UTF-8 text (invalid start byte)"),
         (7, "unknown_shape", "line 4: not an X API page, tweet or user (keys: foo)"),
         (8, "bad_value", "line 5, data[0]: __twarc.retrieved_at is 'yesterday', not an ISO "
          "8601 timestamp"),
         (9, "unknown_shape", "line 6, element 1: not a JSON object"),
-        (10, "bad_json", "line 8: not valid JSON (NaN is not valid JSON)"),
+        (10, "bad_json", "line 8 is not JSON (NaN is not valid JSON)"),
         (11, "missing_field", "line 9, data[0]: the tweet 6 has no 'author_id'"),
-        (12, "bad_value", "line 10, data[0]: it contains an unpaired UTF-16 surrogate escape "
-         "(\\udXXX)"),
+        (12, "bad_value", "line 10, data[0]: it contains an unpaired UTF-16 surrogate (\\udXXX, "
+         "half of a cut emoji), which is not Unicode text"),
     ]  # fmt: skip
     assert scalar(warehouse, "SELECT origin FROM quarantine WHERE record_index = 11") == (
         "bad.jsonl, record 11"
@@ -250,9 +262,22 @@ def test_a_saved_json_response_is_one_page_and_a_copy_adds_nothing(
     assert (again.status, again.records_read) == ("loaded", first.records_read)
     assert (again.posts_new, again.posts_updated, again.snapshots_new) == (0, 0, 0)
     assert {t: rows(warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == before
-    origin, detail = rows(warehouse, "SELECT origin, detail FROM quarantine WHERE batch_id = 2")[0]
-    assert origin == "noflat.json, record 197"
-    assert detail.startswith("document, errors[0]: the API reported an error: Forbidden")
+    # the page's error entry arrives again: counted, not quarantined twice
+    assert (again.quarantined, again.quarantined_before) == ({"api_error": 1}, 1)
+    assert scalar(warehouse, "SELECT count(*) FROM quarantine") == 1
+    rejected = [
+        (record["_row"], record["_detail"])
+        for part in FORMAT.stage(pretty, ImportOptions())
+        for record in (part.arrow.to_pylist() if part.arrow is not None else [])
+        if record["_reason"] is not None
+    ]
+    assert rejected == [
+        (
+            197,
+            "document, errors[0]: X API error (Forbidden): User has been suspended: "
+            "[gatewaypundit]. (user gatewaypundit, via entities.mentions.username)",
+        )
+    ]
 
 
 def test_captured_at_comes_from_twarc_else_the_option_else_the_file_time(
@@ -299,6 +324,8 @@ def test_flattened_tweets_carry_their_author_and_media_inline(
 def test_files_that_are_not_x_data_are_refused(tmp_path: Path) -> None:
     cases = {
         "empty.jsonl": b"\n\n",
+        "nothing.json": b"[]\n",  # an array with no tweets: nothing says it is X data
+        "nothing_indented.json": b"[\n]\n",
         "latin1.jsonl": "caf\u00e9 ol\u00e9\n".encode("latin-1"),
         "feed.json": json.dumps(
             {"data": [{"id": "1_2", "message": "Halo"}], "paging": {}}
@@ -312,7 +339,7 @@ def test_files_that_are_not_x_data_are_refused(tmp_path: Path) -> None:
 
 
 def test_sniff_knows_x_files_and_no_other_format() -> None:
-    for path in sorted(X.glob("*.jsonl")):
+    for path in sorted(X.glob("*.json*")):
         head = path.read_bytes()[: 64 * 1024]
         assert FORMAT.sniff(path, head), path
     templates = Path(__file__).parents[2] / "docs" / "templates"
@@ -357,3 +384,158 @@ def test_any_content_loads_or_is_quarantined(
         )
         assert loaded + summary.quarantined_total == summary.records_read
         assert scalar(wh, "SELECT count(*) FROM quarantine WHERE payload IS NULL") == 0
+
+
+GIVEN = datetime(2025, 3, 9, tzinfo=UTC)
+ACADEMIC_DATA = X / "data_1900000000000000014.json"  # academictwitteR: an array of bare tweets
+ACADEMIC_USERS = X / "users_1900000000000000014.json"  # academictwitteR: a page's includes
+
+
+def load_auto(wh: Warehouse, path: Path) -> ImportSummary:
+    """As ``govsocial import PATH`` does: the format recognised from the content."""
+    return load_file(wh, path, stager(detect(path), ImportOptions(captured_at=GIVEN)))
+
+
+def test_academictwitter_files_are_recognised_and_load(warehouse: Warehouse) -> None:
+    assert (detect(ACADEMIC_DATA), detect(ACADEMIC_USERS)) == ("x-v2", "x-v2")
+    users = load_auto(warehouse, ACADEMIC_USERS)  # every user the page expanded
+    assert (users.kind, users.records_read, users.snapshots_new, users.quarantined) == (
+        "account_snapshots", 3, 3, {},
+    )  # fmt: skip
+    assert rows(
+        warehouse,
+        "SELECT a.platform_account_id, a.handle, a.display_name, s.followers, s.posts_count"
+        " FROM accounts a JOIN account_snapshots s USING (account_id) ORDER BY 1",
+    ) == [
+        ("2000000001", "JabarProvGov", "Pemprov Jawa Barat", 250000, 51234),
+        ("2000000002", "wargabdg", "Warga Bandung \U0001f33f", 3317, 189520),
+        ("2000000003", "dewi_s", "Dewi", 15, 162),
+    ]
+    tweets = load_auto(warehouse, ACADEMIC_DATA)
+    assert (tweets.kind, tweets.records_read, tweets.posts_new, tweets.quarantined) == (
+        "posts", 4, 4, {},
+    )  # fmt: skip
+    assert rows(
+        warehouse,
+        "SELECT p.platform_post_id, a.handle, p.media_type, p.is_repost, m.likes, m.shares,"
+        " m.captured_at FROM posts p JOIN accounts a USING (account_id)"
+        " JOIN post_metrics m USING (post_id) ORDER BY 1",
+    ) == [  # jsonlite writes an empty list as {}: no media keys, no references, no URLs
+        ("1900000000000000011", "wargabdg", "text", True, 0, 48, GIVEN),
+        ("1900000000000000012", "JabarProvGov", "link", False, 35, 4, GIVEN),
+        ("1900000000000000013", "JabarProvGov", "image", False, 113, 20, GIVEN),
+        ("1900000000000000014", "dewi_s", "text", False, 2, 0, GIVEN),
+    ]
+    assert scalar(warehouse, "SELECT count(*) FROM accounts") == 3  # matched by their ids
+
+
+def test_academictwitter_tweets_first_then_users_fill_in_the_handles(warehouse: Warehouse) -> None:
+    """A folder import reads data_* before users_*: the authors known only by id get their
+    handles and names from the users file."""
+    load_auto(warehouse, ACADEMIC_DATA)
+    assert rows(warehouse, "SELECT count(*) FROM accounts WHERE handle IS NULL") == [(3,)]
+    load_auto(warehouse, ACADEMIC_USERS)
+    assert rows(
+        warehouse, "SELECT platform_account_id, handle, handle_key FROM accounts ORDER BY 1"
+    ) == [
+        ("2000000001", "JabarProvGov", "jabarprovgov"),
+        ("2000000002", "wargabdg", "wargabdg"),
+        ("2000000003", "dewi_s", "dewi_s"),
+    ]
+
+
+def academic_tweet(number: int, shuffle: random.Random) -> dict[str, Any]:
+    """A bare tweet as academictwitteR saves it, its keys in any order."""
+    fields = {
+        "public_metrics": {"retweet_count": 1, "reply_count": 0, "like_count": number,
+                           "quote_count": 0},
+        "conversation_id": str(1_900_000_000_000_000_000 + number),
+        "author_id": "2000000001",
+        "entities": {"mentions": {}, "hashtags": {}, "urls": {}},
+        "text": f"Kabar Jabar nomor {number}: " + "informasi layanan publik " * 8,
+        "lang": "in",
+        "created_at": "2021-06-17T19:38:06.000Z",
+        "id": str(1_900_000_000_000_000_000 + number),
+        "possibly_sensitive": False,
+        "referenced_tweets": {},
+        "source": "Twitter Web App",
+    }  # fmt: skip
+    keys = list(fields)
+    shuffle.shuffle(keys)
+    return {key: fields[key] for key in keys}
+
+
+def test_a_pretty_printed_array_of_bare_tweets_larger_than_the_head_is_x(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    shuffle = random.Random(8)
+    path = tmp_path / "data_1900000000000000400.json"
+    path.write_text(
+        json.dumps([academic_tweet(n, shuffle) for n in range(1, 401)], indent=2),
+        encoding="utf-8",
+    )
+    assert path.stat().st_size > 2 * HEAD_BYTES  # the head ends inside the array
+    assert detect(path) == "x-v2"
+    summary = load_auto(warehouse, path)
+    assert (summary.records_read, summary.posts_new, summary.quarantined) == (400, 400, {})
+    assert scalar(warehouse, "SELECT sum(likes) FROM post_metrics") == sum(range(1, 401))
+
+
+def test_a_first_record_larger_than_the_head_is_recognised_by_its_field_names(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # twarc2 flatten: one tweet per line, its author inline and __twarc last. Annotations
+    # make the first tweet longer than the 64 KiB a format is recognised from.
+    annotations = [
+        {"domain": {"id": "46", "name": "Brand Category", "description": "Categories " * 10},
+         "entity": {"id": str(n), "name": f"Layanan {n}"}}
+        for n in range(400)
+    ]  # fmt: skip
+    author = {"id": "2000000001", "username": "JabarProvGov", "name": "Pemprov Jawa Barat",
+              "public_metrics": {"followers_count": 250000, "tweet_count": 51234}}  # fmt: skip
+    twarc = {"retrieved_at": "2025-03-02T00:00:00+00:00", "version": "2.14.0"}
+    big = tweet("1", context_annotations=annotations, author=author, __twarc=twarc)
+    small = tweet("2", author=author, __twarc=twarc)
+    compact = tmp_path / "flat.jsonl"
+    compact.write_text(json.dumps(big) + "\n" + json.dumps(small) + "\n", encoding="utf-8")
+    # academictwitteR's compact array: the whole file is one line
+    shuffle = random.Random(3)
+    one_line = tmp_path / "data_1900000000000000300.json"
+    one_line.write_text(
+        json.dumps([academic_tweet(n, shuffle) for n in range(1, 301)]), encoding="utf-8"
+    )
+    for path in (compact, one_line):
+        first = path.read_bytes().split(b"\n", 1)[0]
+        assert len(first) > HEAD_BYTES, path
+        assert detect(path) == "x-v2", path
+    flat = load_auto(warehouse, compact)
+    # 2 tweets and 1 reading of their author (one retrieved_at); snapshots_new counts both
+    assert (flat.records_read, flat.posts_new, flat.snapshots_new, flat.quarantined) == (
+        3, 2, 3, {},
+    )  # fmt: skip
+    assert scalar(warehouse, "SELECT display_name FROM accounts") == "Pemprov Jawa Barat"
+    array = load_auto(warehouse, one_line)
+    assert (array.records_read, array.posts_new, array.quarantined) == (300, 300, {})
+
+
+def test_a_gzip_twarc_file_is_recognised_and_loads(warehouse: Warehouse, tmp_path: Path) -> None:
+    packed = tmp_path / "stream.jsonl.gz"
+    packed.write_bytes(gzip.compress((X / "stream.jsonl").read_bytes()))
+    assert detect(packed) == "x-v2"
+    summary = load_auto(warehouse, packed)
+    assert (summary.records_read, summary.posts_new, summary.snapshots_new) == (6, 3, 5)
+    assert summary.quarantined == {"truncated_line": 1}
+
+
+def test_display_names_fill_posts_and_follower_snapshots(warehouse: Warehouse) -> None:
+    load(warehouse, X / "users.jsonl")  # a users-lookup page: names of the users
+    load(warehouse, X / "media_tweet.jsonl")  # a tweet page: its author's name
+    assert rows(
+        warehouse,
+        "SELECT handle, display_name FROM accounts"
+        " WHERE handle IN ('DoDirty78', 'IgorBrigadir') ORDER BY 1",
+    ) == [
+        ("DoDirty78", "DoDirtysHouse"),
+        ("IgorBrigadir", "Igor Brigadir \U0001f1fa\U0001f1e6 @igor@mastodon.social"),
+    ]
+    assert scalar(warehouse, "SELECT count(*) FROM accounts WHERE display_name IS NULL") == 0

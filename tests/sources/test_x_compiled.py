@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
+from govsocial.sources import rows
 from govsocial.sources.staging import ImportOptions
-from govsocial.sources.x import rows
 from govsocial.sources.x.compiled import decode_page
 from govsocial.sources.x.files import stage
 from x_pages import mixed_lines, ordinary_pages, page, tweet
@@ -43,8 +43,8 @@ def assert_same_on_both_paths(path: Path) -> None:
 
 
 def test_every_fixture_stages_the_same_on_both_paths() -> None:
-    files = sorted(X.glob("*.jsonl"))
-    assert len(files) >= 5
+    files = sorted(X.glob("*.json*"))
+    assert len(files) >= 7
     for path in files:
         assert_same_on_both_paths(path)
 
@@ -69,6 +69,21 @@ def test_ordinary_pages_take_the_compiled_path(line: str) -> None:
     assert [t.id for _, t in decoded.tweets] == [
         t["id"] for t in ([data] if isinstance(data, dict) else data)
     ]
+
+
+def test_display_names_are_read_on_both_paths() -> None:
+    for compiled in (True, False):
+        relations = dict(staged_rows(X / "stream.jsonl", compiled))
+        names = [r["account_name"] for r in relations["posts"] if r["_reason"] is None]
+        assert names == ["Pemprov Jawa Barat"] * 3, compiled
+        readings = [r["account_name"] for r in relations["account_snapshots"]]
+        assert readings == ["Pemprov Jawa Barat"] * 2, compiled
+    line = page(tweet("1")).replace('"username"', '"name": "Humas Jabar", "username"')
+    decoded = decode_page(line.encode())
+    assert decoded is not None
+    assert [user.name for user, _ in decoded.users.values()] == ["Humas Jabar"]
+    unnamed = decode_page(page(tweet("1")).encode())  # no name requested: unknown
+    assert unnamed is not None and [u.name for u, _ in unnamed.users.values()] == [None]
 
 
 def test_what_sends_a_page_to_the_reference_path() -> None:
@@ -111,7 +126,7 @@ def test_lines_the_compiled_path_refuses_still_stage_the_same(tmp_path: Path) ->
 
 
 def test_rows_held_in_arrow_batches_make_the_same_tables(monkeypatch: pytest.MonkeyPatch) -> None:
-    paths = sorted(X.glob("*.jsonl"))
+    paths = sorted(X.glob("*.json*"))
     whole = [staged_rows(path, compiled=True) for path in paths]
     monkeypatch.setattr(rows, "BATCH_ROWS", 3)  # many small batches, rejects among them
     assert [staged_rows(path, compiled=True) for path in paths] == whole

@@ -305,6 +305,14 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
           AND (_acc.apid IS NULL OR a.platform_account_id IS NULL)"""
     con.execute(match_by_id)
     con.execute(match_by_handle)
+    # Learn handles of accounts known by platform id only (academictwitteR's data_ file
+    # names authors by id; its users_ file, read later, gives their handles), unless another
+    # account of the platform already has that handle.
+    con.execute("""UPDATE accounts SET handle = _acc.handle, handle_key = _acc.hkey FROM _acc
+        WHERE accounts.account_id = _acc.account_id AND accounts.handle_key IS NULL
+          AND _acc.hkey IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM accounts o WHERE o.platform = _acc.platform
+                          AND o.handle_key = _acc.hkey)""")
     # Learn platform ids of accounts registered by handle only.
     con.execute("""UPDATE accounts SET platform_account_id = _acc.apid FROM _acc
         WHERE accounts.account_id = _acc.account_id AND accounts.platform_account_id IS NULL

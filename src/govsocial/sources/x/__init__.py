@@ -5,7 +5,8 @@ from govsocial.sources.x.files import FORMAT_NAME, sniff, stage
 
 FORMAT = Format(
     FORMAT_NAME,
-    "X API v2 responses: twarc2 JSONL (search, timeline, stream, users, flatten) or saved JSON",
+    "X API v2 responses: twarc2 JSONL (search, timeline, stream, users, flatten), saved "
+    "JSON, academictwitteR data_/users_ files",
     sniff,
     stage,
 )

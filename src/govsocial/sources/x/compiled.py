@@ -9,9 +9,10 @@ each tweet's and user's bytes as received (so no re-encoding for ``raw_records``
 :func:`decode_page` is the ``fast`` hook of :func:`govsocial.sources.documents.read_documents`.
 Anything else returns ``None`` and the line takes the reference path: the shared document
 reader's strict JSON parse and the ``from_payload`` of each record in ``records.py``, which
-reads any shape and says why it rejects a record. So this module only has to recognise the plain case and map it exactly as
-the reference does; it never rejects a record itself. ``tests/sources/test_x_compiled.py``
-checks that both paths give the same rows for fixtures and for generated pages (hypothesis).
+reads any shape and says why it rejects a record. So this module only has to recognise the
+plain case and map it exactly as the reference does; it never rejects a record itself.
+``tests/sources/test_x_compiled.py`` checks that both paths give the same rows for fixtures
+and for generated pages (hypothesis).
 
 What sends a line to the reference path: a field of an unexpected type (an id that is a number,
 a count that is text or outside int64, a non-list ``referenced_tweets``, …), a missing

@@ -29,7 +29,7 @@ from govsocial.sources.documents import BOM, Document, read_documents
 from govsocial.sources.rows import Rows, stage_rows
 from govsocial.sources.staging import ImportOptions, Staged
 from govsocial.sources.x.compiled import CompiledPage, decode_page
-from govsocial.sources.x.pages import PageReader, looks_like_users
+from govsocial.sources.x.pages import PageReader, is_includes, looks_like_users
 
 FORMAT_NAME = "x-v2"
 WHAT = "X API v2"
@@ -50,13 +50,16 @@ _TWEET_KEYS = {
 
 def _is_x(value: Any) -> bool:
     """Whether a record is X API v2 data: a page of tweets or users, a bare tweet or user
-    (twarc2 ``flatten``, academictwitteR), or anything twarc wrote (``__twarc``)."""
+    (twarc2 ``flatten``, academictwitteR), a page's ``includes`` saved alone
+    (academictwitteR), or anything twarc wrote (``__twarc``)."""
     if isinstance(value, list):
         return bool(value) and _is_x(value[0])
     if not isinstance(value, dict):
         return False
     if "__twarc" in value:
         return True
+    if is_includes(value):  # academictwitteR's users_<id>.json
+        return _is_x(value["users"])
     data = value.get("data", value)
     item = data[0] if isinstance(data, list) and data else data
     if not isinstance(item, dict):

@@ -8,8 +8,11 @@ A page is one API response, as twarc2 writes it (one per line)::
      "meta": {"result_count": 100, "next_token": "…"},
      "__twarc": {"url": "…", "version": "2.0.3", "retrieved_at": "2021-04-08T19:34:32+00:00"}}
 
-A users-lookup page has users in ``data``. A line may also be one bare tweet (twarc2
-``flatten``) or one bare user. Expansions are looked up through per-page dictionaries, so a
+A users-lookup page has users in ``data``. A line (or an element of a JSON array) may also
+be one bare tweet (twarc2 ``flatten``; academictwitteR's ``data_<id>.json`` is an array of
+them) or one bare user. academictwitteR saves a page's ``includes`` alone as
+``users_<id>.json`` (``{"users": [user, …], "tweets": […], "places": […]}``): its users are
+read as follower snapshots. Expansions are looked up through per-page dictionaries, so a
 page costs time linear in its size. ``includes.tweets`` (the retweeted/quoted originals) are
 other accounts' posts and are not loaded.
 """
@@ -30,33 +33,14 @@ from govsocial.sources.x.records import Media, Tweet, User, api_error, parse_tim
 # The canonical columns an X record fills, in the order the rows give them (X has no
 # reactions; the platform is written on every good row by Rows).
 POST_FIELDS = (
-    "account_platform_id",
-    "account_handle",
-    "account_name",
-    "post_id",
-    "posted_at",
-    "captured_at",
-    "media_type",
-    "text",
-    "url",
-    "is_repost",
-    "video_duration_s",
-    "views",
-    "likes",
-    "comments",
-    "shares",
-    "quotes",
-    "saves",
-)
+    "account_platform_id", "account_handle", "account_name", "post_id", "posted_at",
+    "captured_at", "media_type", "text", "url", "is_repost", "video_duration_s",
+    "views", "likes", "comments", "shares", "quotes", "saves",
+)  # fmt: skip
 SNAPSHOT_FIELDS = (
-    "account_platform_id",
-    "account_handle",
-    "account_name",
-    "captured_at",
-    "followers",
-    "following",
-    "posts_count",
-)
+    "account_platform_id", "account_handle", "account_name", "captured_at",
+    "followers", "following", "posts_count",
+)  # fmt: skip
 
 
 def classify(media: tuple[Media, ...], outside_link: bool) -> tuple[str, float | None, int | None]:
@@ -85,11 +69,15 @@ class PageReader:
         self._seen: set[tuple[str, datetime]] = set()  # authors' snapshots already taken
 
     def record(self, value: Any, place: str, primary: Rows) -> None:
-        """One JSON value of the file (a page, a bare tweet or a bare user) at ``place``."""
+        """One JSON value of the file (a page, a bare tweet or user, a page's ``includes``)."""
         if not isinstance(value, dict):
             primary.reject(value, "unknown_shape", f"{place}: not a JSON object")
         elif any(k in value for k in ("data", "errors", "includes", "meta")):
             self._page(value, place, primary)
+        elif is_includes(value):
+            captured = self._captured(value)
+            for i, user in enumerate(value["users"]):
+                self._user(user, f"{place}, users[{i}]", captured)
         elif "username" in value and "text" not in value and "author_id" not in value:
             self._user(value, place, self._captured(value))
         elif "id" in value:
@@ -288,10 +276,20 @@ def _media(index: dict[Any, Any], key: str) -> Media:
         raise RecordError(exc.reason, f"its attached {exc.detail}") from None
 
 
+_INCLUDES = frozenset({"users", "tweets", "media", "places", "polls", "topics"})
+
+
+def is_includes(value: dict[str, Any]) -> bool:
+    """Whether an object is a page's ``includes`` saved alone (academictwitteR's users file)."""
+    return isinstance(value.get("users"), list) and value.keys() <= _INCLUDES
+
+
 def looks_like_users(value: Any) -> bool:
     """Whether a file's first record is about accounts (a users page or a bare user)."""
     if not isinstance(value, dict):
         return False
+    if is_includes(value):
+        return True
     data = value.get("data")
     if isinstance(data, list):
         return bool(data) and _is_user(data[0])
