@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import os
@@ -21,7 +22,7 @@ from conftest import scalar
 from govsocial.errors import ConfigError, InputError
 from govsocial.sources.crowdtangle import FORMAT
 from govsocial.sources.crowdtangle import convert as cv
-from govsocial.sources.crowdtangle.files import _read_rows_slowly, read_rows
+from govsocial.sources.csvrows import read_rows, read_rows_slowly
 from govsocial.sources.staging import ImportOptions
 from govsocial.sources.timezones import ABBREVIATIONS, arrow_timezone, resolve_tz
 from govsocial.store import ImportSummary, Warehouse, load_file
@@ -191,7 +192,8 @@ def test_malformed_rows_are_quarantined_and_the_rest_loads(warehouse: Warehouse)
         "SELECT record_index, detail, payload FROM quarantine ORDER BY 1"
     ).fetchall()
     assert [r[0] for r in rows] == [2, 4]
-    assert "has 4 fields where the header has 41" in rows[0][1]
+    assert rows[0][1].startswith("the row starting on line 3 has 4 fields where the header has 41")
+    assert rows[1][1].startswith("the row starting on line 6 has ")
     assert json.loads(rows[0][2]) == (
         "Humas Jabar,humasjabar,123456789012345,GOVERNMENT_ORGANIZATION\r\n"
     )
@@ -210,14 +212,16 @@ def test_a_field_too_long_for_a_csv_row_is_quarantined(
     summary = load(warehouse, path)
     assert (summary.posts_new, summary.quarantined) == (2, {"bad_csv": 1, "wrong_field_count": 1})
     detail = scalar(warehouse, "SELECT detail FROM quarantine WHERE reason = 'bad_csv'")
-    assert detail == "the row cannot be read as CSV: field larger than field limit (131072)"
+    assert detail == (
+        "the row starting on line 6 cannot be read as CSV: field larger than field limit (131072)"
+    )
 
 
 def test_both_csv_readers_read_the_same_rows() -> None:
     for name in ("facebook_wib.csv", "facebook_us_brt.csv", "instagram_wib.csv"):
         path = HERE / name
         width = len(next(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig")))))
-        fast, slow = read_rows(path, width), _read_rows_slowly(path, width)
+        fast, slow = read_rows(path, width), read_rows_slowly(path, width)
         assert [c.to_pylist() for c in slow.columns] == [c.to_pylist() for c in fast.columns]
         assert slow.reason.null_count == slow.count
 
@@ -251,6 +255,63 @@ def test_captured_at_defaults_to_the_files_modification_time(
     os.utime(path, (moment.timestamp(), moment.timestamp()))
     load(warehouse, path, ImportOptions())
     assert scalar(warehouse, "SELECT DISTINCT captured_at FROM post_metrics") == moment
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_captured_at_is_the_export_time_in_the_file_name(
+    warehouse: Warehouse, tmp_path: Path, packed: bool
+) -> None:
+    # CrowdTangle names an export with the time it was made, in the exporting user's zone.
+    one_row = _with_created(tmp_path, "2021-07-05 18:02:45 WIB")
+    path = tmp_path / "2021-07-05-22-49-20-BRT-search-csv-export.csv"
+    if packed:
+        path = path.with_name(path.name + ".gz")
+        path.write_bytes(gzip.compress(one_row.read_bytes()))
+    else:
+        one_row.rename(path)
+    modified = utc(2021, 8, 2, 3, 4, 5).timestamp()
+    os.utime(path, (modified, modified))  # the name wins over the modification time
+    load(warehouse, path, ImportOptions())
+    exported = utc(2021, 7, 6, 1, 49, 20)  # 22:49:20 BRT (−03:00)
+    assert scalar(warehouse, "SELECT DISTINCT captured_at FROM post_metrics") == exported
+
+
+def test_captured_at_option_wins_over_the_file_name(warehouse: Warehouse, tmp_path: Path) -> None:
+    path = _with_created(tmp_path, "2021-07-05 18:02:45 WIB")
+    path = path.rename(tmp_path / "2021-07-05-22-49-20-BRT-search-csv-export.csv")
+    load(warehouse, path)
+    assert scalar(warehouse, "SELECT DISTINCT captured_at FROM post_metrics") == CAPTURED
+
+
+def test_display_names_come_from_page_name_and_account(warehouse: Warehouse) -> None:
+    load(warehouse, HERE / "facebook_wib.csv")
+    load(warehouse, HERE / "instagram_wib.csv")
+    names = warehouse.con.execute(
+        "SELECT platform, handle, display_name FROM accounts ORDER BY 1, 2"
+    ).fetchall()
+    assert names == [
+        ("facebook", "KemenkesRI", "Kementerian Kesehatan RI"),
+        ("facebook", "humasjabar", "Humas Jabar"),
+        ("instagram", "humasjabar", "Humasjabar"),
+    ]
+
+
+def test_group_exports_name_their_group(warehouse: Warehouse, tmp_path: Path) -> None:
+    path = tmp_path / "group.csv"
+    path.write_bytes(
+        (HERE / "facebook_us_brt.csv").read_bytes().replace(b"Page Name", b"Group Name", 1)
+    )
+    load(warehouse, path)
+    assert scalar(warehouse, "SELECT display_name FROM accounts") == "Kementerian Kesehatan RI"
+
+
+def test_the_docs_name_only_formats_the_cli_knows() -> None:
+    from govsocial.sources.formats import FORMATS
+
+    text = (ROOT / "docs" / "import-crowdtangle.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"--format ([\w-]+)", text))
+    assert "crowdtangle" in named
+    assert named <= {"auto", *FORMATS}, named - {"auto", *FORMATS}
 
 
 def _with_created(tmp_path: Path, *created: str) -> Path:

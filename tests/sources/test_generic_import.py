@@ -1,5 +1,11 @@
 """The generic format through the real loader into a real DuckDB file."""
 
+import csv
+import gzip
+import io
+import json
+import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -10,8 +16,9 @@ from hypothesis import strategies as st
 
 from conftest import POST_HEADER, post_row, scalar, write_csv
 from govsocial.errors import InputError
-from govsocial.sources.formats import detect
-from govsocial.sources.generic import stage
+from govsocial.sources.formats import detect, stager
+from govsocial.sources.generic import FORMAT, stage
+from govsocial.sources.staging import ImportOptions
 from govsocial.store import Warehouse, load_file
 from govsocial.store.rawfiles import file_bytes
 
@@ -305,14 +312,14 @@ def test_one_account_read_twice_at_the_same_time_keeps_one_reading(
             "platform": "instagram",
             "account_platform_id": "1001",
             "account_handle": "",
-            "captured_at": "2030-01-01T00:00:00Z",
+            "captured_at": "2025-01-01T00:00:00Z",
             "followers": "100",
         },
         {
             "platform": "instagram",
             "account_platform_id": "",
             "account_handle": "jabarprovgov",
-            "captured_at": "2030-01-01T00:00:00Z",
+            "captured_at": "2025-01-01T00:00:00Z",
             "followers": "200",
         },
     ]
@@ -350,3 +357,346 @@ def test_decimal_counts_must_be_whole(registered: Warehouse, tmp_path: Path) -> 
     summary = load_file(registered, tmp_path / "d.parquet", stage)
     assert (summary.posts_new, summary.quarantined) == (1, {"bad_value": 1})
     assert scalar(registered, "SELECT likes FROM post_metrics") == 7
+
+
+def _csv_line(values: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(values)
+    return out.getvalue()
+
+
+def test_a_short_and_a_long_row_are_quarantined_and_the_rest_loads(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    good = [post_row(post_id=f"g{i}") for i in range(3)]
+    good[0]["text"] = "two\nlines"  # row 1 spans lines 2-3 of the file
+    short = list(post_row(post_id="s").values())[:5]
+    long = [*(str(post_row(post_id="l").get(c, "")) for c in POST_HEADER), "", "extra"]
+    path = tmp_path / "ragged.csv"
+    path.write_text(
+        _csv_line(POST_HEADER)
+        + _csv_line([str(good[0].get(c, "")) for c in POST_HEADER])
+        + _csv_line(short)
+        + _csv_line([str(good[1].get(c, "")) for c in POST_HEADER])
+        + _csv_line(long)
+        + _csv_line([str(good[2].get(c, "")) for c in POST_HEADER]),
+        encoding="utf-8",
+    )
+    summary = load_file(registered, path, stage)
+    assert (summary.records_read, summary.posts_new) == (5, 3)
+    assert summary.quarantined == {"wrong_field_count": 2}
+    rows = registered.con.execute(
+        "SELECT origin, detail, payload FROM quarantine ORDER BY record_index"
+    ).fetchall()
+    width = len(POST_HEADER)
+    assert [(r[0], r[1]) for r in rows] == [
+        (
+            "ragged.csv, row 2",
+            f"the row starting on line 4 has 5 fields where the header has {width} "
+            "(a quote or line break out of place, or a cut-off file?)",
+        ),
+        (
+            "ragged.csv, row 4",
+            f"the row starting on line 6 has {width + 2} fields where the header has {width} "
+            "(a quote or line break out of place, or a cut-off file?)",
+        ),
+    ]
+    assert json.loads(rows[0][2]) == _csv_line(short)  # the raw text of the row
+    assert scalar(registered, "SELECT text FROM posts WHERE platform_post_id = 'g0'") == (
+        "two\nlines"
+    )
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.lists(cell.map(lambda v: "" if v is None else v), min_size=1, max_size=22),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_rows_of_any_width_are_counted_exactly(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]]
+) -> None:
+    folder = tmp_path_factory.mktemp("ragged")
+    path = folder / "posts.csv"
+    path.write_text("".join(_csv_line(r) for r in [POST_HEADER, *rows]), encoding="utf-8")
+    wrong = sum(len(r) != len(POST_HEADER) for r in rows)
+    with Warehouse.open(folder / "w.duckdb", create=True) as wh:
+        summary = load_file(wh, path, stage)
+        loaded = scalar(wh, "SELECT count(*) FROM post_metrics")
+        assert summary.records_read == len(rows)
+        assert loaded + summary.quarantined_total == len(rows)
+        assert summary.quarantined.get("wrong_field_count", 0) == wrong
+
+
+def _parquet_posts(n: int, **columns: pa.Array) -> pa.Table:
+    base = {
+        "platform": pa.array(["x"] * n),
+        "account_handle": pa.array(["jabarprovgov"] * n),
+        "post_id": pa.array([f"q{i}" for i in range(n)]),
+        "posted_at": pa.array([1_740_000_000_000_000] * n, pa.timestamp("us", tz="UTC")),
+        "captured_at": pa.array([1_740_100_000_000_000] * n, pa.timestamp("us", tz="UTC")),
+        "media_type": pa.array(["text"] * n),
+    }
+    return pa.table({**base, **columns})
+
+
+@pytest.mark.parametrize("unsigned", [pa.uint64(), pa.uint32()])
+def test_a_count_too_large_for_the_warehouse_is_quarantined(
+    registered: Warehouse, tmp_path: Path, unsigned: pa.DataType
+) -> None:
+    table = _parquet_posts(
+        4,
+        likes=pa.array([2**63, 2**63 - 1, 7, None], pa.uint64()),
+        views=pa.array([1, 2, 2**32 - 1, 4], unsigned),
+    )
+    path = tmp_path / "big.parquet"
+    pq.write_table(table, path)
+    summary = load_file(registered, path, stage)
+    assert (summary.records_read, summary.posts_new) == (4, 3)
+    assert summary.quarantined == {"bad_value": 1}
+    origin, detail = registered.con.execute("SELECT origin, detail FROM quarantine").fetchone() or (
+        "",
+        "",
+    )
+    assert origin == "big.parquet, row 1"
+    assert detail == (
+        "column likes: 9223372036854775808 is too large for a count (at most 9223372036854775807)"
+    )
+    loaded = registered.con.execute(
+        "SELECT likes, views FROM post_metrics ORDER BY likes"
+    ).fetchall()
+    assert loaded == [(7, 2**32 - 1), (2**63 - 1, 2), (None, 4)]
+
+
+def test_counts_too_large_or_negative_in_any_column_type_are_quarantined(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    from decimal import Decimal
+
+    table = _parquet_posts(
+        6,
+        likes=pa.array([1.0, float("nan"), float("inf"), 1e30, -2.0, 3.0], pa.float64()),
+        comments=pa.array(
+            [Decimal(1), Decimal(10**30), Decimal(-(10**30)), Decimal(4), Decimal(5), Decimal(6)],
+            pa.decimal128(38, 0),
+        ),
+    )
+    pq.write_table(table, tmp_path / "ranges.parquet")
+    summary = load_file(warehouse, tmp_path / "ranges.parquet", stage)
+    assert (summary.posts_new, summary.quarantined) == (2, {"bad_value": 3, "negative_count": 1})
+    details = warehouse.con.execute(
+        "SELECT detail FROM quarantine ORDER BY record_index"
+    ).fetchall()
+    assert [d[0] for d in details] == [
+        "column likes: nan is not a finite number",
+        "column likes: inf is not a finite number",
+        "column likes: 1e+30 is too large for a count (at most 9223372036854775807)",
+        "column likes is negative: -2",
+    ]
+    text = tmp_path / "text.csv"
+    write_csv(
+        text,
+        [
+            post_row(likes="99999999999999999999"),
+            post_row(post_id="p2", likes="-99999999999999999999"),
+        ],
+    )
+    summary = load_file(warehouse, text, stage)
+    assert summary.quarantined == {"bad_value": 1, "negative_count": 1}
+
+
+def test_parquet_columns_of_every_common_type(warehouse: Warehouse, tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    table = pa.table(
+        {
+            "platform": pa.array(["instagram", "instagram"]).dictionary_encode(),
+            "account_platform_id": pa.array([17841400000000001, 17841400000000001], pa.int64()),
+            "account_handle": pa.array(["humasjabar", "humasjabar"], pa.large_string()),
+            "account_name": pa.array(["Humas Jabar", "Humas Jabar"]).dictionary_encode(),
+            "post_id": pa.array(["a1", "a2"], pa.large_string()),
+            # naive: read as UTC (or in --tz); a date alone is its midnight
+            "posted_at": pa.array([datetime(2025, 3, 1, 8, 0)] * 2, pa.timestamp("ns")),
+            "captured_at": pa.array([date(2025, 3, 2)] * 2, pa.date32()),
+            "media_type": pa.array(["reel", "image"]).dictionary_encode(),
+            "is_repost": pa.array([False, True]),
+            "video_duration_s": pa.array([42.5, None], pa.float32()),
+            "views": pa.array([18230, None], pa.uint32()),
+            "likes": pa.array([1204, 3], pa.int32()),
+            "comments": pa.array([Decimal("87.00"), Decimal("1.00")], pa.decimal128(10, 2)),
+            "shares": pa.array([5.0, 0.0], pa.float64()),
+            "quotes": pa.nulls(2),
+            "extra": pa.array([b"\x00", b"\x01"], pa.binary()),  # not a generic column: kept
+        }
+    )
+    path = tmp_path / "typed.parquet"
+    pq.write_table(table, path)
+    summary = load_file(warehouse, path, stage)
+    assert (summary.posts_new, summary.quarantined) == (2, {})
+    rows = warehouse.con.execute(
+        """SELECT a.platform_account_id, a.display_name, p.platform_post_id, p.posted_at,
+                  m.captured_at, p.media_type, p.is_repost, p.video_duration_s, m.views,
+                  m.likes, m.comments, m.shares, m.quotes
+           FROM posts p JOIN post_metrics m USING (post_id) JOIN accounts a USING (account_id)
+           ORDER BY 3"""
+    ).fetchall()
+    assert rows == [
+        (
+            "17841400000000001",
+            "Humas Jabar",
+            "a1",
+            datetime(2025, 3, 1, 8, tzinfo=UTC),
+            datetime(2025, 3, 2, tzinfo=UTC),
+            "reel",
+            False,
+            42.5,
+            18230,
+            1204,
+            87,
+            5,
+            None,
+        ),
+        (
+            "17841400000000001",
+            "Humas Jabar",
+            "a2",
+            datetime(2025, 3, 1, 8, tzinfo=UTC),
+            datetime(2025, 3, 2, tzinfo=UTC),
+            "image",
+            True,
+            None,
+            None,
+            3,
+            1,
+            0,
+            None,
+        ),
+    ]
+    # With --tz the naive times are read in that zone.
+    moved = tmp_path / "typed_wib.parquet"
+    pq.write_table(table.set_column(4, "post_id", pa.array(["b1", "b2"])), moved)
+    load_file(warehouse, moved, lambda p: FORMAT.stage(p, ImportOptions(tz="WIB")))
+    times = warehouse.con.execute(
+        "SELECT DISTINCT p.posted_at, m.captured_at FROM posts p JOIN post_metrics m "
+        "USING (post_id) WHERE p.platform_post_id LIKE 'b%'"
+    ).fetchall()
+    assert times == [(datetime(2025, 3, 1, 1, tzinfo=UTC), datetime(2025, 3, 1, 17, tzinfo=UTC))]
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "message"),
+    [
+        (
+            "likes",
+            pa.array([date(2025, 1, 1)]),
+            "column likes holds dates; a count must be a whole number",
+        ),
+        (
+            "post_id",
+            pa.array([b"1"], pa.binary()),
+            "column post_id holds binary data (bytes, not UTF-8 text); it must be text",
+        ),
+        (
+            "post_id",
+            pa.array([1.7e18]),
+            "column post_id holds decimal numbers; it must be text (a floating-point",
+        ),
+        (
+            "posted_at",
+            pa.array([1_740_000_000], pa.int64()),
+            "column posted_at holds whole numbers; a time must be a timestamp",
+        ),
+        (
+            "posted_at",
+            pa.array([3600], pa.time32("s")),
+            "column posted_at holds times of day without a date; a time must",
+        ),
+        ("is_repost", pa.array([[1]]), "column is_repost holds lists; it must be true or false"),
+        (
+            "likes",
+            pa.array([True]),
+            "column likes holds true/false values; a count must be a whole number",
+        ),
+    ],
+)
+def test_a_column_of_an_unfit_type_refuses_the_file_in_words(
+    warehouse: Warehouse, tmp_path: Path, column: str, values: pa.Array, message: str
+) -> None:
+    table = _parquet_posts(1)
+    table = (
+        table.set_column(table.column_names.index(column), column, values)
+        if column in table.column_names
+        else table.append_column(column, values)
+    )
+    pq.write_table(table, tmp_path / "unfit.parquet")
+    with pytest.raises(InputError) as caught:
+        load_file(warehouse, tmp_path / "unfit.parquet", stage)
+    assert message in str(caught.value)
+    assert not re.search(r"SELECT|CAST|read_parquet|Binder|Conversion", str(caught.value))
+    assert scalar(warehouse, "SELECT count(*) FROM ingest_batches WHERE status = 'loaded'") == 0
+
+
+@pytest.mark.parametrize(
+    ("tz", "posted"), [(None, 8), ("WIB", 1), ("Asia/Jakarta", 1), ("-03:00", 11)]
+)
+def test_csv_times_without_an_offset_are_read_in_tz(
+    warehouse: Warehouse, tmp_path: Path, tz: str | None, posted: int
+) -> None:
+    rows = [
+        post_row(post_id="naive", posted_at="2025-03-01T08:00:00", captured_at="2025-03-03 00:00"),
+        post_row(post_id="aware", posted_at="2025-03-01T08:00:00+07:00"),
+    ]
+    path = write_csv(tmp_path / "times.csv", rows)
+    load_file(warehouse, path, lambda p: FORMAT.stage(p, ImportOptions(tz=tz)))
+    times = dict(warehouse.con.execute("SELECT platform_post_id, posted_at FROM posts").fetchall())
+    assert times == {
+        "naive": datetime(2025, 3, 1, posted, tzinfo=UTC),
+        "aware": datetime(2025, 3, 1, 1, tzinfo=UTC),  # its own offset wins over --tz
+    }
+
+
+def test_account_name_column_names_the_account(warehouse: Warehouse, tmp_path: Path) -> None:
+    rows = [post_row(account_name="  Humas Jabar  "), post_row(post_id="p2", account_name="")]
+    load_file(warehouse, write_csv(tmp_path / "named.csv", rows), stage)
+    assert scalar(warehouse, "SELECT display_name FROM accounts") == "Humas Jabar"
+    template = Path(__file__).parents[2] / "docs" / "templates" / "generic_posts.csv"
+    assert "account_name" in template.read_text(encoding="utf-8").splitlines()[0].split(",")
+
+
+def test_gzip_and_damaged_parquet_files(warehouse: Warehouse, tmp_path: Path) -> None:
+    table = _parquet_posts(2)
+    pq.write_table(table, tmp_path / "plain.parquet")
+    packed = tmp_path / "posts.parquet.gz"
+    packed.write_bytes(gzip.compress((tmp_path / "plain.parquet").read_bytes()))
+    assert detect(packed) == "generic"
+    assert load_file(warehouse, packed, stager("generic")).posts_new == 2
+    damaged = tmp_path / "damaged.parquet"
+    damaged.write_bytes((tmp_path / "plain.parquet").read_bytes()[:200])
+    assert detect(damaged) == "generic"  # only this format reads Parquet: it says what is wrong
+    with pytest.raises(InputError, match="complete, uncorrupted Parquet file"):
+        load_file(warehouse, damaged, stage)
+
+
+def test_unreadable_csv_files_say_what_and_where(warehouse: Warehouse, tmp_path: Path) -> None:
+    good = write_csv(tmp_path / "good.csv", [post_row(), post_row(post_id="p2", text="Héllo")])
+    cases = {
+        "empty.csv": (b"", "the file is empty"),
+        "latin1.csv": (
+            good.read_bytes().replace("Héllo".encode(), b"H\xe9llo"),
+            r"is not UTF-8 text \(line 3, byte \d+ is 0xe9",
+        ),
+        "latin1_header.csv": (b"platform,p\xf3st_id\n", r"line 1: cannot read the header line"),
+        "twice.csv": (
+            (",".join([*POST_HEADER, "likes"]) + "\n").encode(),
+            "column likes appears twice",
+        ),
+    }
+    for name, (content, message) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(InputError, match=message):
+            load_file(warehouse, tmp_path / name, stage)
+    assert scalar(warehouse, "SELECT count(*) FROM posts") == 0

@@ -1,43 +1,26 @@
-"""Reading a CrowdTangle CSV export: recognising it, its header, and its rows as text.
+"""Reading a CrowdTangle CSV export: recognising it, its header, and staging its rows.
 
-The rows are read by pyarrow's multi-threaded CSV reader, every column as text, with quoted
-line breaks allowed (a post's ``Message`` often has several lines). pyarrow refuses a file
-with a malformed row (too few or too many fields, a quote left open at the end); such a file
-is read again with Python's ``csv`` module, slower but row by row, so that each malformed row
-becomes one quarantined record (reason ``wrong_field_count`` or ``bad_csv``, payload the raw
-text) and the other rows still load. Rows are numbered from 1 after the header, skipping blank
-lines as both readers do; a spreadsheet shows row N one line lower, under its header.
+The rows are read as text by the shared CSV reader (:mod:`govsocial.sources.csvrows`: a
+malformed row is quarantined as ``wrong_field_count`` or ``bad_csv`` and the other rows load),
+then converted column by column (:mod:`govsocial.sources.crowdtangle.tables`). A file stages
+as two relations loaded together: the posts (one row per CSV row) and the accounts' follower
+counts at posting time (``Followers at Posting``).
 """
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
-
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from govsocial.errors import InputError
 from govsocial.sources.crowdtangle.records import Layout
+from govsocial.sources.crowdtangle.tables import posts_table, snapshots_table, thousands_separator
+from govsocial.sources.csvrows import BOM, header_of, payload_sql, read_rows
+from govsocial.sources.staging import ImportOptions, Staged, staged_from_arrow
 
-BOM = b"\xef\xbb\xbf"
-
-
-def header_of(head: bytes) -> list[str] | None:
-    """The header row from the first bytes of a file (BOM removed); None if unreadable."""
-    if head.startswith(BOM):
-        head = head[len(BOM) :]
-    line = head.split(b"\n", 1)[0].rstrip(b"\r")
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    rows = list(csv.reader([text]))
-    return rows[0] if rows and len(rows[0]) > 1 else None
+FORMAT_NAME = "crowdtangle"
+# A CSV is tabular: its bytes are kept whole in raw_files, so its rows are not copied again
+# into raw_records (docs/schema.md); quarantined rows keep their payload.
+KEEP_RECORD_PAYLOADS = False
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -79,110 +62,33 @@ def layout_of(path: Path) -> Layout:
     return layout
 
 
-@dataclass
-class Rows:
-    """The rows of an export as text: one column per header column (NULL in rows that could
-    not be split into fields), and what went wrong with such rows."""
-
-    columns: list[pa.ChunkedArray | pa.Array]
-    reason: pa.Array
-    detail: pa.Array
-    payload: pa.Array  # the raw text of unsplittable rows (JSON string), else NULL
-
-    @property
-    def count(self) -> int:
-        return len(self.reason)
-
-
-def read_rows(path: Path, width: int) -> Rows:
-    names = [f"_c{i}" for i in range(width)]
-    try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
+def stage(path: Path, options: ImportOptions) -> list[Staged]:
+    """Read one export into a posts relation and, if it has ``Followers at Posting``, an
+    account-snapshots relation."""
+    layout = layout_of(path)
+    rows = read_rows(path, len(layout.header))
+    sep = thousands_separator(layout, rows)
+    posts = posts_table(path, layout, rows, options, sep)
+    label = f"{path.name}, row "
+    staged = [
+        staged_from_arrow(
+            posts,
+            kind="posts",
+            source_format=FORMAT_NAME,
+            origin_label=label,
+            keep_record_payloads=KEEP_RECORD_PAYLOADS,
         )
-    except pa.ArrowInvalid:  # a malformed row or invalid UTF-8: read it again row by row
-        return _read_rows_slowly(path, width)
-    empty = pa.nulls(table.num_rows, pa.string())
-    return Rows(list(table.columns), empty, empty, empty)
-
-
-class _Lines:
-    """A text file's lines, remembering those read since the last :meth:`take`."""
-
-    def __init__(self, handle: TextIO) -> None:
-        self.handle = handle
-        self.taken: list[str] = []
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self.handle)
-        self.taken.append(line)
-        return line
-
-    def take(self) -> str:
-        text = "".join(self.taken)
-        self.taken.clear()
-        return text
-
-
-def _read_rows_slowly(path: Path, width: int) -> Rows:
-    try:
-        return _split_rows(path, width, "strict")
-    except UnicodeDecodeError as exc:
-        if exc.reason == "unexpected end of data":  # cut off inside a character: keep the rest
-            return _split_rows(path, width, "replace")
-        raise InputError(
-            f"is not UTF-8 text ({exc.reason} at byte {exc.start} of a block). CrowdTangle "
-            "exports UTF-8; if the file was re-saved by a spreadsheet, save it again as "
-            "'CSV UTF-8'.",
-            path=path,
-        ) from exc
-
-
-def _split_rows(path: Path, width: int, errors: str) -> Rows:
-    values: list[list[str | None]] = [[] for _ in range(width)]
-    reasons: list[str | None] = []
-    details: list[str | None] = []
-    payloads: list[str | None] = []
-    with path.open("r", encoding="utf-8-sig", errors=errors, newline="") as handle:
-        lines = _Lines(handle)
-        reader = csv.reader(lines)
-        next(reader, None)  # the header
-        lines.take()
-        while True:
-            try:
-                fields = next(reader)
-                problem = None
-                if len(fields) != width and fields:
-                    problem = (
-                        "wrong_field_count",
-                        f"the row has {len(fields)} fields where the header has {width} "
-                        "(a quote or line break out of place, or a cut-off file?)",
-                    )
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                fields, problem = [], ("bad_csv", f"the row cannot be read as CSV: {exc}")
-            raw = lines.take()
-            if not fields and problem is None:
-                continue  # a blank line, skipped as pyarrow does
-            reasons.append(problem[0] if problem else None)
-            details.append(problem[1] if problem else None)
-            payloads.append(json.dumps(raw, ensure_ascii=False) if problem else None)
-            for i, column in enumerate(values):
-                column.append(None if problem else fields[i])
-    return Rows(
-        [pa.array(v, pa.string()) for v in values],
-        pa.array(reasons, pa.string()),
-        pa.array(details, pa.string()),
-        pa.array(payloads, pa.string()),
-    )
+    ]
+    staged[0].payload_sql = payload_sql(layout.header)
+    snapshots = snapshots_table(layout, rows, posts, sep)
+    if snapshots is not None:
+        staged.append(
+            staged_from_arrow(
+                snapshots,
+                kind="account_snapshots",
+                source_format=FORMAT_NAME,
+                origin_label=label,
+                keep_record_payloads=KEEP_RECORD_PAYLOADS,
+            )
+        )
+    return staged

@@ -73,6 +73,7 @@ _COMMON: dict[str, tuple[str, ...]] = {
 }
 _FACEBOOK: dict[str, tuple[str, ...]] = {
     **_COMMON,
+    "name": ("Page Name", "Group Name"),
     "account_id": ("Facebook Id",),
     "text": ("Message",),
     "shares": ("Shares",),
@@ -84,6 +85,7 @@ _FACEBOOK: dict[str, tuple[str, ...]] = {
 }
 _INSTAGRAM: dict[str, tuple[str, ...]] = {
     **_COMMON,
+    "name": ("Account",),  # the account's display name; its handle is "User Name"
     "text": ("Description",),
     "views": ("Views",),
 }
@@ -156,15 +158,3 @@ class Layout:
     def name(self, field: str) -> str:
         """The header name of a logical field, for messages."""
         return self.header[self.where[field]].strip()
-
-    def payload_keys(self) -> list[str]:
-        """Header names made unique (case-insensitively), as keys of a record's JSON payload."""
-        seen: set[str] = set()
-        keys = []
-        for i, name in enumerate(self.header):
-            key = name.strip() or f"column {i + 1}"
-            while key.casefold() in seen:
-                key += "'"
-            seen.add(key.casefold())
-            keys.append(key)
-        return keys

@@ -4,16 +4,16 @@ Mapping (docs/import-crowdtangle.md has the full table): ``reactions`` is the su
 reaction columns (Likes + Love + Wow + Haha + Sad + Angry + Care), ``likes`` the Like reaction
 alone; ``views`` is ``Post Views`` (Facebook) or ``Views`` (Instagram) for video posts only,
 since CrowdTangle writes 0 for posts that have no view count; ``post_id`` comes from the URL;
-``Followers at Posting`` becomes an account snapshot at the post's time. The counts were read
-when the file was exported, which the file does not say: ``captured_at`` is
-``--captured-at`` or else the file's modification time.
+``Followers at Posting`` becomes an account snapshot at the post's time; ``account_name`` is
+``Page Name`` (``Group Name``) or, on Instagram, ``Account``. The counts were read when the
+file was exported: ``captured_at`` is :func:`govsocial.sources.capture.captured_at`
+(``--captured-at``, else the export time CrowdTangle writes in the file's name, else the
+file's modification time).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import reduce
 from pathlib import Path
 
@@ -22,9 +22,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from govsocial.errors import InputError
+from govsocial.sources.capture import captured_at
 from govsocial.sources.crowdtangle import convert as cv
-from govsocial.sources.crowdtangle.files import Rows
 from govsocial.sources.crowdtangle.records import REACTION_FIELDS, Layout
+from govsocial.sources.csvrows import TextRows, payload_keys
+from govsocial.sources.payloads import quarantine_payload
 from govsocial.sources.staging import ImportOptions
 from govsocial.sources.timezones import resolve_tz
 
@@ -35,16 +37,7 @@ def _array(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
-def captured_at(path: Path, options: ImportOptions) -> datetime:
-    """``--captured-at``, else the file's modification time (the export's time, if the file
-    was not copied or edited since)."""
-    if options.captured_at is not None:
-        moment = options.captured_at
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
-
-
-def thousands_separator(layout: Layout, rows: Rows) -> str | None:
+def thousands_separator(layout: Layout, rows: TextRows) -> str | None:
     return cv.thousands_separator(
         [_array(rows.columns[i]) for i in layout.integers],
         [_array(rows.columns[i]) for i in layout.decimals],
@@ -52,7 +45,7 @@ def thousands_separator(layout: Layout, rows: Rows) -> str | None:
 
 
 def posts_table(
-    path: Path, layout: Layout, rows: Rows, options: ImportOptions, sep: str | None
+    path: Path, layout: Layout, rows: TextRows, options: ImportOptions, sep: str | None
 ) -> pa.Table:
     """One row per CSV row: ``_row``, ``_reason``, ``_detail``, ``_payload``, the canonical
     post columns, and the raw text columns ``_c0 …`` (the payload of quarantined rows)."""
@@ -119,6 +112,7 @@ def posts_table(
         "platform": pa.repeat(pa.scalar(layout.platform), n),
         "account_platform_id": value("account_id"),
         "account_handle": value("handle"),
+        "account_name": value("name"),
         "post_id": post_id,
         "posted_at": times.posted,
         "captured_at": pa.repeat(
@@ -151,7 +145,7 @@ def posts_table(
 
 
 def snapshots_table(
-    layout: Layout, rows: Rows, posts: pa.Table, sep: str | None
+    layout: Layout, rows: TextRows, posts: pa.Table, sep: str | None
 ) -> pa.Table | None:
     """``Followers at Posting`` of each good post: a follower reading at the post's time.
 
@@ -172,6 +166,7 @@ def snapshots_table(
             "platform": posts["platform"],
             "account_platform_id": posts["account_platform_id"],
             "account_handle": posts["account_handle"],
+            "account_name": posts["account_name"],
             "captured_at": posts["posted_at"],
             "followers": followers,
         }
@@ -193,7 +188,7 @@ def snapshots_table(
     return table.append_column("_payload", payload)
 
 
-def _row_json(layout: Layout, rows: Rows, index: int) -> str:
+def _row_json(layout: Layout, rows: TextRows, index: int) -> str:
     """One CSV row as a JSON object keyed by the header (as DuckDB's payloads are)."""
     values = [column[index].as_py() for column in rows.columns]
-    return json.dumps(dict(zip(layout.payload_keys(), values, strict=True)), ensure_ascii=False)
+    return quarantine_payload(dict(zip(payload_keys(layout.header), values, strict=True)))
