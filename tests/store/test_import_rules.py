@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import post_row, scalar, write_csv
 from govsocial.cli import app
-from govsocial.errors import InputError
+from govsocial.errors import InputError, StoreError
 from govsocial.sources.formats import detect, stager
 from govsocial.store import Warehouse, load_file, summarise
 from govsocial.store.importing import import_paths
@@ -195,3 +195,21 @@ def test_an_unrecognised_file_says_what_it_is_and_the_fix(
     packed.write_bytes(gzip.compress(content))
     with pytest.raises(InputError, match="it is gzip"):
         detect(packed)
+
+
+def test_a_warehouse_that_cannot_be_written_says_so_and_keeps_nothing(
+    registered: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    import govsocial.store.ingest as ingest
+
+    def disk_full(*args: object) -> None:
+        raise duckdb.IOException('Could not write file "w.duckdb.wal": No space left on device')
+
+    monkeypatch.setattr(ingest, "_finish", disk_full)
+    path = write_csv(tmp_path / "p.csv", [post_row()])
+    with pytest.raises(StoreError, match=r"No space left on device\)\. Nothing of the file was kept"):
+        load_file(registered, path, stage)
+    assert scalar(registered, "SELECT count(*) FROM posts") == 0
+    assert "IOException" in scalar(registered, "SELECT error FROM ingest_batches")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from govsocial.errors import InputError
+from govsocial.errors import InputError, StoreError
 from govsocial.sources.opening import plain_file
 from govsocial.sources.staging import ACCOUNT_SNAPSHOT_COLUMNS, Staged
 from govsocial.store.batches import FileIdentity, find_loaded, identify, record_failure, start_batch
@@ -118,15 +118,27 @@ def _load_parts(
             file=file,
             error=f"{type(exc).__name__}: {exc}",
         )
+        if isinstance(exc, duckdb.IOException | duckdb.OutOfMemoryException):
+            raise StoreError(
+                f"{file.path} could not be loaded: the warehouse could not be written "
+                f"({_first_line(exc)}). Nothing of the file was kept. Free disk space (or "
+                "lower memory_limit; see `govsocial settings`) and import it again."
+            ) from exc
         if isinstance(exc, duckdb.Error):
             raise InputError(
-                f"could not be loaded ({type(exc).__name__}: {exc}). Nothing of it was kept; "
-                "check the file against its format's documentation (docs/formats.md).",
+                f"could not be loaded: the warehouse refused its values ({_first_line(exc)}). "
+                "Nothing of it was kept; check the file against its format's documentation "
+                "(docs/formats.md). The full error is in ingest_batches.error.",
                 path=file.path,
             ) from exc
         raise
     finally:
         _drop_temporaries(wh)
+
+
+def _first_line(exc: Exception) -> str:
+    """DuckDB's message without the SQL it quotes (that is for ingest_batches.error)."""
+    return str(exc).strip().split("\n", 1)[0][:300]
 
 
 def _drop_temporaries(wh: Warehouse) -> None:
