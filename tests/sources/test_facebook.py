@@ -147,13 +147,11 @@ def test_quirks_are_quarantined_with_reasons(warehouse: Warehouse, tmp_path: Pat
         ("104523441234567_300000000000001", "text", 12, None, 3, None, None, False)
     ]
     details = dict(warehouse.con.execute("SELECT record_index, detail FROM quarantine").fetchall())
-    assert (
-        details[2] == "line 1, post 2: field created_time: 'yesterday' is not an ISO 8601 timestamp"
-    )
+    assert details[2] == "line 1, post 2: created_time 'yesterday' is not an ISO 8601 timestamp"
     assert details[3] == (
         "line 2: Graph API error (OAuthException, code 4): (#4) Application request limit reached"
     )
-    assert details[5] == "line 3, post 2: field created_time is missing"
+    assert details[5] == "line 3, post 2: created_time is missing"
     assert details[6] == "line 3, post 3: 42 is not a post object"
     assert details[7] == "line 4: the JSON ends early (a write cut off?)"
     cut = scalar(warehouse, "SELECT payload FROM quarantine WHERE reason = 'truncated_line'")

@@ -103,7 +103,7 @@ def test_new_shape_insights_and_a_bad_value(warehouse: Warehouse, tmp_path: Path
         ("18000000000000004", "carousel", 310, 12, 5400, 0, None, None),
     ]
     detail = scalar(warehouse, "SELECT detail FROM quarantine")
-    assert detail == "item 3: field insights saved.total_value.value: 'n/a' is not a whole number"
+    assert detail == "item 3: insights saved.total_value.value 'n/a' is not a whole number"
 
 
 def test_business_discovery_gives_a_snapshot_and_posts_of_a_registered_account(

@@ -217,19 +217,19 @@ def test_unreadable_records_are_quarantined_with_their_place(
     assert summary.posts_new == 2
     quarantined = rows(warehouse, "SELECT record_index, reason, detail FROM quarantine ORDER BY 1")
     assert quarantined == [
-        (2, "missing_field", "line 1, data[1]: tweet 2: created_at is None, not an ISO 8601 "
-         "timestamp"),
-        (3, "bad_value", "line 1, data[2]: public_metrics.like_count is 'many', not a whole "
+        (2, "missing_field", "line 1, data[1]: tweet 2: created_at is missing"),
+        (3, "bad_value", "line 1, data[2]: public_metrics.like_count 'many' is not a whole "
          "number"),
-        (4, "bad_value", "line 1, data[3]: its attached media 7_1: duration_ms is 'long'"),
+        (4, "bad_value", "line 1, data[3]: its attached media 7_1: duration_ms 'long' is not a "
+         "whole number"),
         (5, "bad_json", "line 2 is not JSON (Expecting value: line 1 column 1 (char 0))"),
         (6, "bad_encoding", "line 3 is not UTF-8 text (invalid start byte)"),
         (7, "unknown_shape", "line 4: not an X API page, tweet or user (keys: foo)"),
-        (8, "bad_value", "line 5, data[0]: __twarc.retrieved_at is 'yesterday', not an ISO "
+        (8, "bad_value", "line 5, data[0]: __twarc.retrieved_at 'yesterday' is not an ISO "
          "8601 timestamp"),
         (9, "unknown_shape", "line 6, element 1: not a JSON object"),
         (10, "bad_json", "line 8 is not JSON (NaN is not valid JSON)"),
-        (11, "missing_field", "line 9, data[0]: the tweet 6 has no 'author_id'"),
+        (11, "missing_field", "line 9, data[0]: tweet 6: author_id is missing"),
         (12, "bad_value", "line 10, data[0]: it contains an unpaired UTF-16 surrogate (\\udXXX, "
          "half of a cut emoji), which is not Unicode text"),
     ]  # fmt: skip

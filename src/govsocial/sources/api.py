@@ -10,7 +10,18 @@ the same for every platform.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_ENVELOPE = re.compile(rb'"error"\s*:\s*\{')
+# The Graph API's error envelope has a trace id or an ...Exception type; Google's has neither.
+_GRAPH_MARK = re.compile(rb'"fbtrace_id"\s*:|"type"\s*:\s*"\w*Exception"')
+
+
+def error_in_head(head: bytes, *, graph: bool) -> bool:
+    """Whether a file's first bytes hold an error envelope ``{"error": {...}}`` of the Graph
+    API (``graph``), or of another API (Google's), for the formats' ``sniff``."""
+    return bool(_ENVELOPE.search(head)) and bool(_GRAPH_MARK.search(head)) == graph
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,9 +28,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from govsocial.errors import InputError
+from govsocial.sources.documents import BOM
 from govsocial.sources.payloads import quarantine_payload
-
-BOM = b"\xef\xbb\xbf"
 
 
 def header_of(head: bytes) -> list[str] | None:

@@ -33,7 +33,7 @@ from typing import Any
 
 from govsocial.errors import InputError, RecordError
 
-BOM = b"\xef\xbb\xbf"
+BOM = b"\xef\xbb\xbf"  # the UTF-8 byte order mark some Windows tools write first
 
 
 def _no_constants(name: str) -> Any:
@@ -156,6 +156,13 @@ def _unreadable(problems: list[RecordError], what: str) -> str:
         f"holds no readable JSON ({first}), so it is not {what} JSON. If the file was cut "
         "short, download or export it again; otherwise choose another --format."
     )
+
+
+def json_head(head: bytes) -> bytes | None:
+    """A file's first bytes without a byte order mark and leading white space, when they open
+    a JSON object or array (where every JSON format's ``sniff`` starts); else None."""
+    text = head.removeprefix(BOM).lstrip()
+    return text if text.startswith((b"{", b"[")) else None
 
 
 def first_document(path: Path, what: str) -> Any:

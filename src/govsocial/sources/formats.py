@@ -18,6 +18,7 @@ from pathlib import Path
 
 from govsocial.errors import ConfigError, InputError
 from govsocial.sources import crowdtangle, facebook, generic, instagram, x, youtube
+from govsocial.sources.documents import BOM
 from govsocial.sources.opening import head, is_gzip, plain_name
 from govsocial.sources.staging import Format, ImportOptions, Staged
 
@@ -64,7 +65,7 @@ def _unrecognised(path: Path, first: bytes) -> str:
     listing = "; ".join(f"{name}: {fmt.about}" for name, fmt in FORMATS.items())
     tail = f"Known formats: {listing}. If the file is one of them, force it with --format NAME."
     packed = " (after decompressing it: it is gzip)" if is_gzip(path) else ""
-    text = first.removeprefix(b"\xef\xbb\xbf")
+    text = first.removeprefix(BOM)
     if not text.strip():
         return f"the file is empty{packed}: there is nothing to import. Export it again."
     if text.startswith(b"PK\x03\x04"):

@@ -1,4 +1,4 @@
-"""What the Facebook and Instagram readers share: the Graph API's files, errors and values.
+"""What the Facebook and Instagram readers share: the Graph API's files and errors.
 
 Both platforms answer through the same Graph API (https://developers.facebook.com/docs/graph-api/overview):
 lists come as pages of results ``{"data": [...], "paging": {"cursors": {...}, "next":
@@ -15,7 +15,8 @@ response, a JSON array of them, or one per line (read by
 :func:`~govsocial.sources.documents.read_documents`). :func:`read_items` walks it into
 :class:`Item` records in file order; each reader says what its objects are (``classify``),
 which of them prove the file is its own (``recognised``) and which belong to the other
-platform (``foreign``: the file is refused, naming the right ``--format``).
+platform (``foreign``: the file is refused, naming the right ``--format``). Field values
+are read by :mod:`govsocial.sources.values`, as in every API reader.
 """
 
 from __future__ import annotations
@@ -23,20 +24,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from govsocial.errors import InputError, RecordError
+from govsocial.errors import InputError
 from govsocial.sources.api import ApiError
 from govsocial.sources.documents import Document, read_documents
 from govsocial.sources.payloads import quarantine_payload
 from govsocial.sources.rows import Rows, stage_rows
 from govsocial.sources.staging import Staged
+from govsocial.sources.values import show
 
-_INT64_MAX = 2**63 - 1
 P = TypeVar("P")  # what a reader attaches to the records nested in an object (its user)
 
 
@@ -93,7 +93,7 @@ def data_items(
     """The records of a page of results ``{"data": [...], "paging": {...}}``."""
     data = envelope.get("data")
     if not isinstance(data, list):
-        detail = placed(place, "field data is not a list")
+        detail = placed(place, f"data {show(data)} is not a list")
         yield Item("bad", envelope, place, reason="bad_value", detail=detail)
         return
     paging = envelope.get("paging")
@@ -103,7 +103,7 @@ def data_items(
         if is_error(value):
             yield Item("error", value, where)
         elif not isinstance(value, Mapping):
-            detail = placed(where, f"{value!r} is not a {noun} object")
+            detail = placed(where, f"{show(value)} is not a {noun} object")
             yield Item("bad", value, where, reason="bad_value", detail=detail)
         else:
             yield Item(kind, value, where, paging=paging, parent=parent)
@@ -151,7 +151,7 @@ def _document_items(
         return [Item("bad", document.text, place, reason=error.reason, detail=error.detail)]
     value = document.value
     if not isinstance(value, Mapping):
-        detail = placed(place, f"{value!r} is not a JSON object")
+        detail = placed(place, f"{show(value)} is not a JSON object")
         return [Item("bad", value, place, reason="bad_value", detail=detail)]
     if is_error(value):
         return [Item("error", value, place)]
@@ -233,59 +233,3 @@ def edge_owner(paging: Mapping[str, Any] | None, edge: str) -> str | None:
 @lru_cache(maxsize=8)
 def _edge_path(edge: str) -> re.Pattern[str]:
     return re.compile(rf"^/(?:v\d+(?:\.\d+)?/)?(\d+)/{re.escape(edge)}/?$")
-
-
-# ---- values: each raises RecordError naming the field when it is not what it should be ----
-
-
-def timestamp(value: object, field: str, zone: tzinfo | None) -> datetime:
-    """An ISO 8601 time (``+0000`` offsets too); without an offset it is in ``zone``."""
-    if value is None:
-        raise RecordError("missing_field", f"field {field} is missing")
-    if not isinstance(value, str):
-        raise RecordError("bad_value", f"field {field}: {value!r} is not a timestamp")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise RecordError(
-            "bad_value", f"field {field}: {value!r} is not an ISO 8601 timestamp"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone or UTC)
-    return moment.astimezone(UTC)
-
-
-def count(value: object, field: str) -> int | None:
-    """A count as the API writes it (a JSON integer); absent → None (not known)."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > _INT64_MAX:
-        raise RecordError("bad_value", f"field {field}: {value!r} is not a whole number")
-    return value
-
-
-def text(value: object, field: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise RecordError("bad_value", f"field {field}: {value!r} is not text")
-    return value
-
-
-def identifier(value: object, field: str) -> str:
-    """A Graph API id: a string of digits, sometimes written as a JSON number."""
-    if value is None:
-        raise RecordError("missing_field", f"field {field} is missing")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise RecordError("bad_value", f"field {field}: {value!r} is not an id")
-    return value.strip()
-
-
-def mapping(value: object, field: str) -> Mapping[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise RecordError("bad_value", f"field {field}: {value!r} is not an object")
-    return value

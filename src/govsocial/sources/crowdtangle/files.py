@@ -14,7 +14,8 @@ from pathlib import Path
 from govsocial.errors import InputError
 from govsocial.sources.crowdtangle.records import Layout
 from govsocial.sources.crowdtangle.tables import posts_table, snapshots_table, thousands_separator
-from govsocial.sources.csvrows import BOM, header_of, payload_sql, read_rows
+from govsocial.sources.csvrows import header_of, payload_sql, read_rows
+from govsocial.sources.documents import BOM
 from govsocial.sources.staging import ImportOptions, Staged, staged_from_arrow
 
 FORMAT_NAME = "crowdtangle"

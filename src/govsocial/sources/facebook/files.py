@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from govsocial.errors import RecordError
+from govsocial.sources.api import error_in_head
 from govsocial.sources.capture import captured_at, time_zone
+from govsocial.sources.documents import json_head
 from govsocial.sources.facebook.records import FacebookPage, FacebookPost
 from govsocial.sources.graph import (
     Item,
@@ -45,7 +47,6 @@ _POST_ID = re.compile(r"^\d+_\d+$")
 _INSTAGRAM_MEDIA = ("IMAGE", "VIDEO", "CAROUSEL_ALBUM")
 _INSTAGRAM_USER = ("business_discovery", "media_count", "follows_count")
 
-_JSON_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*[\[{]")
 _CREATED = re.compile(rb'"created_time"\s*:\s*"\d{4}-\d\d-\d\dT')
 _POST_MARK = re.compile(
     rb'"id"\s*:\s*"\d+_\d+"|"(?:reactions|shares|permalink_url|status_type)"\s*:'
@@ -53,8 +54,6 @@ _POST_MARK = re.compile(
 _PAGE_MARK = re.compile(rb'"fan_count"\s*:\s*\d')
 _FOLLOWERS = re.compile(rb'"followers_count"\s*:\s*\d')
 _CATEGORY = re.compile(rb'"category"\s*:\s*"')
-_ERROR = re.compile(rb'"error"\s*:\s*\{')
-_ERROR_MARK = re.compile(rb'"fbtrace_id"\s*:|"type"\s*:\s*"\w*Exception"')
 # Instagram's Graph API responses are the instagram-graph format's, not ours.
 _INSTAGRAM = re.compile(
     rb'"media_type"\s*:\s*"(?:IMAGE|VIDEO|CAROUSEL_ALBUM)"|"media_count"\s*:|"business_discovery"'
@@ -64,13 +63,13 @@ _INSTAGRAM = re.compile(
 def sniff(path: Path, head: bytes) -> bool:
     """Posts with ``created_time`` and Graph ids or engagement fields, a Page, or a Graph
     error envelope (its ``fbtrace_id``/``...Exception`` type; YouTube's errors have neither)."""
-    if not _JSON_START.match(head) or _INSTAGRAM.search(head):
+    if json_head(head) is None or _INSTAGRAM.search(head):
         return False
     if _CREATED.search(head) and _POST_MARK.search(head):
         return True
     if _PAGE_MARK.search(head) or (_FOLLOWERS.search(head) and _CATEGORY.search(head)):
         return True
-    return bool(_ERROR.search(head) and _ERROR_MARK.search(head))
+    return error_in_head(head, graph=True)
 
 
 def _classify(doc: Mapping[str, Any], place: str) -> Iterator[Item[None]]:

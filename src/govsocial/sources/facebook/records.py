@@ -40,7 +40,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from govsocial.errors import RecordError
-from govsocial.sources.graph import count, identifier, mapping, text, timestamp
+from govsocial.sources.values import count, identifier, mapping, show, text, timestamp
 
 # The attachment `type` values that are videos (the `media_type` says "video" for most).
 _VIDEO_TYPES = ("video", "video_inline", "video_autoplay", "video_direct_response", "animated_")
@@ -81,7 +81,7 @@ def media_type(attachments: Mapping[str, Any] | None, legacy_type: str | None) -
     """The post's media type: its first attachment, else its legacy ``type``, else text."""
     data = attachments.get("data") if attachments is not None else []
     if not isinstance(data, list):
-        raise RecordError("bad_value", "field attachments.data is not a list")
+        raise RecordError("bad_value", f"attachments.data {show(data)} is not a list")
     if not data:
         return _LEGACY_TYPES.get(legacy_type or "", "text")
     first = mapping(data[0], "attachments.data[0]") or {}
@@ -145,7 +145,7 @@ class FacebookPost:
         if not rest:  # an id without the {page id}_ prefix: the author is `from`
             if author_id is None:
                 raise RecordError(
-                    "missing_field", f"id {post_id!r} has no page part and there is no from.id"
+                    "missing_field", f"id {show(post_id)} has no page part and there is no from.id"
                 )
             page_id = author_id
         engaged = any(edge in payload for edge in _ENGAGEMENT)

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from govsocial.sources.values import MAX_COUNT  # the largest count the warehouse holds
+
 if TYPE_CHECKING:
     from govsocial.sources.generic.records import Column
 
 Check = tuple[str, str, str]  # (condition, reason code, detail SQL): staging.case_sql's rules
 VERBATIM = ("text", "url")  # kept as published, spaces and all
-MAX_COUNT = 2**63 - 1  # the largest count the warehouse holds (BIGINT)
 _NAIVE_TEXT = r"'\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?'"  # no offset, no zone
 
 
@@ -118,6 +119,17 @@ def _says(column: Column, value: str, then: str) -> str:
     return f"'column {name}: ' || CAST({value} AS VARCHAR) || ' {then}'"
 
 
+def _unread(column: Column, cell: str, value: str, what: str) -> Check:
+    """A text ``cell`` that its conversion ``value`` could not read (NULL from TRY_CAST)."""
+    bad = _says(column, cell, f"is not a valid {what}")
+    return (f"{cell} IS NOT NULL AND {value} IS NULL", "bad_value", bad)
+
+
+def _infinite(column: Column, value: str, shown: str) -> Check:
+    """A number that is NaN or infinity (``shown``: the cell as written)."""
+    return (f"NOT isfinite({value})", "bad_value", _says(column, shown, "is not a finite number"))
+
+
 def _unfit(column: Column, must: str) -> Unfit:
     return Unfit(f"column {column.name} holds {described(column.type)}; {must}")
 
@@ -148,8 +160,7 @@ def _time(column: Column, local: str | None) -> Read:
             value = (
                 f"CASE WHEN regexp_full_match({cell}, {_NAIVE_TEXT}) THEN {naive} ELSE {value} END"
             )
-        bad = _says(column, cell, "is not a valid timestamp (ISO 8601)")
-        return Read(value, ((f"{cell} IS NOT NULL AND {value} IS NULL", "bad_value", bad),))
+        return Read(value, (_unread(column, cell, value, "timestamp (ISO 8601)"),))
     if kind == "aware":
         return Read(f"CAST({c} AS TIMESTAMPTZ)")
     if kind in ("naive", "date"):
@@ -204,9 +215,7 @@ def _count(column: Column, local: str | None) -> Read:
         converted = f"CASE WHEN {c} = floor({c}) THEN TRY_CAST({c} AS BIGINT) END"
         checks: tuple[Check, ...] = ()
         if kind == "float":  # NaN and infinity
-            checks += (
-                (f"NOT isfinite({c})", "bad_value", _says(column, c, "is not a finite number")),
-            )
+            checks += (_infinite(column, c, c),)
         checks += ((f"{c} <> floor({c})", "bad_value", _says(column, c, "is not a whole number")),)
         return Read(converted, checks + _in_range(column, c, converted, f"{c} < 0"))
     raise _unfit(column, "a count must be a whole number")
@@ -217,26 +226,10 @@ def _number(column: Column, local: str | None) -> Read:
     if kind == "text":
         cell = _cell(column)
         converted = f"TRY_CAST({cell} AS DOUBLE)"
-        return Read(
-            converted,
-            (
-                (
-                    f"{cell} IS NOT NULL AND {converted} IS NULL",
-                    "bad_value",
-                    _says(column, cell, "is not a valid number"),
-                ),
-                (
-                    f"NOT isfinite({converted})",
-                    "bad_value",
-                    _says(column, cell, "is not a finite number"),
-                ),
-            ),
-        )
+        checks = (_unread(column, cell, converted, "number"), _infinite(column, converted, cell))
+        return Read(converted, checks)
     if kind == "float":
-        return Read(
-            f"CAST({c} AS DOUBLE)",
-            ((f"NOT isfinite({c})", "bad_value", _says(column, c, "is not a finite number")),),
-        )
+        return Read(f"CAST({c} AS DOUBLE)", (_infinite(column, c, c),))
     if kind in ("integer", "wide", "decimal"):
         return Read(f"CAST({c} AS DOUBLE)")
     raise _unfit(column, "it must be a number")
@@ -247,8 +240,7 @@ def _boolean(column: Column, local: str | None) -> Read:
     if kind == "text":
         cell = _cell(column)
         converted = f"TRY_CAST({cell} AS BOOLEAN)"
-        bad = _says(column, cell, "is not a valid boolean (true/false)")
-        return Read(converted, ((f"{cell} IS NOT NULL AND {converted} IS NULL", "bad_value", bad),))
+        return Read(converted, (_unread(column, cell, converted, "boolean (true/false)"),))
     if kind == "boolean":
         return Read(c)
     if kind == "integer":

@@ -26,6 +26,7 @@ from typing import Any
 
 from govsocial.errors import RecordError
 from govsocial.sources.capture import captured_at, time_zone
+from govsocial.sources.documents import json_head
 from govsocial.sources.graph import (
     Item,
     data_items,
@@ -45,7 +46,6 @@ _USER_KEYS = ("followers_count", "follows_count", "media_count", "username", "me
 # A Facebook Page's fields and edges (an Instagram user has none of them).
 _PAGE_KEYS = ("fan_count", "category", "feed", "posts", "published_posts")
 
-_JSON_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*[\[{]")
 _MEDIA_TYPE = re.compile(rb'"media_type"\s*:\s*"(?:IMAGE|VIDEO|CAROUSEL_ALBUM)"')
 _USER = re.compile(rb'"media_count"\s*:\s*\d')
 _USERNAME = re.compile(rb'"username"\s*:\s*"')
@@ -59,7 +59,7 @@ _FACEBOOK = re.compile(rb'"created_time"\s*:')  # Facebook posts; Instagram writ
 def sniff(path: Path, head: bytes) -> bool:
     """Media with an Instagram ``media_type`` (or likes, a ``+0000`` timestamp and an
     instagram.com permalink), a user with ``media_count``, or ``business_discovery``."""
-    if not _JSON_START.match(head) or _FACEBOOK.search(head):
+    if json_head(head) is None or _FACEBOOK.search(head):
         return False
     if _MEDIA_TYPE.search(head) or _DISCOVERY.search(head):
         return True

@@ -33,7 +33,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from govsocial.errors import RecordError
-from govsocial.sources.graph import count, identifier, mapping, text, timestamp
+from govsocial.sources.values import count, identifier, mapping, show, text, timestamp
 
 _MEDIA_TYPES = {"IMAGE": "image", "VIDEO": "video", "CAROUSEL_ALBUM": "carousel"}
 # Plays of a video or reel: `views` (2024 on) replaced `plays` and `video_views` (older).
@@ -50,7 +50,7 @@ class InstagramInsights:
     def from_payload(cls, payload: Mapping[str, Any]) -> InstagramInsights:
         data = payload.get("data")
         if not isinstance(data, list):
-            raise RecordError("bad_value", "field insights.data is not a list")
+            raise RecordError("bad_value", f"insights.data {show(data)} is not a list")
         values: dict[str, int] = {}
         for entry in data:
             metric = mapping(entry, "insights.data[]") or {}
@@ -97,10 +97,10 @@ class InstagramMedia:
         media_id = identifier(payload.get("id"), "id")
         kind = text(payload.get("media_type"), "media_type")
         if kind is None:
-            raise RecordError("missing_field", "field media_type is missing")
+            raise RecordError("missing_field", "media_type is missing")
         if kind not in _MEDIA_TYPES:
             raise RecordError(
-                "bad_value", f"media_type {kind!r} is not IMAGE, VIDEO or CAROUSEL_ALBUM"
+                "bad_value", f"media_type {show(kind)} is not IMAGE, VIDEO or CAROUSEL_ALBUM"
             )
         product = text(payload.get("media_product_type"), "media_product_type")
         url = text(payload.get("permalink"), "permalink")

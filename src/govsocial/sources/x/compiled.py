@@ -31,24 +31,18 @@ first).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, Meta, Raw, Struct, UnsetType, field
 
 from govsocial.errors import RecordError
-from govsocial.sources.x.records import (
-    Media,
-    Tweet,
-    User,
-    is_outside_link,
-    media_kind,
-    parse_time,
-)
+from govsocial.sources.values import COUNT_RANGE, MAX_COUNT, timestamp
+from govsocial.sources.x.records import Media, Tweet, User, is_outside_link, media_kind
 
-Count = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]  # counts are BIGINT in the warehouse
-Duration = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+Count = Annotated[int, Meta(ge=COUNT_RANGE.start, le=MAX_COUNT)]  # what values.count takes
+Duration = Annotated[int, Meta(ge=0, le=MAX_COUNT)]
 Id = Annotated[str, Meta(min_length=1)]
 
 
@@ -190,7 +184,7 @@ def decode_page(line: bytes) -> CompiledPage | None:
 def _captured(page: _Page) -> datetime | None:
     if page.twarc is UNSET or page.twarc.retrieved_at is UNSET:
         return None
-    return parse_time(page.twarc.retrieved_at, "__twarc.retrieved_at")
+    return timestamp(page.twarc.retrieved_at, "__twarc.retrieved_at", UTC)
 
 
 def _tweet(raw: Raw) -> tuple[str, Tweet | None]:
@@ -210,7 +204,7 @@ def _tweet(raw: Raw) -> tuple[str, Tweet | None]:
     return str(raw, "utf-8"), Tweet(
         tweet.id,
         tweet.author_id,
-        parse_time(tweet.created_at, f"tweet {tweet.id}: created_at"),
+        timestamp(tweet.created_at, f"tweet {tweet.id}: created_at", UTC),
         tweet.text,
         metrics.retweet_count,
         metrics.reply_count,

@@ -25,7 +25,7 @@ from typing import Any
 
 from govsocial.errors import InputError
 from govsocial.sources.capture import captured_at
-from govsocial.sources.documents import BOM, Document, read_documents
+from govsocial.sources.documents import Document, json_head, read_documents
 from govsocial.sources.rows import Rows, stage_rows
 from govsocial.sources.staging import ImportOptions, Staged
 from govsocial.sources.x.compiled import CompiledPage, decode_page
@@ -87,8 +87,8 @@ def sniff(path: Path, head: bytes) -> bool:
     """X API v2 JSON: the first record is a page of tweets or users, a bare tweet or user, or
     carries ``__twarc``; when it is longer than ``head``, its field names say so."""
     try:
-        text = head.removeprefix(BOM).lstrip()
-        if not text.startswith((b"{", b"[")):
+        text = json_head(head)
+        if text is None:
             return False
         for candidate in (text.split(b"\n", 1)[0], text):
             try:

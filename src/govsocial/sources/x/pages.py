@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from govsocial.errors import RecordError
 from govsocial.sources.payloads import payload_json
 from govsocial.sources.rows import Rows
+from govsocial.sources.values import show, timestamp
 from govsocial.sources.x.compiled import CompiledPage
-from govsocial.sources.x.records import Media, Tweet, User, api_error, parse_time
+from govsocial.sources.x.records import Media, Tweet, User, api_error, listed
 
 # The canonical columns an X record fills, in the order the rows give them (X has no
 # reactions; the platform is written on every good row by Rows).
@@ -102,7 +103,7 @@ class PageReader:
         elif data is None:
             items = []
         else:
-            primary.reject(page, "unknown_shape", f"{place}: data is {data!r}, not tweets")
+            primary.reject(page, "unknown_shape", f"{place}: data {show(data)} is not tweets")
             return
         captured = self._captured(page)
         of_users = bool(items) and all(_is_user(item) for item in items)
@@ -113,7 +114,7 @@ class PageReader:
             else:
                 self._tweet(item, where, captured, users, media)
         target = self.snapshots if of_users else (self.posts if items else primary)
-        for i, raw in enumerate(_items(page.get("errors"))):
+        for i, raw in enumerate(listed(page.get("errors"))):
             error = api_error(raw)
             target.reject(raw, "api_error", f"{place}, errors[{i}]: {error.describe()}")
 
@@ -121,7 +122,7 @@ class PageReader:
         twarc = envelope.get("__twarc")
         if isinstance(twarc, dict) and "retrieved_at" in twarc:
             try:
-                return parse_time(twarc["retrieved_at"], "__twarc.retrieved_at")
+                return timestamp(twarc["retrieved_at"], "__twarc.retrieved_at", UTC)
             except RecordError as exc:
                 return exc  # the records of this page go to quarantine, saying why
         return self._fallback()
@@ -255,11 +256,7 @@ def _author(raw: Any) -> User | None:
 
 def _index(objects: Any, key: str) -> dict[str, Any]:
     """An expansion list by its key (ids are strings; anything else cannot be referred to)."""
-    return {o[key]: o for o in _items(objects) if isinstance(o, dict) and type(o.get(key)) is str}
-
-
-def _items(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+    return {o[key]: o for o in listed(objects) if isinstance(o, dict) and type(o.get(key)) is str}
 
 
 def _is_user(item: Any) -> bool:

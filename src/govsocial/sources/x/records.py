@@ -34,6 +34,7 @@ from typing import Any
 
 from govsocial.errors import RecordError
 from govsocial.sources.api import ApiError
+from govsocial.sources.values import count, identifier, mapping, show, timestamp
 
 # A media key starts with the kind of media (seen in real payloads): used when the page
 # lacks the `attachments.media_keys` expansion and so carries no media object.
@@ -41,42 +42,11 @@ _KEY_PREFIX_TYPES = {"3": "photo", "7": "video", "13": "video", "16": "animated_
 # Links to X itself are the attached media ("pic.twitter.com/…") or the quoted post, not an
 # outside link.
 _X_HOSTS = frozenset({"twitter.com", "x.com", "mobile.twitter.com", "mobile.x.com"})
-_INT64 = 2**63  # counts are BIGINT in the warehouse
 
 
-def _id(payload: dict[str, Any], key: str, what: str) -> str:
-    value = payload.get(key)
-    if type(value) is str and value:  # the usual case first: X writes ids as strings
-        return value
-    if value is None or value == "":
-        raise RecordError("missing_field", f"the {what} has no '{key}'")
-    if type(value) is not int:  # (not bool either)
-        raise RecordError("bad_value", f"the {what}'s '{key}' is {value!r}, not an id")
-    return str(value)
-
-
-def _count(metrics: dict[str, Any], key: str) -> int | None:
-    value = metrics.get(key)
-    if value is None:
-        return None  # not requested or not available: unknown, not zero
-    if type(value) is not int:  # JSON true/false are bool, not counts
-        raise RecordError("bad_value", f"public_metrics.{key} is {value!r}, not a whole number")
-    if not -_INT64 <= value < _INT64:
-        raise RecordError("bad_value", f"public_metrics.{key} is {value}, too large a count")
-    return value
-
-
-def _metrics(payload: dict[str, Any]) -> dict[str, Any]:
-    metrics = payload.get("public_metrics")
-    if metrics is None:
-        return {}
-    if not isinstance(metrics, dict):
-        raise RecordError("bad_value", f"public_metrics is {metrics!r}, not an object")
-    return metrics
-
-
-def _list(payload: dict[str, Any], key: str) -> list[Any]:
-    value = payload.get(key)
+def listed(value: Any) -> list[Any]:
+    """An optional list (``referenced_tweets``, ``includes.users``, …); anything else: none.
+    X leaves out what a tweet lacks, and a list it never writes is no reason to drop a tweet."""
     return value if isinstance(value, list) else []
 
 
@@ -85,19 +55,8 @@ def _object(payload: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def parse_time(value: Any, what: str) -> datetime:
-    """An X timestamp (``2021-04-08T19:34:16.000Z``; twarc: ``…+00:00``) as UTC."""
-    if not isinstance(value, str) or not value:
-        raise RecordError(
-            "missing_field" if value in (None, "") else "bad_value",
-            f"{what} is {value!r}, not an ISO 8601 timestamp",
-        )
-    try:
-        moment = datetime.fromisoformat(value)
-        # X always writes UTC ("Z"); a timestamp without an offset is read as UTC too.
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 shifted out of range
-        raise RecordError("bad_value", f"{what} is {value!r}, not an ISO 8601 timestamp") from None
+def _metrics(payload: dict[str, Any]) -> dict[str, Any]:
+    return mapping(payload.get("public_metrics"), "public_metrics") or {}
 
 
 @dataclass(slots=True)
@@ -112,21 +71,16 @@ class Media:
     @classmethod
     def from_payload(cls, payload: Any) -> Media:
         if not isinstance(payload, dict):
-            raise RecordError("bad_value", f"a media object is {payload!r}, not an object")
-        key = _id(payload, "media_key", "media object")
-        kind = payload.get("type")
-        duration = payload.get("duration_ms")
-        if duration is not None and (
-            isinstance(duration, bool)
-            or not isinstance(duration, int)
-            or not 0 <= duration < _INT64
-        ):
-            raise RecordError("bad_value", f"media {key}: duration_ms is {duration!r}")
+            raise RecordError("bad_value", f"a media object {show(payload)} is not a JSON object")
+        key = identifier(payload.get("media_key"), "the media object's media_key")
+        duration = count(payload.get("duration_ms"), f"media {key}: duration_ms")
+        if duration is not None and duration < 0:
+            raise RecordError("bad_value", f"media {key}: duration_ms {duration} is negative")
         return cls(
             key,
-            media_kind(kind, key),
+            media_kind(payload.get("type"), key),
             None if duration is None else duration / 1000,
-            _count(_metrics(payload), "view_count"),
+            count(_metrics(payload).get("view_count"), "public_metrics.view_count"),
         )
 
     @classmethod
@@ -156,17 +110,17 @@ class User:
     @classmethod
     def from_payload(cls, payload: Any) -> User:
         if not isinstance(payload, dict):
-            raise RecordError("bad_value", f"a user is {payload!r}, not an object")
+            raise RecordError("bad_value", f"a user {show(payload)} is not a JSON object")
         username = payload.get("username")
         name = payload.get("name")
         metrics = _metrics(payload)
         return cls(
-            _id(payload, "id", "user"),
+            identifier(payload.get("id"), "the user's id"),
             username.lstrip("@") if isinstance(username, str) and username else None,
             name if isinstance(name, str) and name else None,
-            _count(metrics, "followers_count"),
-            _count(metrics, "following_count"),
-            _count(metrics, "tweet_count"),
+            count(metrics.get("followers_count"), "public_metrics.followers_count"),
+            count(metrics.get("following_count"), "public_metrics.following_count"),
+            count(metrics.get("tweet_count"), "public_metrics.tweet_count"),
         )
 
 
@@ -193,40 +147,43 @@ class Tweet:
     @classmethod
     def from_payload(cls, payload: Any) -> Tweet:
         if not isinstance(payload, dict):
-            raise RecordError("bad_value", f"a tweet is {payload!r}, not an object")
-        tweet_id = _id(payload, "id", "tweet")
+            raise RecordError("bad_value", f"a tweet {show(payload)} is not a JSON object")
+        tweet_id = identifier(payload.get("id"), "the tweet's id")
         inline = payload.get("author")
         author = User.from_payload(inline) if isinstance(inline, dict) else None
         if payload.get("author_id") is None and author is not None:
             author_id = author.id
         else:
-            author_id = _id(payload, "author_id", f"tweet {tweet_id}")
+            author_id = identifier(payload.get("author_id"), f"tweet {tweet_id}: author_id")
         metrics = _metrics(payload)
         attachments = _object(payload, "attachments")
         text = payload.get("text")
         return cls(
             tweet_id,
             author_id,
-            parse_time(payload.get("created_at"), f"tweet {tweet_id}: created_at"),
+            # X writes UTC ("...Z", twarc "+00:00"): a time without an offset is UTC too.
+            timestamp(payload.get("created_at"), f"tweet {tweet_id}: created_at", UTC),
             text if isinstance(text, str) else None,
-            _count(metrics, "retweet_count"),
-            _count(metrics, "reply_count"),
-            _count(metrics, "like_count"),
-            _count(metrics, "quote_count"),
-            _count(metrics, "bookmark_count"),
-            _count(metrics, "impression_count"),
+            count(metrics.get("retweet_count"), "public_metrics.retweet_count"),
+            count(metrics.get("reply_count"), "public_metrics.reply_count"),
+            count(metrics.get("like_count"), "public_metrics.like_count"),
+            count(metrics.get("quote_count"), "public_metrics.quote_count"),
+            count(metrics.get("bookmark_count"), "public_metrics.bookmark_count"),
+            count(metrics.get("impression_count"), "public_metrics.impression_count"),
             any(
                 isinstance(r, dict) and r.get("type") == "retweeted"
-                for r in _list(payload, "referenced_tweets")
+                for r in listed(payload.get("referenced_tweets"))
             ),
-            tuple(str(k) for k in _list(attachments, "media_keys") if isinstance(k, str | int)),
+            tuple(
+                str(k) for k in listed(attachments.get("media_keys")) if isinstance(k, str | int)
+            ),
             any(
                 isinstance(u, dict)
                 and is_outside_link("media_key" in u, u.get("expanded_url") or u.get("url"))
-                for u in _list(_object(payload, "entities"), "urls")
+                for u in listed(_object(payload, "entities").get("urls"))
             ),
             author,
-            tuple(Media.from_payload(m) for m in _list(attachments, "media")),
+            tuple(Media.from_payload(m) for m in listed(attachments.get("media"))),
         )
 
 

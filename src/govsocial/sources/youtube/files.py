@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from govsocial.errors import InputError, RecordError
-from govsocial.sources.api import ApiError
+from govsocial.sources.api import ApiError, error_in_head
 from govsocial.sources.capture import captured_at, time_zone
-from govsocial.sources.documents import read_documents
+from govsocial.sources.documents import json_head, read_documents
 from govsocial.sources.rows import Rows, stage_rows
 from govsocial.sources.staging import ImportOptions, Staged
 from govsocial.sources.youtube.records import (
@@ -45,13 +45,10 @@ from govsocial.sources.youtube.records import (
 )
 
 FORMAT_NAME = "youtube"
-_JSON_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*[\[{]")
 _FIRST_KIND = re.compile(rb'"kind"\s*:\s*"([^"]{0,80})"')
 # Google's error envelope: {"error": {"code", "message", "errors": [{"domain", "reason"}]}}.
-_ERROR = re.compile(rb'"error"\s*:\s*\{')
 _DOMAIN = re.compile(rb'"domain"\s*:\s*"')
 _REASON = re.compile(rb'"reason"\s*:\s*"')
-_GRAPH_ERROR = re.compile(rb'"fbtrace_id"\s*:|"type"\s*:\s*"\w*Exception"')  # Facebook's
 # What to do about the errors met most often (https://developers.google.com/youtube/v3/docs/errors).
 _FIXES = {
     "quotaExceeded": "the project's daily quota is used up: fetch again after it resets "
@@ -71,16 +68,13 @@ def sniff(path: Path, head: bytes) -> bool:
     """JSON whose first ``"kind"`` is a ``youtube#`` kind, or Google's error envelope (with
     ``domain``/``reason``, which Facebook's ``fbtrace_id``/``...Exception`` errors lack)."""
     try:
-        if not _JSON_START.match(head):
+        if json_head(head) is None:
             return False
         match = _FIRST_KIND.search(head)
         if match is not None and match.group(1).startswith(b"youtube#"):
             return True
         return bool(
-            _ERROR.search(head)
-            and _DOMAIN.search(head)
-            and _REASON.search(head)
-            and not _GRAPH_ERROR.search(head)
+            error_in_head(head, graph=False) and _DOMAIN.search(head) and _REASON.search(head)
         )
     except Exception:  # sniffing must never fail
         return False

@@ -38,16 +38,8 @@ from typing import Any
 from govsocial.errors import RecordError
 from govsocial.sources.api import ApiError
 from govsocial.sources.payloads import without_surrogates
-from govsocial.sources.youtube.values import (
-    field,
-    parse_count,
-    parse_duration,
-    parse_id,
-    parse_text,
-    parse_time,
-    part,
-    show,
-)
+from govsocial.sources.values import mapping, show, text, timestamp
+from govsocial.sources.youtube.values import field, parse_count, parse_duration, parse_id
 
 API = "YouTube Data API"
 # The kind of the items of each list response, for files whose items lost their own "kind".
@@ -151,8 +143,8 @@ class Video:
     @classmethod
     def from_payload(cls, payload: Any, tz: tzinfo | None = None) -> Video:
         video_id = parse_id(field(payload, "id", "video"), "id")
-        snippet = part(payload, "snippet")
-        stats = part(payload, "statistics")
+        snippet = mapping(payload.get("snippet"), "snippet")
+        stats = mapping(payload.get("statistics"), "statistics")
         if snippet is None or stats is None:
             missing = " and ".join(
                 n for n, p in (("snippet", snippet), ("statistics", stats)) if p is None
@@ -162,18 +154,16 @@ class Video:
                 f"video {video_id} has no {missing}; request videos.list with "
                 "part=snippet,statistics,contentDetails",
             )
-        details = part(payload, "contentDetails") or {}
+        details = mapping(payload.get("contentDetails"), "contentDetails") or {}
         duration = details.get("duration")
         seconds = None if duration is None else parse_duration(duration)
         return cls(
             video_id=video_id,
             channel_id=parse_id(field(snippet, "channelId", "snippet"), "snippet.channelId"),
-            channel_title=parse_text(snippet.get("channelTitle"), "snippet.channelTitle") or None,
-            published_at=parse_time(
-                field(snippet, "publishedAt", "snippet"), "snippet.publishedAt", tz
-            ),
-            title=parse_text(snippet.get("title"), "snippet.title"),
-            description=parse_text(snippet.get("description"), "snippet.description"),
+            channel_title=text(snippet.get("channelTitle"), "snippet.channelTitle") or None,
+            published_at=timestamp(snippet.get("publishedAt"), "snippet.publishedAt", tz),
+            title=text(snippet.get("title"), "snippet.title") or "",
+            description=text(snippet.get("description"), "snippet.description") or "",
             # P0D: a live stream that is upcoming or still running has no length yet.
             duration_s=seconds or None,
             views=parse_count(stats, "viewCount"),
@@ -213,11 +203,11 @@ class Channel:
     @classmethod
     def from_payload(cls, payload: Any) -> Channel:
         channel_id = parse_id(field(payload, "id", "channel"), "id")
-        snippet = part(payload, "snippet") or {}
-        custom = parse_text(snippet.get("customUrl"), "snippet.customUrl")
+        snippet = mapping(payload.get("snippet"), "snippet") or {}
+        custom = text(snippet.get("customUrl"), "snippet.customUrl") or ""
         # Only "@handle" is a handle; a pre-2022 legacy custom URL ("GoogleDevelopers") is not.
         handle = custom[1:] if custom.startswith("@") and len(custom) > 1 else None
-        stats = part(payload, "statistics")
+        stats = mapping(payload.get("statistics"), "statistics")
         hidden = (stats or {}).get("hiddenSubscriberCount", False)
         if not isinstance(hidden, bool):
             raise RecordError(
@@ -226,7 +216,7 @@ class Channel:
         return cls(
             channel_id=channel_id,
             handle=handle,
-            title=parse_text(snippet.get("title"), "snippet.title") or None,
+            title=text(snippet.get("title"), "snippet.title") or None,
             subscribers=None if stats is None else parse_count(stats, "subscriberCount"),
             hidden=hidden,
             video_count=None if stats is None else parse_count(stats, "videoCount"),
@@ -258,8 +248,9 @@ class PlaylistItem:
 
     @classmethod
     def from_payload(cls, payload: Any) -> PlaylistItem:
-        details = part(payload, "contentDetails") if isinstance(payload, dict) else None
-        snippet = part(payload, "snippet") if isinstance(payload, dict) else None
+        item = payload if isinstance(payload, dict) else {}
+        details = mapping(item.get("contentDetails"), "contentDetails")
+        snippet = mapping(item.get("snippet"), "snippet")
         resource = (snippet or {}).get("resourceId")
         found = (details or {}).get("videoId") or (
             resource.get("videoId") if isinstance(resource, dict) else None
