@@ -5,6 +5,7 @@ files that cannot be imported."""
 from __future__ import annotations
 
 import gzip
+import os
 import socket
 from pathlib import Path
 
@@ -161,6 +162,16 @@ def test_missing_files_folders_and_links_fail_alone_with_a_forced_format(
         assert scalar(wh, "SELECT count(*) FROM posts") == 1
 
 
+def test_a_pipe_in_a_folder_is_one_failure_saying_what_it_is(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    write_csv(tmp_path / "p.csv", [post_row()])
+    with Warehouse.open(tmp_path / "w.duckdb", create=True) as wh:
+        report = import_paths(wh, [tmp_path])
+    assert [f.path.name for f in report.failures] == ["pipe"]
+    assert "not a regular file" in report.failures[0].message
+    assert len(report.summaries) == 1
+
+
 def test_a_path_that_cannot_be_read_is_one_failure_not_a_usage_error(tmp_path: Path) -> None:
     good = write_csv(tmp_path / "p.csv", [post_row()])
     server = socket.socket(socket.AF_UNIX)  # exists, but is not a file anyone can read
@@ -182,6 +193,13 @@ def test_a_path_that_cannot_be_read_is_one_failure_not_a_usage_error(tmp_path: P
         (b"platform;post_id;posted_at;captured_at\ninstagram;1;x;y\n", "separated by ';'"),
         (b'{"hello": 1}\n', "its first object has: hello"),
         (b"PK\x03\x04rest", "spreadsheet workbook"),
+        ('{"a": "b"}\n'.encode("utf-16"), "is UTF-16 text"),
+        (b"[" * 5000 + b"]" * 5000, "JSON .* nested too deeply"),
+        (
+            b'{"data": [{"created_time": "2021-01-01T00:00:00+0000"}]}\n'
+            b'{"data": [{"media_type": "IMAGE"}]}\n',
+            "mixes Facebook posts .* Split it",
+        ),
     ],
 )
 def test_an_unrecognised_file_says_what_it_is_and_the_fix(

@@ -12,16 +12,18 @@ and the chosen one does not is refused too, naming the right format.
 from __future__ import annotations
 
 import csv
-import json
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from govsocial.errors import ConfigError, InputError
 from govsocial.sources import crowdtangle, facebook, generic, instagram, x, youtube
-from govsocial.sources.documents import BOM
+from govsocial.sources.documents import BOM, loads
 from govsocial.sources.opening import head, is_gzip, plain_name
 from govsocial.sources.staging import Format, ImportOptions, Staged
 
+_FACEBOOK_POST = re.compile(rb'"created_time"\s*:')
+_INSTAGRAM_MEDIA = re.compile(rb'"media_type"\s*:\s*"(?:IMAGE|VIDEO|CAROUSEL_ALBUM)"')
 # Sniffed in this order: the most specific formats first.
 FORMATS: dict[str, Format] = {
     f.name: f
@@ -47,7 +49,8 @@ def _claimed_by(path: Path, first: bytes) -> str | None:
 def detect(path: Path) -> str:
     """The format of ``path``, judged from its content (not only its name)."""
     if not path.is_file():
-        raise InputError("no such file. Check the path.", path=path)
+        what = "not a regular file (a device, pipe or socket)" if path.exists() else "no such file"
+        raise InputError(f"{what}. Check the path.", path=path)
     first = head(path)
     if is_gzip(path):  # sniffed by the content's name: data.csv.gz is a .csv
         named = _claimed_by(path.with_name(plain_name(path)), first) if first else None
@@ -75,14 +78,22 @@ def _unrecognised(path: Path, first: bytes) -> str:
         )
     if text.startswith(b"PAR1"):
         return f"is a Parquet file without the generic format's columns{packed}. {tail}"
+    suffix = Path(plain_name(path)).suffix or ".txt"
+    if text.startswith((b"\xff\xfe", b"\xfe\xff")) or text[:200].count(b"\x00") > 20:
+        return (
+            f"is UTF-16 text{packed} (as Windows PowerShell's '>' and some exports write it), "
+            f"not UTF-8. Convert it: iconv -f utf-16 -t utf-8 FILE > FILE.utf8{suffix}, then "
+            "import the converted file."
+        )
     try:
         decoded = text.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.reason != "unexpected end of data":  # not just a character cut by the 64 KiB
+            spreadsheet = " (in a spreadsheet: 'CSV UTF-8')" if suffix == ".csv" else ""
             return (
                 f"is not UTF-8 text{packed} (byte {exc.start} is 0x{text[exc.start]:02x}: "
-                "latin-1 or a Windows code page?). Save it again as UTF-8 (in a spreadsheet: "
-                "'CSV UTF-8'), or convert it: iconv -f latin1 -t utf-8 FILE > FILE.utf8.csv."
+                f"latin-1 or a Windows code page?). Save it again as UTF-8{spreadsheet}, or "
+                f"convert it: iconv -f latin1 -t utf-8 FILE > FILE.utf8{suffix}."
             )
         decoded = text[: exc.start].decode("utf-8")
     line = decoded.lstrip().split("\n", 1)[0]
@@ -94,15 +105,21 @@ def _unrecognised(path: Path, first: bytes) -> str:
             "commas ('CSV UTF-8 (comma delimited)'), or convert the separators, then import it."
         )
     if line.startswith(("{", "[")):
+        if _FACEBOOK_POST.search(text) and _INSTAGRAM_MEDIA.search(text):
+            return (
+                f"mixes Facebook posts (created_time) and Instagram media (media_type){packed}: "
+                "each file must hold one platform's responses. Split it into a Facebook file "
+                "and an Instagram file and import both."
+            )
         return f"is JSON{packed} of a shape no format knows ({_keys(decoded)}). {tail}"
     return f"the format could not be recognised{packed}. {tail}"
 
 
 def _keys(text: str) -> str:
     try:
-        value = json.loads(text.split("\n", 1)[0])
-    except ValueError:
-        return "its first record is longer than 64 KiB or not JSON by itself"
+        value = loads(text.split("\n", 1)[0])
+    except ValueError as exc:  # RecursionError too: loads says "nested too deeply"
+        return f"its first record is longer than 64 KiB or not JSON by itself: {exc}"
     while isinstance(value, list) and value:
         value = value[0]
     if isinstance(value, dict):

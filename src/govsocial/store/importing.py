@@ -8,6 +8,7 @@ a file that cannot be imported (missing, unreadable, not of the format, corrupt)
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +55,10 @@ def import_paths(
     if assign_to:
         require_institution(wh, assign_to)
     report = ImportReport()
-    found = expand(paths)
+    # The warehouse itself (and its log) may sit in a folder being imported: never a file to
+    # import. realpath, unlike Path.resolve, does not raise on a symlink loop.
+    own = {os.path.realpath(wh.path), os.path.realpath(wh.path) + ".wal"}
+    found = [f for f in expand(paths) if os.path.realpath(f.path) not in own]
     for index, item in enumerate(found):
         if on_file is not None:
             on_file(item.path, index, len(found))

@@ -304,8 +304,8 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
         SELECT _akey, platform, min(account_platform_id) AS apid,
                min(lower(ltrim(account_handle, '@'))) AS hkey,
                min(ltrim(account_handle, '@')) AS handle,
-               first(account_name ORDER BY captured_at DESC, _row DESC)
-                   FILTER (WHERE account_name IS NOT NULL) AS display_name,
+               arg_max(account_name, (captured_at, _row))
+                   FILTER (WHERE account_name IS NOT NULL) AS display_name,  -- the latest
                NULL::INTEGER AS account_id
         FROM _stage WHERE _reason IS NULL GROUP BY _akey, platform""")
     match_by_id = """UPDATE _acc SET account_id = a.account_id FROM accounts a
