@@ -10,7 +10,7 @@ import os
 import re
 import shutil
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pyarrow as pa
@@ -356,6 +356,62 @@ def test_one_row_with_an_unknown_zone_is_quarantined(warehouse: Warehouse, tmp_p
     ]
 
 
+def test_a_date_that_does_not_exist_is_quarantined_not_moved(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    path = _with_created(
+        tmp_path,
+        "2021-07-05 18:02:45 WIB",
+        "2021-02-30 09:00:00 WIB",
+        "2021-02-29 09:00:00 WIB",
+        "2021-07-07 23:59:60 WIB",
+    )
+    summary = load(warehouse, path)
+    assert (summary.posts_new, summary.quarantined) == (1, {"bad_value": 3})
+    assert scalar(warehouse, "SELECT posted_at FROM posts") == utc(2021, 7, 5, 11, 2, 45)
+    details = warehouse.con.execute("SELECT detail FROM quarantine ORDER BY 1").fetchall()
+    assert [d[0] for d in details] == [
+        f"Post Created '{when} WIB' is not a real time: no such date (or time of day)"
+        for when in ("2021-02-29 09:00:00", "2021-02-30 09:00:00", "2021-07-07 23:59:60")
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1900, 2100),
+            st.integers(1, 12),
+            st.integers(1, 31),
+            st.integers(0, 23),
+            st.integers(0, 59),
+            st.integers(0, 60),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    st.sampled_from([None, resolve_tz("WIB")]),
+)
+@example([(2021, 4, 31, 0, 0, 0), (2020, 2, 29, 12, 0, 0), (2021, 12, 31, 23, 59, 60)], None)
+def test_created_times_are_the_calendars_or_none(
+    parts: list[tuple[int, int, int, int, int, int]], override: tzinfo | None
+) -> None:
+    """Vectorised reading agrees with Python's calendar: a real wall time is read as it is,
+    any other (day 31 of a short month, 29 February of a common year, second 60) is
+    ``impossible`` and has no time."""
+    texts = [f"{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} WIB" for y, mo, d, h, mi, s in parts]
+    times = cv.created_times(pa.array(texts), override)
+    expected: list[datetime | None] = []
+    for y, mo, d, h, mi, s in parts:
+        try:
+            expected.append(datetime(y, mo, d, h, mi, s, tzinfo=resolve_tz("WIB")))
+        except ValueError:
+            expected.append(None)
+    assert times.posted.to_pylist() == [e and e.astimezone(UTC) for e in expected]
+    assert times.impossible.to_pylist() == [e is None for e in expected]
+    assert not any(times.unreadable.to_pylist())
+
+
 def test_files_that_are_not_exports_are_refused(tmp_path: Path) -> None:
     template = ROOT / "docs" / "templates" / "generic_posts.csv"
     cases = {
@@ -394,7 +450,8 @@ def reference_whole_number(text: str | None, sep: str | None) -> tuple[int | Non
     cell = (text or "").strip()
     if not cell:
         return None, False
-    grouped = sep is not None and re.fullmatch(rf"\d{{1,3}}({re.escape(sep)}\d{{3}}){{1,5}}", cell)
+    group = rf"[0-9]{{1,3}}({re.escape(sep or '')}[0-9]{{3}}){{1,5}}"  # ASCII digits only
+    grouped = sep is not None and re.fullmatch(group, cell)
     if re.fullmatch(r"[0-9]{1,18}", cell, re.ASCII) or grouped:
         return int(cell.replace(sep or "", "")), False
     return None, True
@@ -406,6 +463,7 @@ def reference_whole_number(text: str | None, sep: str | None) -> tuple[int | Non
 )
 @example(cells=["123456789012345678", "1234567890123456789", "٣", "+5", " 12 ", "0012"], sep=None)
 @example(cells=["1234567890123456789", "12", None], sep=".")  # digits only: cast at once
+@example(cells=["0.00٣"], sep=".")  # an Arabic-Indic digit is no digit of a grouped number
 def test_whole_numbers_read_every_cell_as_the_cell_by_cell_reference(
     cells: list[str | None], sep: str | None
 ) -> None:

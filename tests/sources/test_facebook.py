@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from conftest import scalar
 from govsocial.errors import InputError
 from govsocial.sources.facebook import FORMAT
 from govsocial.sources.facebook.records import FacebookPost, media_type
-from govsocial.sources.formats import stager
+from govsocial.sources.formats import detect, stager
 from govsocial.sources.graph import requested_fields, top_level_fields
 from govsocial.sources.instagram import FORMAT as INSTAGRAM
 from govsocial.sources.staging import ImportOptions
@@ -130,6 +131,53 @@ def test_a_page_with_its_feed_gives_posts_with_the_handle_and_a_snapshot(
     # The page's payload is kept without its feed (each post is a record of its own).
     page = scalar(warehouse, "SELECT payload FROM raw_records WHERE record_index = 1")
     assert "feed" not in json.loads(page) and json.loads(page)["username"] == "humasjabar"
+
+
+def _page_with_feed(tmp_path: Path, **page: object) -> Path:
+    """page_with_feed.json with these fields of the Page replaced (None: left out)."""
+    document = json.loads((FIXTURES / "page_with_feed.json").read_text())
+    document.update(page)
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps({k: v for k, v in document.items() if v is not None}), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("page", "detail"),
+    [
+        (
+            {"followers_count": None, "fan_count": "x"},
+            "line 1: fan_count 'x' is not a whole number",
+        ),
+        ({"followers_count": 1.5}, "line 1: followers_count 1.5 is not a whole number"),
+    ],
+)
+def test_a_bad_count_quarantines_the_reading_and_its_posts_keep_the_page(
+    warehouse: Warehouse, tmp_path: Path, page: dict[str, object], detail: str
+) -> None:
+    summary = load(warehouse, _page_with_feed(tmp_path, **page))
+    assert (summary.records_read, summary.posts_new, summary.quarantined) == (
+        6,
+        5,
+        {"bad_value": 1},
+    )
+    assert scalar(warehouse, "SELECT detail FROM quarantine") == detail
+    assert warehouse.con.execute(
+        """SELECT DISTINCT a.platform_account_id, a.handle, a.display_name
+           FROM posts JOIN accounts a USING (account_id)"""
+    ).fetchall() == [("104523441234567", "humasjabar", "Humas Jabar")]
+
+
+def test_a_page_with_a_bad_name_is_quarantined_and_its_posts_load(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    summary = load(warehouse, _page_with_feed(tmp_path, name=["Humas Jabar"]))
+    assert (summary.posts_new, summary.quarantined) == (5, {"bad_value": 1})
+    detail = scalar(warehouse, "SELECT detail FROM quarantine")
+    assert detail == "line 1: name ['Humas Jabar'] is not text"
+    assert warehouse.con.execute(
+        "SELECT DISTINCT a.platform_account_id FROM posts JOIN accounts a USING (account_id)"
+    ).fetchall() == [("104523441234567",)]
 
 
 def test_quirks_are_quarantined_with_reasons(warehouse: Warehouse, tmp_path: Path) -> None:
@@ -388,6 +436,33 @@ def test_sniff_claims_facebook_graph_files_only() -> None:
         assert FORMAT.sniff(path, path.read_bytes()[:65536]), path.name
         assert not INSTAGRAM.sniff(path, path.read_bytes()[:65536]), path.name
     assert not FORMAT.sniff(TEMPLATE, TEMPLATE.read_bytes())
+
+
+EMPTY_PAGE = {"data": [], "paging": {"cursors": {"before": "QVFIUk", "after": "QVFIUl"}}}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://graph.facebook.com/v10.0/19292868552/feed?fields=id%2Ccreated_time&before=QVFIUk",
+        "https://graph.facebook.com/19292868552/posts?limit=100&after=QVFIUl",
+        "https://graph.facebook.com/v19.0/humasjabar/published_posts",
+    ],
+)
+@pytest.mark.parametrize("escaped", [False, True])  # PHP's json_encode writes https:\/\/
+def test_the_last_empty_page_of_a_feed_is_recognised_and_loads_nothing(
+    warehouse: Warehouse, tmp_path: Path, url: str, escaped: bool
+) -> None:
+    page = {**EMPTY_PAGE, "paging": {**EMPTY_PAGE["paging"], "previous": url}}
+    text = json.dumps(page)
+    path = tmp_path / "feed_p9.json"
+    path.write_text(text.replace("/", "\\/") if escaped else text, "utf-8")
+    assert detect(path) == "facebook-graph"
+    summary = load_file(warehouse, path, stager(detect(path), OPTIONS))
+    assert (summary.records_read, summary.posts_new, summary.quarantined) == (0, 0, {})
+    # Another edge is not a Page's posts.
+    other = re.sub(r"/(feed|posts|published_posts)\b", "/photos", text)
+    assert not FORMAT.sniff(path, other.encode())
 
 
 _json = st.recursive(

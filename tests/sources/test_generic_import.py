@@ -509,6 +509,79 @@ def test_counts_too_large_or_negative_in_any_column_type_are_quarantined(
     assert summary.quarantined == {"bad_value": 1, "negative_count": 1}
 
 
+_DAY_MS = 86_400_000
+_FAR_OUT = {  # a time past the year 9999 (far past DuckDB's year 294247 where it can be)
+    "seconds, UTC": (pa.timestamp("s", tz="UTC"), 9_400_000_000_000, "about the year 299844"),
+    "milliseconds": (pa.timestamp("ms"), 9_400_000_000_000_000, "about the year 299844"),
+    "milliseconds, UTC": (pa.timestamp("ms", tz="UTC"), -9_400_000_000_000_000, "year -295904"),
+    "microseconds": (pa.timestamp("us"), 2**62, "148108-07-06 14:00:27.387904+00"),
+    "microseconds, UTC": (pa.timestamp("us", tz="UTC"), 2**63 - 1, "infinity"),
+    "nanoseconds": (pa.timestamp("ns"), 2**63 - 1, "infinity"),  # ends in 2262 otherwise
+    "date32": (pa.date32(), 2**31 - 2, "column {}: 5881580-07-10"),
+    "date32, infinity": (pa.date32(), 2**31 - 1, "infinity"),
+    "date64": (pa.date64(), 3_000_000 * 365 * _DAY_MS, "column {}: 2999978-03-05"),
+}
+
+
+@pytest.mark.parametrize("column", ["posted_at", "captured_at"])
+@pytest.mark.parametrize("case", list(_FAR_OUT))
+def test_a_time_past_the_year_9999_in_any_unit_is_quarantined(
+    warehouse: Warehouse, tmp_path: Path, case: str, column: str
+) -> None:
+    kind, far, shown = _FAR_OUT[case]
+    good = 1_740_100_000 * 1_000_000  # 2025-02-21, in microseconds
+    per_unit = {"s": 10**6, "ms": 10**3, "us": 1, "ns": 10**-3}.get(getattr(kind, "unit", ""))
+    if per_unit is None:  # dates: days (date32) or milliseconds of whole days (date64)
+        good = (good // 86_400_000_000) * (_DAY_MS if kind == pa.date64() else 1)
+    else:
+        good = int(good / per_unit)
+    values = pa.array([good, far, good], pa.int64() if kind != pa.date32() else pa.int32())
+    table = _parquet_posts(3)
+    table = table.set_column(table.column_names.index(column), column, values.cast(kind))
+    path = tmp_path / "far.parquet"
+    pq.write_table(table, path)
+    summary = load_file(warehouse, path, stage)
+    assert (summary.records_read, summary.posts_new) == (3, 2)
+    assert summary.quarantined == {"bad_time": 1}
+    origin, detail, payload = warehouse.con.execute(
+        "SELECT origin, detail, payload FROM quarantine"
+    ).fetchone() or ("", "", "")
+    assert origin == "far.parquet, row 2"
+    assert column in detail and shown.format(column) in detail and "not a real time" in detail
+    assert json.loads(payload)["post_id"] == "q1"
+
+
+@pytest.mark.parametrize("statistics", [True, False])
+def test_millisecond_times_load_with_or_without_statistics(
+    warehouse: Warehouse, tmp_path: Path, statistics: bool
+) -> None:
+    """Without statistics nothing says the times fit DuckDB: the file is read another way."""
+    table = _parquet_posts(2)
+    table = table.set_column(3, "posted_at", table["posted_at"].cast(pa.timestamp("ms", "UTC")))
+    pq.write_table(table, tmp_path / "ms.parquet", write_statistics=statistics)
+    summary = load_file(warehouse, tmp_path / "ms.parquet", stage)
+    assert (summary.posts_new, summary.quarantined) == (2, {})
+    assert scalar(warehouse, "SELECT DISTINCT posted_at FROM posts") == datetime(
+        2025, 2, 19, 21, 20, tzinfo=UTC
+    )
+
+
+def test_a_far_out_time_in_another_column_is_kept_in_the_payload(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """A column the format does not read keeps its far-out cell in the quarantined record."""
+    table = _parquet_posts(
+        2,
+        media_type=pa.array(["text", "hologram"]),
+        exported=pa.array([1, 9_400_000_000_000], pa.int64()).cast(pa.timestamp("s")),
+    )
+    pq.write_table(table, tmp_path / "extra.parquet")
+    summary = load_file(warehouse, tmp_path / "extra.parquet", stage)
+    assert (summary.posts_new, summary.quarantined) == (1, {"unknown_media_type": 1})
+    payload = json.loads(scalar(warehouse, "SELECT payload FROM quarantine"))
+    assert payload["exported"] == "9400000000000000 ms since 1970-01-01"
+
+
 def test_parquet_columns_of_every_common_type(warehouse: Warehouse, tmp_path: Path) -> None:
     from decimal import Decimal
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from conftest import scalar
 from govsocial.errors import InputError
 from govsocial.sources.facebook import FORMAT as FACEBOOK
-from govsocial.sources.formats import stager
+from govsocial.sources.formats import detect, stager
 from govsocial.sources.instagram import FORMAT
 from govsocial.sources.staging import ImportOptions
 from govsocial.store import Warehouse, load_file
@@ -130,6 +130,45 @@ def test_business_discovery_gives_a_snapshot_and_posts_of_a_registered_account(
     assert row == ("jabarprov", 1250000, 210, 9876)
     user = scalar(registered, "SELECT payload FROM raw_records WHERE record_index = 1")
     assert "media" not in json.loads(user)
+
+
+def _business_discovery(tmp_path: Path, **user: object) -> Path:
+    """business_discovery.json with these fields of the user object replaced."""
+    document = json.loads((FIXTURES / "business_discovery.json").read_text())
+    document["business_discovery"].update(user)
+    path = tmp_path / "discovery.json"
+    path.write_text(json.dumps(document), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("field", ["followers_count", "follows_count", "media_count"])
+def test_a_bad_count_quarantines_the_reading_and_its_media_keep_their_account(
+    warehouse: Warehouse, tmp_path: Path, field: str
+) -> None:
+    summary = load(warehouse, _business_discovery(tmp_path, **{field: "x"}))
+    assert (summary.records_read, summary.posts_new) == (4, 3)
+    assert summary.quarantined == {"bad_value": 1}
+    detail = scalar(warehouse, "SELECT detail FROM quarantine")
+    assert detail == f"line 1: {field} 'x' is not a whole number"
+    assert warehouse.con.execute(
+        """SELECT DISTINCT a.platform_account_id, a.handle, a.display_name
+           FROM posts JOIN accounts a USING (account_id)"""
+    ).fetchall() == [("17841400000000001", "jabarprovgov", "Pemerintah Provinsi Jawa Barat")]
+    assert scalar(warehouse, "SELECT count(followers) FROM account_snapshots") == 0
+
+
+def test_an_unreadable_user_object_says_so_for_its_media(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    summary = load(warehouse, _business_discovery(tmp_path, name=5))
+    assert (summary.posts_new, summary.quarantined) == (0, {"bad_value": 1, "missing_field": 3})
+    query = "SELECT detail FROM quarantine ORDER BY record_index"
+    details = [r[0] for r in warehouse.con.execute(query).fetchall()]
+    assert details[0] == "line 1: name 5 is not text"
+    assert details[1] == (
+        "line 1, media, item 1: no account for this media: it has no owner.id or username, and the "
+        "user object it is in names none (name 5 is not text)"
+    )
 
 
 def test_a_lone_surrogate_quarantines_only_its_media(warehouse: Warehouse, tmp_path: Path) -> None:
@@ -249,6 +288,26 @@ def test_loading_again_adds_nothing(warehouse: Warehouse, tmp_path: Path) -> Non
         0,
         0,
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://graph.facebook.com/v6.0/17841406338772941/media?fields=id%2Ctimestamp&before=QVF",
+        "https://graph.instagram.com/v21.0/17841406338772941/media?after=QVF",
+        "https://graph.facebook.com/17841406338772941/media",
+    ],
+)
+def test_the_last_empty_page_of_media_is_recognised_and_loads_nothing(
+    warehouse: Warehouse, tmp_path: Path, url: str
+) -> None:
+    page = {"data": [], "paging": {"cursors": {"before": "QVF"}, "previous": url}}
+    path = tmp_path / "media_p9.json"
+    path.write_text(json.dumps([page]), "utf-8")
+    assert detect(path) == "instagram-graph"
+    summary = load_file(warehouse, path, stager(detect(path), OPTIONS))
+    assert (summary.records_read, summary.posts_new, summary.quarantined) == (0, 0, {})
+    assert not FACEBOOK.sniff(path, path.read_bytes())
 
 
 def test_sniff_claims_instagram_graph_files_only() -> None:

@@ -233,3 +233,23 @@ def edge_owner(paging: Mapping[str, Any] | None, edge: str) -> str | None:
 @lru_cache(maxsize=8)
 def _edge_path(edge: str) -> re.Pattern[str]:
     return re.compile(rf"^/(?:v\d+(?:\.\d+)?/)?(\d+)/{re.escape(edge)}/?$")
+
+
+def pages_edge(head: bytes, hosts: tuple[str, ...], edges: tuple[str, ...]) -> bool:
+    """Whether ``head`` (a file's first bytes) has a paging URL of a Graph API list of
+    ``edges`` on one of ``hosts``: ``"next": "https://graph.facebook.com/v10.0/19292868552/
+    feed?..."``, slashes escaped (``https:\\/\\/``) or not. The last page of a download has
+    no records (``{"data": [], "paging": {"previous": ...}}``): its URL is all that says
+    whose file it is."""
+    return bool(_paging_pattern(hosts, edges).search(head))
+
+
+@lru_cache(maxsize=8)
+def _paging_pattern(hosts: tuple[str, ...], edges: tuple[str, ...]) -> re.Pattern[bytes]:
+    slash = r"\\?/"  # as written, or escaped as JSON may escape it
+    host, edge = "|".join(map(re.escape, hosts)), "|".join(map(re.escape, edges))
+    pattern = (
+        rf'"(?:next|previous)"\s*:\s*"https?:{slash}{slash}(?:{host})(?:{slash}v\d+(?:\.\d+)?)?'
+        rf'{slash}[\w.-]+{slash}(?:{edge})(?:[?"\\/])'
+    )
+    return re.compile(pattern.encode())

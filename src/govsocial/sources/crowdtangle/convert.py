@@ -112,7 +112,8 @@ class Times:
     """``Post Created`` read: UTC times, and which rows could not be placed in time."""
 
     posted: pa.Array  # timestamp[us, UTC]; NULL where unreadable or without a known zone
-    unreadable: pa.Array  # not "YYYY-MM-DD HH:MM:SS[ ZONE]", or no such date
+    unreadable: pa.Array  # not "YYYY-MM-DD HH:MM:SS[ ZONE]" (or a month 13, an hour 24)
+    impossible: pa.Array  # of that shape, but no such date or time (2021-02-30, 23:59:60)
     unzoned: pa.Array  # readable, but without a zone (or with an unknown one) and no --tz
     unknown_zones: list[str]
 
@@ -129,19 +130,43 @@ def _assume(naive: pa.Array, zone: tzinfo) -> pa.Array:
     return pc.cast(local, _UTC_US)
 
 
+def _as_written(date: pa.Array, time: pa.Array, naive: pa.Array) -> pa.Array:
+    """Where ``naive`` (strptime's reading of ``date time``) is another moment than the text
+    says: strptime moves a day or second that does not exist on (2021-02-30 is read as
+    2021-03-02, 23:59:60 as the next day's 00:00:00), so its parts are compared with the
+    text's, as whole numbers (20210230 against 20210302), column by column."""
+
+    def digits(high: pa.Array, middle: pa.Array, low: pa.Array) -> pa.Array:
+        return pc.add(pc.multiply(pc.add(pc.multiply(high, 100), middle), 100), low)
+
+    # Not year_month_day: it crashes on long columns with this pyarrow.
+    written_date = pc.cast(pc.replace_substring(date, "-", ""), pa.int64())
+    written_time = pc.cast(pc.replace_substring(time, ":", ""), pa.int64())
+    read_date = digits(pc.year(naive), pc.month(naive), pc.day(naive))
+    read_time = digits(pc.hour(naive), pc.minute(naive), pc.second(naive))
+    return flag(
+        pc.or_(pc.not_equal(written_date, read_date), pc.not_equal(written_time, read_time))
+    )
+
+
 def created_times(values: pa.Array, override: tzinfo | None) -> Times:
     """``2021-07-05 18:02:45 BRT``: the wall time in the zone its abbreviation names, or in
-    ``override`` (``--tz``) when given, which wins over the file's abbreviation."""
+    ``override`` (``--tz``) when given, which wins over the file's abbreviation. A date or
+    time that does not exist (``2021-02-30``, ``2021-02-29``, ``23:59:60``) is ``impossible``,
+    never moved to another day."""
     text = clean(values)
     parts = pc.extract_regex(text, _CREATED)
-    stamp = pc.binary_join_element_wise(
-        pc.struct_field(parts, "date"), pc.struct_field(parts, "time"), " "
-    )
+    date, time = pc.struct_field(parts, "date"), pc.struct_field(parts, "time")
+    stamp = pc.binary_join_element_wise(date, time, " ")
     naive = pc.strptime(stamp, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
     unreadable = flag(pc.and_(pc.is_valid(text), pc.is_null(naive)))
+    impossible = _as_written(date, time, naive)
+    if pc.any(impossible).as_py():
+        naive = pc.if_else(impossible, pa.scalar(None, naive.type), naive)
     if override is not None:
         posted = _assume(naive, override)
-        return Times(posted, unreadable, pa.repeat(pa.scalar(False), len(values)), [])
+        none = pa.repeat(pa.scalar(False), len(values))
+        return Times(posted, unreadable, impossible, none, [])
     zones = pc.struct_field(parts, "zone")
     posted = pa.nulls(len(values), _UTC_US)
     unknown: list[str] = []
@@ -154,7 +179,7 @@ def created_times(values: pa.Array, override: tzinfo | None) -> Times:
             continue
         posted = pc.if_else(flag(pc.equal(zones, name)), _assume(naive, zone), posted)
     unzoned = flag(pc.and_(pc.is_valid(naive), pc.is_null(posted)))
-    return Times(posted, unreadable, unzoned, sorted(unknown))
+    return Times(posted, unreadable, impossible, unzoned, sorted(unknown))
 
 
 _FB_QUERY = r"[?&](?:story_fbid|fbid|v)=(?P<id>\d+|pfbid\w+)"

@@ -83,6 +83,11 @@ def posts_table(
         quoted("posted", "is not a time like 2021-07-05 18:02:45 WIB"),
     )
     found.add(
+        times.impossible,
+        "bad_value",
+        quoted("posted", "is not a real time: no such date (or time of day)"),
+    )
+    found.add(
         times.unzoned,
         "bad_value",
         quoted("posted", "has no known time-zone abbreviation; give the zone with --tz"),

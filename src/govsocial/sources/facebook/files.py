@@ -11,6 +11,10 @@ Records are numbered in file order (posts, Page objects, errors, unreadable line
 ``record N`` of an origin. A file that *is* an error envelope holds nothing to import and is
 refused; an error object among pages is a quarantined record (``api_error``). A file holding
 Instagram media or users is refused, naming ``--format instagram-graph``.
+
+A Page object is read as the Page it is (id, username, name: its posts' account) and its
+follower reading; a bad count quarantines the reading alone, and its posts keep the Page's
+username and name.
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ from govsocial.errors import RecordError
 from govsocial.sources.api import error_in_head
 from govsocial.sources.capture import captured_at, time_zone
 from govsocial.sources.documents import json_head
-from govsocial.sources.facebook.records import FacebookPage, FacebookPost
+from govsocial.sources.facebook.records import FacebookPage, FacebookPageReading, FacebookPost
 from govsocial.sources.graph import (
     Item,
     data_items,
-    placed,
+    pages_edge,
     quarantine,
     read_items,
     requested_fields,
@@ -61,11 +65,15 @@ _INSTAGRAM = re.compile(
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    """Posts with ``created_time`` and Graph ids or engagement fields, a Page, or a Graph
+    """Posts with ``created_time`` and Graph ids or engagement fields, a Page, a page of
+    results whose paging URL lists a Page's posts (``graph.facebook.com/v10.0/{page-id}/feed``,
+    ``/posts``, ``/published_posts``: the last page of a download holds none), or a Graph
     error envelope (its ``fbtrace_id``/``...Exception`` type; YouTube's errors have neither)."""
     if json_head(head) is None or _INSTAGRAM.search(head):
         return False
     if _CREATED.search(head) and _POST_MARK.search(head):
+        return True
+    if pages_edge(head, ("graph.facebook.com",), _EDGES):
         return True
     if _PAGE_MARK.search(head) or (_FOLLOWERS.search(head) and _CATEGORY.search(head)):
         return True
@@ -156,20 +164,23 @@ def stage(path: Path, options: ImportOptions) -> list[Staged]:
             "shares": post.shares,
         }
 
+    def page_values(item: Item[None], page: FacebookPage | RecordError) -> dict[str, object]:
+        if isinstance(page, RecordError):
+            raise page
+        reading = FacebookPageReading.from_payload(item.raw, page)
+        return {
+            "account_platform_id": page.page_id,
+            "account_handle": page.username,
+            "account_name": page.name,
+            "captured_at": captured,
+            "followers": reading.followers,
+        }
+
     for index, item in enumerate(items):
         if item.kind == "post":
             posts.build(item.raw, partial(post_values, item), item.place)
-        elif item.kind != "page":
-            quarantine(posts, item)
-        elif isinstance(page := pages[index], RecordError):
-            snapshots.reject(item.raw, page.reason, placed(item.place, page.detail))
+        elif item.kind == "page":
+            snapshots.build(item.raw, partial(page_values, item, pages[index]), item.place)
         else:
-            values = {
-                "account_platform_id": page.page_id,
-                "account_handle": page.username,
-                "account_name": page.name,
-                "captured_at": captured,
-                "followers": page.followers,
-            }
-            snapshots.good(item.raw, values, item.place)
+            quarantine(posts, item)
     return staged(path, FORMAT_NAME, posts, snapshots)

@@ -30,6 +30,10 @@ A Page (https://developers.facebook.com/docs/graph-api/reference/page)::
 
     {"id": "20531316728", "name": "Facebook", "username": "facebookapp",
      "fan_count": 214507731, "followers_count": 215000000, "category": "..."}
+
+is read in two records: the Page it is (:class:`FacebookPage`, whose username and name its
+posts take) and its follower reading (:class:`FacebookPageReading`), so a bad count
+quarantines the reading alone.
 """
 
 from __future__ import annotations
@@ -191,13 +195,31 @@ class FacebookPost:
 
 @dataclass(frozen=True)
 class FacebookPage:
+    """Who a Page is (``id``, ``username``, ``name``): what its posts take from it, whatever
+    its counts say."""
+
     page_id: str
     username: str | None
     name: str | None
-    followers: int
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> FacebookPage:
+        return cls(
+            page_id=identifier(payload.get("id"), "id"),
+            username=text(payload.get("username"), "username"),
+            name=text(payload.get("name"), "name"),
+        )
+
+
+@dataclass(frozen=True)
+class FacebookPageReading:
+    """A Page object's follower reading, of the ``page`` it is."""
+
+    page: FacebookPage
+    followers: int
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any], page: FacebookPage) -> FacebookPageReading:
         """``followers_count`` (people following the Page); older exports only have
         ``fan_count`` (people who like it), used when ``followers_count`` is absent."""
         followers = count(payload.get("followers_count"), "followers_count")
@@ -208,9 +230,4 @@ class FacebookPage:
                 "missing_field",
                 "the page has neither followers_count nor fan_count (request one of them)",
             )
-        return cls(
-            page_id=identifier(payload.get("id"), "id"),
-            username=text(payload.get("username"), "username"),
-            name=text(payload.get("name"), "name"),
-            followers=followers,
-        )
+        return cls(page=page, followers=followers)

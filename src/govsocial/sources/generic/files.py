@@ -19,6 +19,7 @@ from datetime import tzinfo
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from govsocial.errors import InputError
@@ -76,14 +77,35 @@ def stage(path: Path, options: ImportOptions | None = None, *, synthetic: bool =
 def _parquet(path: Path, zone: tzinfo | None, synthetic: bool) -> Staged:
     try:
         schema = pq.read_schema(path)
+        far = _beyond_duckdb(path, schema)
     except (OSError, pa.ArrowException) as exc:
         raise InputError(
             f"cannot read the file ({exc}). Check that it is a complete, uncorrupted Parquet file.",
             path=path,
         ) from exc
-    columns = [Column(f.name, f"s.{_identifier(f.name)}", f.type) for f in schema]
+    columns = [
+        Column(
+            f.name,
+            f"s.{_identifier(f.name)}",
+            f.type,
+            overflow=f"s.{_identifier(OVERFLOW + f.name)}" if f.name in far else None,
+        )
+        for f in schema
+    ]
     layout = Layout.from_columns(columns, path, zone)
-    fields = ", ".join(f"{_literal(c.name)}: {c.sql}" for c in columns)
+    fields = ", ".join(f"{_literal(c.name)}: {c.payload_sql}" for c in columns)
+    payload = f"SELECT s._row, to_json({{{fields}}}) AS _payload FROM {{source}} AS s"
+    label = f"{path.name}, row "
+    if far:
+        return Staged(
+            layout.kind,
+            FORMAT_NAME,
+            layout.select_sql(),
+            payload,
+            label,
+            arrow=_clamped(path, far),
+            synthetic=synthetic,
+        )
     source = (
         f"(SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) FROM "
         f"read_parquet({_literal(str(path))}, file_row_number = true))"
@@ -92,11 +114,72 @@ def _parquet(path: Path, zone: tzinfo | None, synthetic: bool) -> Staged:
         layout.kind,
         FORMAT_NAME,
         layout.select_sql(),
-        f"SELECT s._row, to_json({{{fields}}}) AS _payload FROM {{source}} AS s",
-        f"{path.name}, row ",
+        payload,
+        label,
         source_sql=source,
         synthetic=synthetic,
     )
+
+
+# DuckDB holds a time as microseconds since 1970 in a BIGINT, from 290309 BC to 294247 AD:
+# reading a Parquet column of milliseconds (or of seconds, which Parquet keeps as
+# milliseconds) it refuses the whole file if one cell is further out. Microseconds and
+# nanoseconds always fit (a nanosecond column ends in 2262).
+OVERFLOW = "_overflow_"  # prefix of the column holding a timestamp column's far-out cells
+_REACH = 9_223_372_000_000_000_000  # microseconds: a little short of DuckDB's limits
+_PER_MICROSECOND = {"s": 1_000_000, "ms": 1_000}
+
+
+def _beyond_duckdb(path: Path, schema: pa.Schema) -> set[str]:
+    """The timestamp columns (of seconds or milliseconds) whose row-group statistics show a
+    cell DuckDB cannot hold, or show nothing (no statistics written)."""
+    units = {
+        f.name: f.type.unit
+        for f in schema
+        if pa.types.is_timestamp(f.type) and f.type.unit in _PER_MICROSECOND
+    }
+    if not units:
+        return set()
+    meta = pq.ParquetFile(path).metadata
+    far = set()
+    for index in range(meta.num_columns):
+        name = meta.schema.column(index).path
+        if name not in units:
+            continue
+        reach = _REACH // _PER_MICROSECOND[units[name]]
+        for group in range(meta.num_row_groups):
+            stats = meta.row_group(group).column(index).statistics
+            if stats is None or not stats.has_min_max:
+                if stats is not None and stats.null_count == meta.row_group(group).num_rows:
+                    continue  # no value at all
+                far.add(name)
+            elif not (-reach <= stats.min_raw and stats.max_raw <= reach):
+                far.add(name)
+    return far
+
+
+def _clamped(path: Path, far: set[str]) -> pa.Table:
+    """The file read by pyarrow (whole, in memory: the rare file that needs it), its cells
+    in ``far`` columns that DuckDB cannot hold moved to ``_overflow_{name}`` as whole
+    numbers, and ``_row`` numbering the rows from 1."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(
+            f"cannot read the file ({exc}). Check that it is a complete, uncorrupted Parquet file.",
+            path=path,
+        ) from exc
+    for name in sorted(far):
+        index = table.column_names.index(name)
+        column = table.column(index)
+        raw = pc.cast(column, pa.int64())
+        reach = _REACH // _PER_MICROSECOND[column.type.unit]
+        out = pc.or_(pc.less(raw, -reach), pc.greater(raw, reach))
+        table = table.set_column(
+            index, name, pc.if_else(out, pa.scalar(None, column.type), column)
+        ).append_column(OVERFLOW + name, pc.if_else(out, raw, pa.scalar(None, pa.int64())))
+    rows = pa.array(range(1, table.num_rows + 1), pa.int64())
+    return table.add_column(0, "_row", rows)
 
 
 def _csv(path: Path, zone: tzinfo | None, synthetic: bool) -> Staged:

@@ -13,7 +13,8 @@ decides once per file how each is read, in one place:
 - counts come from integer columns of any width, or from float and decimal columns holding
   whole values; a value past the largest count (``uint64`` 2^63) is quarantined as too large;
 - times: a timestamp with a zone as it is; one without (a naive Parquet timestamp, a date,
-  text without an offset) in ``--tz``, else UTC; a date alone is its midnight;
+  text without an offset) in ``--tz``, else UTC; a date alone is its midnight; a time past
+  the year 9999 (or before the year 1) is quarantined (``bad_time``), however far out;
 - a column whose type cannot hold its values (dates as ``likes``, binary as ``post_id``,
   floating-point ids) refuses the file, naming the column and the fix.
 """
@@ -47,11 +48,26 @@ ACCOUNT_REF = ("account_platform_id", "account_handle")  # one of the two is req
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a file: its name, how ``{source} AS s`` refers to it, its Arrow type."""
+    """One column of a file: its name, how ``{source} AS s`` refers to it, its Arrow type.
+
+    ``overflow``: for a timestamp column holding times DuckDB cannot hold, SQL of the raw
+    count of the column's units since 1970 of those cells (NULL elsewhere: ``sql`` has the
+    others)."""
 
     name: str
     sql: str
     type: pa.DataType = field(default_factory=pa.string)
+    overflow: str | None = None
+
+    @property
+    def payload_sql(self) -> str:
+        """The cell as the record's payload shows it."""
+        if self.overflow is None:
+            return self.sql
+        unit = f" {self.type.unit} since 1970-01-01"
+        return (
+            f"coalesce(CAST({self.sql} AS VARCHAR), CAST({self.overflow} AS VARCHAR) || '{unit}')"
+        )
 
 
 def kind_of(names: Sequence[str]) -> Kind | None:

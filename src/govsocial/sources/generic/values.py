@@ -162,14 +162,34 @@ def _time(column: Column, local: str | None) -> Read:
             )
         return Read(value, (_unread(column, cell, value, "timestamp (ISO 8601)"),))
     if kind == "aware":
-        return Read(f"CAST({c} AS TIMESTAMPTZ)")
-    if kind in ("naive", "date"):
-        return Read((local or "timezone('UTC', {0})").format(f"CAST({c} AS TIMESTAMP)"))
+        return Read(f"CAST({c} AS TIMESTAMPTZ)", _overflow(column))
+    if kind == "naive":
+        moment = f"CAST({c} AS TIMESTAMP)"  # DuckDB reads a nanosecond one as TIMESTAMP_NS
+        return Read((local or "timezone('UTC', {0})").format(moment), _overflow(column))
+    if kind == "date":  # a date's range is wider than a timestamp's (year 5881580)
+        moment = f"TRY_CAST({c} AS TIMESTAMP)"
+        far = (f"{c} IS NOT NULL AND {moment} IS NULL", "bad_time", _says(column, c, _UNREAL))
+        return Read((local or "timezone('UTC', {0})").format(moment), (far,))
     raise _unfit(
         column,
         "a time must be a timestamp (a Parquet timestamp, or ISO 8601 text such as "
         "2025-03-01T08:15:00+07:00)",
     )
+
+
+_UNREAL = "is not a real time (the warehouse holds the years 1 to 9999)"
+
+
+def _overflow(column: Column) -> tuple[Check, ...]:
+    """A timestamp too far out for DuckDB (year 294247 on; :attr:`Column.overflow`)."""
+    raw = column.overflow
+    if raw is None:
+        return ()
+    unit = column.type.unit  # s or ms: the units DuckDB converts
+    per_year = 31_556_952 * (1000 if unit == "ms" else 1)  # seconds in a Gregorian year
+    year = f"CAST(round(1970 + {raw} / {per_year}) AS BIGINT)"
+    shown = f"{raw} || ' {unit} since 1970-01-01 (about the year ' || {year} || ')'"
+    return ((f"{raw} IS NOT NULL", "bad_time", _says(column, shown, _UNREAL)),)
 
 
 def _in_range(column: Column, value: str, converted: str, negative: str) -> tuple[Check, ...]:

@@ -11,7 +11,10 @@ docs/import-facebook-instagram.md.
 The account of a media object, first found wins: its own ``owner.id``/``username``; the user
 object it is nested in; the user id in its page's paging URL (``.../{ig-user-id}/media?...``);
 the file's only user object. Without any, the record is quarantined (``missing_field``).
-The account's display name is the ``name`` of the file's user object for that account.
+The account's display name is the ``name`` of the file's user object for that account. A
+user object is read as two records: the account it is (its id, username and name) and its
+follower reading (its counts); a bad count quarantines the reading alone, and its media keep
+their account.
 A file holding Facebook posts or Pages is refused, naming ``--format facebook-graph``.
 """
 
@@ -31,13 +34,13 @@ from govsocial.sources.graph import (
     Item,
     data_items,
     edge_owner,
-    placed,
+    pages_edge,
     quarantine,
     read_items,
     staged,
     within,
 )
-from govsocial.sources.instagram.records import InstagramMedia, InstagramUser
+from govsocial.sources.instagram.records import InstagramAccount, InstagramMedia, InstagramUser
 from govsocial.sources.rows import Rows
 from govsocial.sources.staging import ImportOptions, Staged
 
@@ -54,36 +57,50 @@ _LIKES = re.compile(rb'"like_count"\s*:\s*\d')
 _TIMESTAMP = re.compile(rb'"timestamp"\s*:\s*"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000"')
 _PERMALINK = re.compile(rb'"permalink"\s*:\s*"https://www\.instagram\.com/')
 _FACEBOOK = re.compile(rb'"created_time"\s*:')  # Facebook posts; Instagram writes timestamp
+_GRAPH_HOSTS = ("graph.facebook.com", "graph.instagram.com")  # Instagram Login's API: the 2nd
 
 
 def sniff(path: Path, head: bytes) -> bool:
     """Media with an Instagram ``media_type`` (or likes, a ``+0000`` timestamp and an
-    instagram.com permalink), a user with ``media_count``, or ``business_discovery``."""
+    instagram.com permalink), a user with ``media_count``, ``business_discovery``, or a page
+    of results whose paging URL lists a user's media (``graph.facebook.com/v19.0/
+    {ig-user-id}/media``, or graph.instagram.com: the last page of a download holds none)."""
     if json_head(head) is None or _FACEBOOK.search(head):
         return False
     if _MEDIA_TYPE.search(head) or _DISCOVERY.search(head):
+        return True
+    if pages_edge(head, _GRAPH_HOSTS, ("media",)):
         return True
     if _USER.search(head) and _USERNAME.search(head):
         return True
     return bool(_LIKES.search(head) and _TIMESTAMP.search(head) and _PERMALINK.search(head))
 
 
-def _user_items(doc: Mapping[str, Any], place: str) -> Iterator[Item[InstagramUser]]:
+# What a user object gives the records it holds: its account, or why it has none.
+Owner = InstagramAccount | RecordError
+
+
+def _user_items(doc: Mapping[str, Any], place: str) -> Iterator[Item[Owner]]:
     edge = doc.get("media")
     stripped = {k: v for k, v in doc.items() if k != "media"}  # its media are records too
+    account: Owner
     try:
-        user: InstagramUser | None = InstagramUser.from_payload(doc)
+        account = InstagramAccount.from_payload(doc)
     except RecordError as exc:
-        user = None
-        yield Item("user", stripped, place, reason=exc.reason, detail=placed(place, exc.detail))
-    # A user object without followers_count that only carries its media is their container.
-    if user is not None and (user.followers is not None or not isinstance(edge, Mapping)):
-        yield Item("user", stripped, place, parent=user)
+        account = exc
+    # A user object without followers_count that only carries its media is their container,
+    # not a reading (unless it is unreadable: then it is quarantined, saying why).
+    container = doc.get("followers_count") is None and isinstance(edge, Mapping)
+    if not container or isinstance(account, RecordError):
+        yield Item("user", stripped, place, parent=account)
     if isinstance(edge, Mapping):
-        yield from data_items(edge, within(place, "media"), "media", "item", user)
+        media: Iterator[Item[Owner]] = data_items(
+            edge, within(place, "media"), "media", "item", account
+        )
+        yield from media
 
 
-def _classify(doc: Mapping[str, Any], place: str) -> Iterable[Item[InstagramUser]]:
+def _classify(doc: Mapping[str, Any], place: str) -> Iterable[Item[Owner]]:
     if isinstance(doc.get("business_discovery"), Mapping):
         return _user_items(doc["business_discovery"], place)
     if "timestamp" in doc or "media_type" in doc:
@@ -95,7 +112,7 @@ def _classify(doc: Mapping[str, Any], place: str) -> Iterable[Item[InstagramUser
     return [Item("media", doc, place)]
 
 
-def _recognised(item: Item[InstagramUser]) -> bool:
+def _recognised(item: Item[Owner]) -> bool:
     if item.kind in ("user", "error"):
         return True
     raw = item.raw
@@ -105,7 +122,7 @@ def _recognised(item: Item[InstagramUser]) -> bool:
     )
 
 
-def _foreign(item: Item[InstagramUser]) -> str | None:
+def _foreign(item: Item[Owner]) -> str | None:
     """Facebook's objects: Pages (``fan_count``, ``category``, a ``feed``) and posts."""
     if any(key in item.raw for key in _PAGE_KEYS):
         what = "a Facebook Page (fan_count, category or a feed edge)"
@@ -120,15 +137,19 @@ def _foreign(item: Item[InstagramUser]) -> str | None:
 
 
 class _Accounts:
-    """The file's Instagram users, to complete a media's account (id ↔ handle, name)."""
+    """The file's Instagram accounts, to complete a media's account (id ↔ handle, name)."""
 
-    def __init__(self, items: list[Item[InstagramUser]]) -> None:
-        users = {(i.parent.user_id, i.parent.username): i.parent for i in items if i.parent}
+    def __init__(self, items: list[Item[Owner]]) -> None:
+        users = {
+            (i.parent.user_id, i.parent.username): i.parent
+            for i in items
+            if isinstance(i.parent, InstagramAccount)
+        }
         self.by_id = {u.user_id: u for u in users.values() if u.user_id}
         self.by_handle = {u.username.lower(): u for u in users.values() if u.username}
         self.only = next(iter(users.values())) if len(users) == 1 else None
 
-    def match(self, user_id: str | None, username: str | None) -> InstagramUser | None:
+    def match(self, user_id: str | None, username: str | None) -> InstagramAccount | None:
         """The user with this id; else with this handle (unless its id is another)."""
         if user_id is not None and user_id in self.by_id:
             return self.by_id[user_id]
@@ -154,10 +175,16 @@ def stage(path: Path, options: ImportOptions) -> list[Staged]:
     captured = captured_at(path, options)
     accounts = _Accounts(items)
 
-    def media_values(item: Item[InstagramUser]) -> dict[str, object]:
+    def media_values(item: Item[Owner]) -> dict[str, object]:
         media = InstagramMedia.from_payload(item.raw, zone=zone)
         user_id, username = media.owner_id, media.username
         if user_id is None and username is None:
+            if isinstance(item.parent, RecordError):
+                raise RecordError(
+                    "missing_field",
+                    "no account for this media: it has no owner.id or username, and the user "
+                    f"object it is in names none ({item.parent.detail})",
+                )
             page_owner = edge_owner(item.paging, "media")
             user = item.parent or (None if page_owner else accounts.only)
             user_id = user.user_id if user else page_owner
@@ -188,26 +215,28 @@ def stage(path: Path, options: ImportOptions) -> list[Staged]:
             "shares": media.shares,
         }
 
+    def user_values(item: Item[Owner]) -> dict[str, object]:
+        if isinstance(item.parent, RecordError) or item.parent is None:
+            raise item.parent or RecordError("missing_field", "the user object has no account")
+        user = InstagramUser.from_payload(item.raw, item.parent)
+        return {
+            "account_platform_id": user.account.user_id,
+            "account_handle": user.account.username,
+            "account_name": user.account.name,
+            "captured_at": captured,
+            "followers": user.followers,  # NULL → quarantined (missing_value)
+            "following": user.following,
+            "posts_count": user.media_count,
+        }
+
     numbers = itertools.count(1)  # records are numbered across both relations, in file order
     posts = Rows("posts", "instagram", numbers=numbers)
     snapshots = Rows("account_snapshots", "instagram", numbers=numbers)
     for item in items:
         if item.kind == "media":
             posts.build(item.raw, partial(media_values, item), item.place)
-        elif item.kind != "user":
-            quarantine(posts, item)
-        elif item.parent is None:
-            snapshots.reject(item.raw, item.reason, item.detail)
+        elif item.kind == "user":
+            snapshots.build(item.raw, partial(user_values, item), item.place)
         else:
-            user = item.parent
-            values = {
-                "account_platform_id": user.user_id,
-                "account_handle": user.username,
-                "account_name": user.name,
-                "captured_at": captured,
-                "followers": user.followers,  # NULL → quarantined (missing_value)
-                "following": user.following,
-                "posts_count": user.media_count,
-            }
-            snapshots.good(item.raw, values, item.place)
+            quarantine(posts, item)
     return staged(path, FORMAT_NAME, posts, snapshots)

@@ -1,4 +1,4 @@
-"""Instagram Graph API records: a media object, its insights and the user, each read once.
+"""Instagram Graph API records: a media object, its insights, the user, each read once.
 
 A media object of ``GET /{ig-user-id}/media`` or ``GET /{ig-media-id}``
 (https://developers.facebook.com/docs/instagram-platform/reference/instagram-media)::
@@ -23,6 +23,10 @@ The user (https://developers.facebook.com/docs/instagram-platform/reference/inst
     {"id": "17841407673135339", "username": "facebookfordevelopers",
      "name": "Facebook for Developers",                # the display name
      "followers_count": 64363, "follows_count": 9, "media_count": 427}
+
+It is read in two records: the account it is (:class:`InstagramAccount`, which its media
+belong to) and its follower reading (:class:`InstagramUser`), so a bad count quarantines the
+reading alone, never its media.
 """
 
 from __future__ import annotations
@@ -134,16 +138,16 @@ class InstagramMedia:
 
 
 @dataclass(frozen=True)
-class InstagramUser:
+class InstagramAccount:
+    """Who a user object is (``id``, ``username``, ``name``): what its media need to know
+    their account, whatever its counts say."""
+
     user_id: str | None
     username: str | None
     name: str | None
-    followers: int | None
-    following: int | None
-    media_count: int | None
 
     @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> InstagramUser:
+    def from_payload(cls, payload: Mapping[str, Any]) -> InstagramAccount:
         user_id = payload.get("id")
         username = text(payload.get("username"), "username")
         if user_id is None and not username:
@@ -152,6 +156,22 @@ class InstagramUser:
             user_id=identifier(user_id, "id") if user_id is not None else None,
             username=username,
             name=text(payload.get("name"), "name"),
+        )
+
+
+@dataclass(frozen=True)
+class InstagramUser:
+    """A user object's follower reading: its counts, of the ``account`` it is."""
+
+    account: InstagramAccount
+    followers: int | None
+    following: int | None
+    media_count: int | None
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any], account: InstagramAccount) -> InstagramUser:
+        return cls(
+            account=account,
             followers=count(payload.get("followers_count"), "followers_count"),
             following=count(payload.get("follows_count"), "follows_count"),
             media_count=count(payload.get("media_count"), "media_count"),
