@@ -235,3 +235,28 @@ mixed_lines = st.lists(
     ),
     max_size=4,
 )
+
+
+# Pages whose includes.users hold anything: ordinary users, users with broken or missing
+# counts, non-objects, and the same user again (an author expanded twice).
+expanded_users = st.one_of(ordinary_users, users, json_value)
+capture_times = st.one_of(
+    st.none(), retrieved, st.sampled_from(["yesterday", "infinity", "2025-03-02T00:00"]), odd_text
+)
+
+
+@st.composite
+def pages_with_users(draw: st.DrawFn) -> dict[str, Any]:
+    """A page of tweets (ordinary or with one odd field) and users of any content."""
+    found = draw(st.lists(expanded_users, max_size=4))
+    if found:
+        found += draw(st.lists(st.sampled_from(found), max_size=2))
+    tweets = draw(st.lists(ordinary_tweets | odd_tweets, max_size=3))
+    body: dict[str, Any] = {
+        "data": tweets[0] if len(tweets) == 1 and draw(st.booleans()) else tweets,
+        "includes": {"users": found},
+    }
+    at = draw(capture_times)
+    if at is not None:
+        body["__twarc"] = {"retrieved_at": at}
+    return body

@@ -8,12 +8,14 @@ import os
 import random
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import scalar
 from govsocial.errors import InputError
@@ -23,7 +25,7 @@ from govsocial.sources.staging import ImportOptions
 from govsocial.sources.x import FORMAT
 from govsocial.store import Warehouse, load_file
 from govsocial.store.ingest import ImportSummary
-from x_pages import any_file, lines, page, tweet
+from x_pages import any_file, lines, page, pages_with_users, tweet
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 X = FIXTURES / "x"
@@ -54,13 +56,20 @@ def test_search_page_keeps_retweets_flagged_and_quarantines_the_partial_error(
     warehouse: Warehouse,
 ) -> None:
     summary = load(warehouse, X / "noflat.jsonl")
-    # 100 tweets + 1 error (posts) and 96 distinct authors' follower counts (snapshots)
+    # 100 tweets + 1 error (posts) and the follower counts of the 96 authors among the 178
+    # users the page expanded (the 82 accounts only mentioned, replied to or quoted are not
+    # loaded); snapshots_new counts the 100 metric snapshots and the 96 follower readings
     assert (summary.records_read, summary.posts_new, summary.snapshots_new) == (197, 100, 196)
     assert summary.kind == "posts+account_snapshots"
     assert summary.quarantined == {"api_error": 1}
     assert scalar(warehouse, "SELECT count(*) FILTER (is_repost) FROM posts") == 47
     assert rows(warehouse, "SELECT DISTINCT captured_at FROM post_metrics") == [(NOFLAT_AT,)]
     assert scalar(warehouse, "SELECT count(*) FROM account_snapshots") == 96
+    assert rows(  # no reading of an account that wrote nothing in the file
+        warehouse,
+        "SELECT count(*) FROM account_snapshots s WHERE NOT EXISTS"
+        " (SELECT 1 FROM posts p WHERE p.account_id = s.account_id)",
+    ) == [(0,)]
     assert rows(warehouse, "SELECT media_type, count(*) FROM posts GROUP BY 1 ORDER BY 1") == [
         ("image", 1),
         ("link", 8),
@@ -90,12 +99,107 @@ def test_search_page_keeps_retweets_flagged_and_quarantines_the_partial_error(
     assert scalar(warehouse, "SELECT count(display_name) FROM accounts") == 96
     assert rows(
         warehouse,
-        "SELECT origin, payload->>'$.id' FROM raw_records WHERE record_index <= 2 ORDER BY 1",
-    ) == [  # the first tweet, then its author's follower count
+        "SELECT origin, payload->>'$.id' FROM raw_records WHERE record_index IN (1, 100, 101)"
+        " ORDER BY record_index",
+    ) == [  # the tweets, then the page's users (the first is the first tweet's author)
         ("noflat.jsonl, record 1", "1380242611781386245"),
-        ("noflat.jsonl, record 2", "1352661060663336960"),
+        ("noflat.jsonl, record 100", "1380241916814581761"),
+        ("noflat.jsonl, record 101", "1352661060663336960"),
     ]
     assert scalar(warehouse, "SELECT count(*) FROM raw_records") == 196
+
+
+def noflat_changed(folder: Path, change: Callable[[dict[str, Any]], object]) -> Path:
+    """noflat.jsonl with one change made to its page."""
+    body = json.loads((X / "noflat.jsonl").read_text(encoding="utf-8"))
+    change(body)
+    path = folder / "noflat.jsonl"
+    path.write_text(json.dumps(body) + "\n", encoding="utf-8")
+    return path
+
+
+def snapshot_of(wh: Warehouse, account: str) -> list[tuple[Any, ...]]:
+    return rows(
+        wh,
+        "SELECT a.handle, a.display_name, s.captured_at, s.followers FROM account_snapshots s"
+        f" JOIN accounts a USING (account_id) WHERE a.platform_account_id = '{account}'",
+    )
+
+
+ALEXANDRA = "1352661060663336960"  # includes.users[0], author of data[0] (her only tweet)
+QRTRHRSRYDER = "1100629650017939456"  # includes.users[2], author of data[1] (only tweet)
+
+
+def test_an_author_with_a_broken_follower_count_is_quarantined_and_her_post_keeps_her_handle(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    def break_count(body: dict[str, Any]) -> None:
+        body["includes"]["users"][0]["public_metrics"]["followers_count"] = "x"
+
+    summary = load(warehouse, noflat_changed(tmp_path, break_count))
+    assert summary.records_read == 197  # nothing lost: the user is one quarantined record
+    assert summary.quarantined == {"api_error": 1, "bad_value": 1}
+    assert rows(
+        warehouse,
+        "SELECT origin, detail, payload->>'$.id' FROM quarantine WHERE reason = 'bad_value'",
+    ) == [
+        (
+            "noflat.jsonl, record 101",
+            f"line 1, includes.users[0]: user {ALEXANDRA}: public_metrics.followers_count 'x' "
+            "is not a whole number",
+            ALEXANDRA,
+        )
+    ]
+    assert snapshot_of(warehouse, ALEXANDRA) == []
+    # her handle and name are fine: the post has them
+    handle, *_, url = post(warehouse, "1380242611781386245")[:5]
+    assert (handle, url) == (
+        "Alexandravm12",
+        "https://x.com/Alexandravm12/status/1380242611781386245",
+    )
+    assert scalar(
+        warehouse, f"SELECT display_name FROM accounts WHERE platform_account_id = '{ALEXANDRA}'"
+    ) == ("Alexandra Machado")
+
+
+def test_a_rejected_tweet_leaves_its_authors_follower_reading(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    def break_tweets(body: dict[str, Any]) -> None:
+        body["data"][0]["public_metrics"]["like_count"] = "many"
+        body["data"][1]["created_at"] = "infinity"
+
+    summary = load(warehouse, noflat_changed(tmp_path, break_tweets))
+    assert (summary.records_read, summary.posts_new) == (197, 98)
+    assert summary.quarantined == {"api_error": 1, "bad_value": 2}
+    assert scalar(warehouse, "SELECT count(*) FROM account_snapshots") == 96
+    # the readings are the accounts', whatever became of their only tweets
+    assert snapshot_of(warehouse, ALEXANDRA) == [
+        ("Alexandravm12", "Alexandra Machado", NOFLAT_AT, 58)
+    ]
+    assert snapshot_of(warehouse, QRTRHRSRYDER)[0][2:] == (NOFLAT_AT, 2080)
+
+
+def test_a_page_with_a_bad_capture_time_quarantines_its_users_too(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    def break_time(body: dict[str, Any]) -> None:
+        body["__twarc"]["retrieved_at"] = "infinity"
+
+    summary = load(warehouse, noflat_changed(tmp_path, break_time))
+    assert summary.records_read == 197
+    assert summary.quarantined == {"api_error": 1, "bad_value": 196}  # 100 tweets, 96 authors
+    assert scalar(warehouse, "SELECT count(*) FROM account_snapshots") == 0
+    why = "__twarc.retrieved_at 'infinity' is not an ISO 8601 timestamp"
+    assert rows(
+        warehouse,
+        "SELECT record_index, detail FROM quarantine WHERE record_index IN (100, 101, 196)"
+        " ORDER BY 1",
+    ) == [
+        (100, f"line 1, data[99]: {why}"),
+        (101, f"line 1, includes.users[0]: {why}"),
+        (196, f"line 1, includes.users[176]: {why}"),
+    ]
 
 
 def test_user_timeline_maps_video_views_durations_and_albums(warehouse: Warehouse) -> None:
@@ -222,26 +326,37 @@ def test_unreadable_records_are_quarantined_with_their_place(
          "number"),
         (4, "bad_value", "line 1, data[3]: its attached media 7_1: duration_ms 'long' is not a "
          "whole number"),
-        (5, "bad_json", "line 2 is not JSON (Expecting value: line 1 column 1 (char 0))"),
-        (6, "bad_encoding", "line 3 is not UTF-8 text (invalid start byte)"),
-        (7, "unknown_shape", "line 4: not an X API page, tweet or user (keys: foo)"),
-        (8, "bad_value", "line 5, data[0]: __twarc.retrieved_at 'yesterday' is not an ISO "
+        (5, "missing_field", "line 1, includes.users[0]: user 2000000001 has no "
+         "public_metrics.followers_count (request user.fields=public_metrics)"),
+        (6, "bad_json", "line 2 is not JSON (Expecting value: line 1 column 1 (char 0))"),
+        (7, "bad_encoding", "line 3 is not UTF-8 text (invalid start byte)"),
+        (8, "unknown_shape", "line 4: not an X API page, tweet or user (keys: foo)"),
+        (9, "bad_value", "line 5, data[0]: __twarc.retrieved_at 'yesterday' is not an ISO "
          "8601 timestamp"),
-        (9, "unknown_shape", "line 6, element 1: not a JSON object"),
-        (10, "bad_json", "line 8 is not JSON (NaN is not valid JSON)"),
-        (11, "missing_field", "line 9, data[0]: tweet 6: author_id is missing"),
-        (12, "bad_value", "line 10, data[0]: it contains an unpaired UTF-16 surrogate (\\udXXX, "
+        (10, "bad_value", "line 5, includes.users[0]: __twarc.retrieved_at 'yesterday' is not "
+         "an ISO 8601 timestamp"),
+        (11, "unknown_shape", "line 6, element 1: not a JSON object"),
+        (12, "bad_json", "line 8 is not JSON (NaN is not valid JSON)"),
+        (13, "missing_field", "line 9, data[0]: tweet 6: author_id is missing"),
+        (14, "bad_value", "line 10, data[0]: it contains an unpaired UTF-16 surrogate (\\udXXX, "
          "half of a cut emoji), which is not Unicode text"),
     ]  # fmt: skip
-    assert scalar(warehouse, "SELECT origin FROM quarantine WHERE record_index = 11") == (
-        "bad.jsonl, record 11"
+    assert scalar(warehouse, "SELECT origin FROM quarantine WHERE record_index = 13") == (
+        "bad.jsonl, record 13"
     )
-    assert scalar(warehouse, "SELECT payload FROM quarantine WHERE record_index = 6") == (
+    assert scalar(warehouse, "SELECT payload FROM quarantine WHERE record_index = 7") == (
         json.dumps('\ufffd\ufffd{"data": []}')
     )
-    # the good tweet's author came without public_metrics: handle known, no follower reading
+    # the good tweet's author came without public_metrics: handle known, the user itself
+    # quarantined (no follower count to read)
     assert post(warehouse, "1")[0] == "JabarProvGov"
-    assert scalar(warehouse, "SELECT count(*) FROM account_snapshots") == 1  # tweet 9's page
+    # lines 10 and 11 expand the same author at the same time: one reading (line 10's, whose
+    # tweet is rejected: a reading is the account's, not the tweet's); line 9's tweet names
+    # no author, so its expanded user is nobody's reading
+    assert rows(warehouse, "SELECT record_index FROM raw_records WHERE record_index = 15") == [
+        (15,)
+    ]
+    assert scalar(warehouse, "SELECT count(*) FROM account_snapshots") == 1
     assert scalar(warehouse, "SELECT text FROM posts WHERE platform_post_id = '9'") == (
         "an emoji \U0001f600 and a typed \\ud800"
     )
@@ -319,6 +434,33 @@ def test_flattened_tweets_carry_their_author_and_media_inline(
     assert (summary.posts_new, summary.snapshots_new, summary.quarantined) == (1, 2, {})
     assert post(warehouse, "7")[:2] == ("kemenkesRI", "image")
     assert scalar(warehouse, "SELECT platform_account_id FROM accounts") == "55"
+
+
+def test_a_flattened_tweets_author_is_read_apart_from_the_tweet(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    at = {"retrieved_at": "2025-03-02T00:00:00+00:00"}
+    author = {"id": "55", "username": "kemenkesRI", "public_metrics": {"followers_count": 7}}
+    broken = {"id": "56", "username": "humas", "public_metrics": {"followers_count": "x"}}
+    lines = [  # the tweet is rejected; its author's reading is not
+        tweet("7", author_id="55", author=author, public_metrics={"like_count": "many"},
+              __twarc=at),
+        tweet("8", author_id="56", author=broken, __twarc=at),  # loads, with the handle
+        tweet("9", author_id="55", author=author, __twarc=at),  # the same reading again
+    ]  # fmt: skip
+    path = tmp_path / "flat.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    summary = load(warehouse, path)
+    assert (summary.records_read, summary.posts_new) == (5, 2)
+    assert summary.quarantined == {"bad_value": 2}
+    assert rows(warehouse, "SELECT record_index, detail FROM quarantine ORDER BY 1") == [
+        (1, "line 1: public_metrics.like_count 'many' is not a whole number"),
+        (4, "line 2, author: user 56: public_metrics.followers_count 'x' is not a whole number"),
+    ]
+    assert snapshot_of(warehouse, "55") == [
+        ("kemenkesRI", None, datetime(2025, 3, 2, tzinfo=UTC), 7)
+    ]
+    assert post(warehouse, "8")[0] == "humas"
 
 
 def test_files_that_are_not_x_data_are_refused(tmp_path: Path) -> None:
@@ -539,3 +681,22 @@ def test_display_names_fill_posts_and_follower_snapshots(warehouse: Warehouse) -
         ("IgorBrigadir", "Igor Brigadir \U0001f1fa\U0001f1e6 @igor@mastodon.social"),
     ]
     assert scalar(warehouse, "SELECT count(*) FROM accounts WHERE display_name IS NULL") == 0
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(bodies=st.lists(pages_with_users(), max_size=3))
+def test_pages_with_any_users_load_or_quarantine_every_record(
+    tmp_path_factory: pytest.TempPathFactory, bodies: list[dict[str, Any]]
+) -> None:
+    """(Each user object becoming one record: test_x_compiled.py, on both paths.)"""
+    folder = tmp_path_factory.mktemp("x")
+    path = folder / "users.jsonl"
+    path.write_text("".join(line + "\n" for line in [page(tweet("1")), *map(json.dumps, bodies)]))
+    with Warehouse.open(folder / "w.duckdb", create=True) as wh:
+        summary = load(wh, path, captured_at=GIVEN)
+        loaded = scalar(
+            wh, "SELECT (SELECT count(*) FROM post_metrics) + count(*) FROM account_snapshots"
+        )
+        assert loaded + summary.quarantined_total == summary.records_read

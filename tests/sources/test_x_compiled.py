@@ -16,12 +16,16 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from govsocial.errors import RecordError
 from govsocial.sources import rows
 from govsocial.sources.staging import ImportOptions
+from govsocial.sources.values import timestamp
 from govsocial.sources.x.compiled import decode_page
 from govsocial.sources.x.files import stage
-from x_pages import mixed_lines, ordinary_pages, page, tweet
+from govsocial.sources.x.records import User
+from x_pages import mixed_lines, ordinary_pages, page, pages_with_users, tweet
 
 X = Path(__file__).parent.parent / "fixtures" / "x"
 OPTIONS = ImportOptions(captured_at=datetime(2025, 3, 9, tzinfo=UTC))
@@ -81,9 +85,9 @@ def test_display_names_are_read_on_both_paths() -> None:
     line = page(tweet("1")).replace('"username"', '"name": "Humas Jabar", "username"')
     decoded = decode_page(line.encode())
     assert decoded is not None
-    assert [user.name for user, _ in decoded.users.values()] == ["Humas Jabar"]
+    assert [user.name for user, _ in decoded.users] == ["Humas Jabar"]
     unnamed = decode_page(page(tweet("1")).encode())  # no name requested: unknown
-    assert unnamed is not None and [u.name for u, _ in unnamed.users.values()] == [None]
+    assert unnamed is not None and [u.name for u, _ in unnamed.users] == [None]
 
 
 def test_what_sends_a_page_to_the_reference_path() -> None:
@@ -131,3 +135,88 @@ def test_rows_held_in_arrow_batches_make_the_same_tables(monkeypatch: pytest.Mon
     monkeypatch.setattr(rows, "BATCH_ROWS", 3)  # many small batches, rejects among them
     assert [staged_rows(path, compiled=True) for path in paths] == whole
     assert [staged_rows(path, compiled=False) for path in paths] == whole
+
+
+def user_objects(number: int, body: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The user objects of a page on line ``number``, with their places: each user of
+    ``includes.users``, and the inline ``author`` of a flattened tweet."""
+    data = body["data"]
+    if isinstance(data, dict):
+        tweets = [("data", data)]
+    else:
+        tweets = [(f"data[{i}]", t) for i, t in enumerate(data)]
+    found = [
+        (f"line {number}, {where}, author", t["author"])
+        for where, t in tweets
+        if isinstance(t, dict) and isinstance(t.get("author"), dict)
+    ]
+    wrote = {t.get("author_id") for _, t in tweets if isinstance(t, dict) and _hashable(t)}
+    users = enumerate(body["includes"]["users"])
+    return found + [
+        (f"line {number}, includes.users[{i}]", u)
+        for i, u in users
+        # authors only: mentioned, quoted or retweeted users are not read
+        if isinstance(u, dict) and isinstance(u.get("id"), str | int) and u.get("id") in wrote
+    ]
+
+
+def _hashable(item: dict[str, Any]) -> bool:
+    return isinstance(item.get("author_id"), str | int)
+
+
+def strict(body: dict[str, Any]) -> bool:
+    try:
+        json.dumps(body, allow_nan=False)
+    except ValueError:
+        return False
+    return True
+
+
+def reading(captured: datetime, raw: Any) -> tuple[Any, ...]:
+    user = User.from_payload(raw)
+    return (captured, user.id, user.username, user.name, user.followers, user.following,
+            user.tweet_count)  # fmt: skip
+
+
+def assert_every_user_is_one_reading(bodies: list[dict[str, Any]], path: Path) -> None:
+    """Each user object is a reading (good, or quarantined at its place) or the same reading
+    of the same account at the same capture time as an earlier one: never lost."""
+    for compiled in (True, False):
+        relations = dict(staged_rows(path, compiled))
+        snapshots = relations.get("account_snapshots", [])
+        places = [r["_detail"].split(": ", 1)[0] for r in snapshots if r["_reason"]]
+        assert len(places) == len(set(places))
+        good = {reading(r["captured_at"], r["_payload"]) for r in snapshots if not r["_reason"]}
+        objects, repeats, taken = 0, 0, set()
+        for number, body in enumerate(bodies, start=1):
+            if not strict(body):
+                continue  # the line is not JSON (Infinity): it is one quarantined record
+            at = body.get("__twarc", {"retrieved_at": None})["retrieved_at"]
+            try:
+                captured = OPTIONS.captured_at if at is None else timestamp(at, "at", UTC)
+            except RecordError:
+                captured = None  # every record of the page is quarantined
+            for place, raw in user_objects(number, body):
+                objects += 1
+                if place in places:
+                    continue
+                assert captured is not None, f"{place}: not quarantined, no capture time"
+                try:
+                    key = reading(captured, raw)
+                except RecordError as exc:
+                    raise AssertionError(f"{place}: not quarantined: {exc.detail}") from None
+                assert key in good, (place, compiled)
+                repeats += key in taken
+                taken.add(key)
+        assert objects - repeats <= len(snapshots) <= objects, compiled
+
+
+@settings(max_examples=300, deadline=None)
+@given(bodies=st.lists(pages_with_users(), max_size=4))
+def test_every_user_of_a_page_is_read_on_both_paths(bodies: list[dict[str, Any]]) -> None:
+    bodies = [json.loads(page(tweet("1"))), *bodies]  # a first page that says "X data"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "users.jsonl"
+        path.write_text("".join(json.dumps(b) + "\n" for b in bodies), encoding="utf-8")
+        assert_same_on_both_paths(path)
+        assert_every_user_is_one_reading(bodies, path)

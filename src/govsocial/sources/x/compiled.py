@@ -143,7 +143,8 @@ class CompiledPage:
     """An ordinary page, decoded: its tweets with their payloads, expansions by key."""
 
     tweets: list[tuple[str, Tweet]]  # (payload: the tweet as received, the tweet)
-    users: dict[str, tuple[User, str]]  # id → (user, payload)
+    users: list[tuple[User, str]]  # includes.users in order: (user, payload as received)
+    authors: dict[str, User]  # the same users by id, for the tweets to refer to
     media: dict[str, Media]
     captured: datetime | None  # __twarc.retrieved_at; None: the file's fallback applies
     single: bool  # data held one tweet, not a list (the streaming endpoint)
@@ -171,14 +172,15 @@ def decode_page(line: bytes) -> CompiledPage | None:
         captured = _captured(page)
         found = [_tweet(raw) for raw in ([data] if single else data)]
         includes = page.includes or _Includes()
-        users = {user.id: (user, payload) for user, payload in map(_user, includes.users or ())}
+        users = [_user(raw) for raw in includes.users or ()]
         media = {m.media_key: _media(m) for m in includes.media or ()}
     except (msgspec.DecodeError, RecordError, UnicodeDecodeError, RecursionError):
         return None
     tweets = [(payload, tweet) for payload, tweet in found if tweet is not None]
     if len(tweets) < len(found):
         return None
-    return CompiledPage(tweets, users, media, captured, single)
+    authors = {user.id: user for user, _ in users}
+    return CompiledPage(tweets, users, authors, media, captured, single)
 
 
 def _captured(page: _Page) -> datetime | None:

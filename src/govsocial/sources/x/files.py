@@ -8,7 +8,7 @@ tweets, usually indented) and ``users_<id>.json``. A line that cannot be read (c
 interrupted write, not JSON, not UTF-8) is quarantined and the rest loads. Ordinary pages are
 decoded by ``compiled.py`` through the reader's ``fast`` hook.
 
-Record numbers: a page holds many records (tweets, their authors' follower counts, errors), so
+Record numbers: a page holds many records (tweets, its users' follower counts, errors), so
 records are numbered in reading order across the file (``noflat.jsonl, record 57``), and every
 quarantine detail starts with the exact place (``line 1, data[56]``; ``line 3, errors[0]``;
 ``element 4`` of an array). Docs: docs/import-x.md.

@@ -12,9 +12,12 @@ A users-lookup page has users in ``data``. A line (or an element of a JSON array
 be one bare tweet (twarc2 ``flatten``; academictwitteR's ``data_<id>.json`` is an array of
 them) or one bare user. academictwitteR saves a page's ``includes`` alone as
 ``users_<id>.json`` (``{"users": [user, …], "tweets": […], "places": […]}``): its users are
-read as follower snapshots. Expansions are looked up through per-page dictionaries, so a
-page costs time linear in its size. ``includes.tweets`` (the retweeted/quoted originals) are
-other accounts' posts and are not loaded.
+read as follower snapshots. Every user of a page's ``includes.users`` who wrote a tweet of the
+page is one record: a follower reading, or quarantined saying why; a post takes its author's
+handle and name from there even when the author's counts are broken. Users expanded only
+because a tweet mentions, quotes or retweets them are other accounts and are not loaded. Expansions are looked up through per-page
+dictionaries, so a page costs time linear in its size. ``includes.tweets`` (the retweeted/quoted
+originals) are other accounts' posts and are not loaded.
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from govsocial.errors import RecordError
+from govsocial.sources.documents import loads
 from govsocial.sources.payloads import payload_json
 from govsocial.sources.rows import Rows
 from govsocial.sources.values import show, timestamp
 from govsocial.sources.x.compiled import CompiledPage
-from govsocial.sources.x.records import Media, Tweet, User, api_error, listed
+from govsocial.sources.x.records import Author, Media, Tweet, User, api_error, listed
 
 # The canonical columns an X record fills, in the order the rows give them (X has no
 # reactions; the platform is written on every good row by Rows).
@@ -56,9 +60,6 @@ def classify(media: tuple[Media, ...], outside_link: bool) -> tuple[str, float |
     return ("link" if outside_link else "text"), None, None
 
 
-_NO_AUTHOR = (None, None)
-
-
 class PageReader:
     """Reads pages into a posts table and an account snapshots table."""
 
@@ -67,7 +68,12 @@ class PageReader:
         self.posts = Rows("posts", "x", fields=POST_FIELDS, numbers=numbers)
         self.snapshots = Rows("account_snapshots", "x", fields=SNAPSHOT_FIELDS, numbers=numbers)
         self._fallback = fallback_captured
-        self._seen: set[tuple[str, datetime]] = set()  # authors' snapshots already taken
+        # The readings of expanded users already taken at ``_seen_at``: an author expanded
+        # again at the same capture time (flattened tweets of one page, stream lines or pages
+        # sharing a time) with the same values is the same reading, not a new record. Only
+        # the current capture time is remembered, so memory stays that of one run of pages.
+        self._seen_at: datetime | None = None
+        self._seen: set[tuple[Any, ...]] = set()
 
     def record(self, value: Any, place: str, primary: Rows) -> None:
         """One JSON value of the file (a page, a bare tweet or user, a page's ``includes``)."""
@@ -90,10 +96,13 @@ class PageReader:
             )
 
     def _page(self, page: dict[str, Any], place: str, primary: Rows) -> None:
+        """The page's tweets (or users), then every user of ``includes.users``, then its
+        ``errors``: each one record."""
         includes = page.get("includes")
         includes = includes if isinstance(includes, dict) else {}
+        users = listed(includes.get("users"))
         # Expansions by key, read when a tweet refers to them: linear in the page's size.
-        users = _index(includes.get("users"), "id")
+        authors = _authors(users)
         media = _index(includes.get("media"), "media_key")
         data = page.get("data")
         if isinstance(data, dict):  # the streaming endpoint: one tweet per line
@@ -112,7 +121,15 @@ class PageReader:
             if of_users:
                 self._user(item, where, captured)
             else:
-                self._tweet(item, where, captured, users, media)
+                self._tweet(item, where, captured, authors, media)
+        # The authors' follower readings: every expanded user who wrote a tweet of the page
+        # (kept or rejected, the reading is the author's). Users expanded because a tweet
+        # mentions, quotes or retweets them are other accounts, not loaded (as
+        # includes.tweets are not): they would make every mentioned account an account.
+        wrote = {_hashable(i.get("author_id")) for i in items if isinstance(i, dict)} - {None}
+        for i, user in enumerate(users):
+            if isinstance(user, dict) and _hashable(user.get("id")) in wrote:
+                self._user(user, f"{place}, includes.users[{i}]", captured, expanded=True)
         target = self.snapshots if of_users else (self.posts if items else primary)
         for i, raw in enumerate(listed(page.get("errors"))):
             error = api_error(raw)
@@ -132,46 +149,53 @@ class PageReader:
         item: Any,
         place: str,
         captured: datetime | RecordError,
-        users: dict[Any, Any],
+        authors: dict[str, Author],
         media: dict[Any, Any],
     ) -> None:
+        """A tweet; a flattened one's inline ``author`` is then read as its own reading."""
+        inline = item.get("author") if isinstance(item, dict) else None
         if isinstance(captured, RecordError):
             self.posts.reject(item, captured.reason, f"{place}: {captured.detail}")
-            return
-        try:
-            payload = payload_json(item)
-            tweet = Tweet.from_payload(item)
-            attached = tweet.media or tuple(_media(media, key) for key in tweet.media_keys)
-            author_raw = item["author"] if tweet.author else users.get(tweet.author_id)
-            author = tweet.author or _author(author_raw)
-        except RecordError as exc:
-            self.posts.reject(item, exc.reason, f"{place}: {exc.detail}")
-            return
-        self._add_post(payload, tweet, attached, author, captured, place, author_raw)
+        else:
+            try:
+                payload = payload_json(item)
+                tweet = Tweet.from_payload(item)
+                attached = tweet.media or tuple(_media(media, key) for key in tweet.media_keys)
+            except RecordError as exc:
+                self.posts.reject(item, exc.reason, f"{place}: {exc.detail}")
+            else:
+                author = tweet.author or authors.get(tweet.author_id)
+                self._add_post(payload, tweet, attached, author, captured)
+        if isinstance(inline, dict):  # the author's reading, whatever became of the tweet
+            self._user(inline, f"{place}, author", captured, expanded=True)
 
     def compiled(self, page: CompiledPage, place: str) -> None:
         """An ordinary page decoded by ``compiled.decode_page``: the same rows as ``record``."""
         captured = self._fallback() if page.captured is None else page.captured
-        media, users = page.media, page.users
+        media, authors = page.media, page.authors
         for payload, tweet in page.tweets:
             keys = tweet.media_keys
             attached = tuple(media.get(k) or Media.from_key(k) for k in keys) if keys else ()
-            author, author_payload = users.get(tweet.author_id, _NO_AUTHOR)
-            # Nothing of an ordinary page is rejected, so no record needs its exact place.
-            self._add_post(payload, tweet, attached, author, captured, place, None, author_payload)
+            self._add_post(payload, tweet, attached, authors.get(tweet.author_id), captured)
+        wrote = {tweet.author_id for _, tweet in page.tweets}
+        for i, (user, payload) in enumerate(page.users):  # per user, not per tweet
+            if user.id not in wrote:
+                continue  # a mentioned, quoted or retweeted account: not loaded
+            missing = user.missing_followers()
+            if missing is not None:  # rare: the page was asked without user public_metrics
+                where = f"{place}, includes.users[{i}]"
+                self.snapshots.reject(loads(payload), missing.reason, f"{where}: {missing.detail}")
+            elif self._new_reading(user, captured):
+                self._add_snapshot(user, None, captured, place, payload)
 
     def _add_post(
         self,
         payload: str,
         tweet: Tweet,
         attached: tuple[Media, ...],
-        author: User | None,
+        author: Author | None,
         captured: datetime,
-        place: str,
-        author_raw: Any,
-        author_payload: str | None = None,
     ) -> None:
-        """The post, and its author's follower count once per author and capture time."""
         handle = author.username if author else None
         name = author.name if author else None
         media_type, duration, video_views = classify(attached, tweet.has_outside_link)
@@ -197,28 +221,40 @@ class PageReader:
                 tweet.bookmarks,
             ),
         )
-        if author is not None and author.followers is not None:
-            key = (author.id, captured)
-            if key not in self._seen:  # the same author on every tweet of a page: once
-                self._seen.add(key)
-                self._add_snapshot(author, author_raw, captured, place, author_payload)
 
-    def _user(self, item: Any, place: str, captured: datetime | RecordError) -> None:
+    def _user(
+        self, item: Any, place: str, captured: datetime | RecordError, expanded: bool = False
+    ) -> None:
+        """One user object: a follower reading, or a quarantined record saying why not.
+
+        ``expanded``: an expansion (``includes.users``, a flat tweet's ``author``), which the
+        API repeats on every page or line that refers to the account: the same reading at
+        the same capture time is taken once. A users page lists what was asked for, so a
+        user asked twice is two records (the loader quarantines the second as a duplicate).
+        """
         if isinstance(captured, RecordError):
             self.snapshots.reject(item, captured.reason, f"{place}: {captured.detail}")
             return
         try:
             user = User.from_payload(item)
-            if user.followers is None:
-                raise RecordError(
-                    "missing_field",
-                    f"user {user.id} has no public_metrics.followers_count "
-                    "(request user.fields=public_metrics)",
-                )
+            missing = user.missing_followers()
+            if missing is not None:
+                raise missing
         except RecordError as exc:
             self.snapshots.reject(item, exc.reason, f"{place}: {exc.detail}")
             return
-        self._add_snapshot(user, item, captured, place)
+        if not expanded or self._new_reading(user, captured):
+            self._add_snapshot(user, item, captured, place)
+
+    def _new_reading(self, user: User, captured: datetime) -> bool:
+        """Whether an expanded user's reading is not one already taken at ``captured``."""
+        if captured != self._seen_at:
+            self._seen_at, self._seen = captured, set()
+        key = (user.id, user.username, user.name, user.followers, user.following, user.tweet_count)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
 
     def _add_snapshot(
         self, user: User, raw: Any, captured: datetime, place: str, payload: str | None = None
@@ -228,7 +264,7 @@ class PageReader:
             try:
                 payload = payload_json(raw)
             except RecordError as exc:
-                self.snapshots.reject(raw, exc.reason, f"{place}, user {user.id}: {exc.detail}")
+                self.snapshots.reject(raw, exc.reason, f"{place}: user {user.id}: {exc.detail}")
                 return
         self.snapshots.add(
             payload,
@@ -244,14 +280,22 @@ class PageReader:
         )
 
 
-def _author(raw: Any) -> User | None:
-    """The tweet's author from ``includes.users``; a broken one is left out, not fatal."""
-    if raw is None:
-        return None
-    try:
-        return User.from_payload(raw)
-    except RecordError:
-        return None
+def _authors(users: list[Any]) -> dict[str, Author]:
+    """Who each expanded user is, by id: a post takes its author's handle and name from here
+    even when the author's counts are broken (that reading alone is quarantined)."""
+    found = {}
+    for raw in users:
+        try:
+            author = Author.from_payload(raw)
+        except RecordError:  # no id to be referred to by: its reading is quarantined
+            continue
+        found[author.id] = author
+    return found
+
+
+def _hashable(value: Any) -> Any:
+    """``value`` when it can be looked up in a set (ids are strings or numbers), else None."""
+    return value if isinstance(value, str | int) else None
 
 
 def _index(objects: Any, key: str) -> dict[str, Any]:

@@ -97,30 +97,60 @@ def media_kind(kind: Any, key: str) -> str:
 
 
 @dataclass(slots=True)
-class User:
-    """A user object (``includes.users``, a users-lookup page's ``data``, a flat ``author``)."""
+class Author:
+    """Who a user object is: what a post needs of its author (handle and display name).
+
+    Read apart from the counts, so that a post keeps its author's handle and name when the
+    author's follower count is broken (that reading alone is quarantined)."""
 
     id: str
     username: str | None
     name: str | None  # the display name ("Pemprov Jawa Barat"); empty when not a string
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> Author:
+        if not isinstance(payload, dict):
+            raise RecordError("bad_value", f"a user {show(payload)} is not a JSON object")
+        username = payload.get("username")
+        name = payload.get("name")
+        return cls(
+            identifier(payload.get("id"), "the user's id"),
+            username.lstrip("@") if isinstance(username, str) and username else None,
+            name if isinstance(name, str) and name else None,
+        )
+
+
+@dataclass(slots=True)
+class User(Author):
+    """A user object with its counts: one follower reading (``includes.users``, a
+    users-lookup page's ``data``, a flat tweet's ``author``)."""
+
     followers: int | None
     following: int | None
     tweet_count: int | None
 
     @classmethod
     def from_payload(cls, payload: Any) -> User:
-        if not isinstance(payload, dict):
-            raise RecordError("bad_value", f"a user {show(payload)} is not a JSON object")
-        username = payload.get("username")
-        name = payload.get("name")
-        metrics = _metrics(payload)
+        who = Author.from_payload(payload)
+        of = f"user {who.id}: public_metrics"
+        metrics = mapping(payload.get("public_metrics"), of) or {}
         return cls(
-            identifier(payload.get("id"), "the user's id"),
-            username.lstrip("@") if isinstance(username, str) and username else None,
-            name if isinstance(name, str) and name else None,
-            count(metrics.get("followers_count"), "public_metrics.followers_count"),
-            count(metrics.get("following_count"), "public_metrics.following_count"),
-            count(metrics.get("tweet_count"), "public_metrics.tweet_count"),
+            who.id,
+            who.username,
+            who.name,
+            count(metrics.get("followers_count"), f"{of}.followers_count"),
+            count(metrics.get("following_count"), f"{of}.following_count"),
+            count(metrics.get("tweet_count"), f"{of}.tweet_count"),
+        )
+
+    def missing_followers(self) -> RecordError | None:
+        """Why this user is no follower reading (``followers`` is what a snapshot needs)."""
+        if self.followers is not None:
+            return None
+        return RecordError(
+            "missing_field",
+            f"user {self.id} has no public_metrics.followers_count "
+            "(request user.fields=public_metrics)",
         )
 
 
@@ -141,7 +171,7 @@ class Tweet:
     is_retweet: bool
     media_keys: tuple[str, ...]
     has_outside_link: bool
-    author: User | None  # inline author (flattened tweets)
+    author: Author | None  # inline author (flattened tweets); its reading is read on its own
     media: tuple[Media, ...]  # inline media (flattened tweets)
 
     @classmethod
@@ -150,7 +180,7 @@ class Tweet:
             raise RecordError("bad_value", f"a tweet {show(payload)} is not a JSON object")
         tweet_id = identifier(payload.get("id"), "the tweet's id")
         inline = payload.get("author")
-        author = User.from_payload(inline) if isinstance(inline, dict) else None
+        author = Author.from_payload(inline) if isinstance(inline, dict) else None
         if payload.get("author_id") is None and author is not None:
             author_id = author.id
         else:
