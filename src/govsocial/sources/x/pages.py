@@ -15,8 +15,9 @@ them) or one bare user. academictwitteR saves a page's ``includes`` alone as
 read as follower snapshots. Every user of a page's ``includes.users`` who wrote a tweet of the
 page is one record: a follower reading, or quarantined saying why; a post takes its author's
 handle and name from there even when the author's counts are broken. Users expanded only
-because a tweet mentions, quotes or retweets them are other accounts and are not loaded. Expansions are looked up through per-page
-dictionaries, so a page costs time linear in its size. ``includes.tweets`` (the retweeted/quoted
+because a tweet mentions, quotes or retweets them are other accounts and are not loaded.
+Expansions are looked up through per-page dictionaries, so a page costs time linear in its
+size. ``includes.tweets`` (the retweeted/quoted
 originals) are other accounts' posts and are not loaded.
 """
 
