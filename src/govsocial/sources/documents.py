@@ -164,10 +164,3 @@ def json_head(head: bytes) -> bytes | None:
     text = head.removeprefix(BOM).lstrip()
     return text if text.startswith((b"{", b"[")) else None
 
-
-def first_document(path: Path, what: str) -> Any:
-    """The first readable JSON value of ``path`` (``InputError`` when there is none)."""
-    for document in read_documents(path, what):
-        if document.error is None:
-            return document.value
-    raise InputError(f"holds no readable JSON value; expected {what} JSON.", path=path)

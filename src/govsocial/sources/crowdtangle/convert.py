@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -134,19 +135,29 @@ def _as_written(date: pa.Array, time: pa.Array, naive: pa.Array) -> pa.Array:
     """Where ``naive`` (strptime's reading of ``date time``) is another moment than the text
     says: strptime moves a day or second that does not exist on (2021-02-30 is read as
     2021-03-02, 23:59:60 as the next day's 00:00:00), so its parts are compared with the
-    text's, as whole numbers (20210230 against 20210302), column by column."""
+    text's, as whole numbers (20210230 against 20210302), column by column. Only a day of 29
+    or more or a second of 60 or more can be moved, so only those rows are compared."""
+    day = pc.cast(pc.utf8_slice_codeunits(date, 8, 10), pa.int64())
+    second = pc.cast(pc.utf8_slice_codeunits(time, 6, 8), pa.int64())
+    suspect = flag(pc.or_(pc.greater_equal(day, 29), pc.greater_equal(second, 60)))
+    where = pc.indices_nonzero(suspect)
+    moved = np.zeros(len(date), dtype=bool)
+    if len(where):
+        date, time, naive = date.take(where), time.take(where), naive.take(where)
 
-    def digits(high: pa.Array, middle: pa.Array, low: pa.Array) -> pa.Array:
-        return pc.add(pc.multiply(pc.add(pc.multiply(high, 100), middle), 100), low)
+        def digits(high: pa.Array, middle: pa.Array, low: pa.Array) -> pa.Array:
+            return pc.add(pc.multiply(pc.add(pc.multiply(high, 100), middle), 100), low)
 
-    # Not year_month_day: it crashes on long columns with this pyarrow.
-    written_date = pc.cast(pc.replace_substring(date, "-", ""), pa.int64())
-    written_time = pc.cast(pc.replace_substring(time, ":", ""), pa.int64())
-    read_date = digits(pc.year(naive), pc.month(naive), pc.day(naive))
-    read_time = digits(pc.hour(naive), pc.minute(naive), pc.second(naive))
-    return flag(
-        pc.or_(pc.not_equal(written_date, read_date), pc.not_equal(written_time, read_time))
-    )
+        # Not year_month_day: it crashes on long columns with this pyarrow.
+        written_date = pc.cast(pc.replace_substring(date, "-", ""), pa.int64())
+        written_time = pc.cast(pc.replace_substring(time, ":", ""), pa.int64())
+        read_date = digits(pc.year(naive), pc.month(naive), pc.day(naive))
+        read_time = digits(pc.hour(naive), pc.minute(naive), pc.second(naive))
+        differs = pc.or_(
+            pc.not_equal(written_date, read_date), pc.not_equal(written_time, read_time)
+        )
+        moved[where.to_numpy()] = flag(differs).to_numpy(zero_copy_only=False)
+    return pa.array(moved)
 
 
 def created_times(values: pa.Array, override: tzinfo | None) -> Times:
