@@ -34,18 +34,21 @@ from govsocial.vocabulary import ACCOUNT_COUNT_COLUMNS, COUNT_COLUMNS
 
 def _hashtags(text: str) -> str:
     """Distinct lower-case hashtags of a text column, sorted (for deterministic output)."""
-    return (
+    found = (
         f"list_sort(list_distinct([lower(h) for h in "
-        rf"regexp_extract_all(coalesce({text}, ''), '#(\w+)', 1)]))"
+        rf"regexp_extract_all({text}, '#(\w+)', 1)]))"
     )
+    # A post without a '#' (or '@') skips the regular expression: most have no mention.
+    return f"CASE WHEN contains({text}, '#') THEN {found} ELSE []::VARCHAR[] END"
 
 
 def _mentions(text: str) -> str:
     # '(?:^|[^\w@])' keeps e-mail addresses (humas@jabarprov.go.id) out of mentions.
-    return (
+    found = (
         f"list_sort(list_distinct([lower(m) for m in "
-        rf"regexp_extract_all(coalesce({text}, ''), '(?:^|[^\w@])@(\w+)', 1)]))"
+        rf"regexp_extract_all({text}, '(?:^|[^\w@])@(\w+)', 1)]))"
     )
+    return f"CASE WHEN contains({text}, '@') THEN {found} ELSE []::VARCHAR[] END"
 
 
 @dataclass
