@@ -27,6 +27,12 @@ def clean(values: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(text, ""), _NULL_TEXT, text)
 
 
+def combined(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One array of a column (the CSV reader gives columns in chunks, which most compute
+    functions read as they are; the few that need one array get it here)."""
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
 def flag(mask: pa.Array) -> pa.Array:
     """A boolean column with NULL read as false."""
     return pc.fill_null(mask, False)
@@ -210,7 +216,8 @@ def facebook_post_ids(urls: pa.Array, page_ids: pa.Array) -> pa.Array:
     ident = _capture(url, _FB_PATH)
     other = flag(pc.and_(pc.is_null(ident), pc.is_valid(url)))
     if pc.any(other).as_py():  # permalink.php?story_fbid=, photo.php?fbid=, watch/?v=
-        ident = pc.replace_with_mask(ident, other, _capture(url.filter(other), _FB_QUERY))
+        ident, other = combined(ident), combined(other)  # replace_with_mask takes arrays
+        ident = pc.replace_with_mask(ident, other, combined(_capture(url.filter(other), _FB_QUERY)))
     return pc.binary_join_element_wise(clean(page_ids), ident, "_")
 
 

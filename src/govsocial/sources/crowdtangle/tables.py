@@ -33,14 +33,10 @@ from govsocial.sources.timezones import resolve_tz
 _VIDEO = pa.array(["video", "reel"])
 
 
-def _array(column: pa.ChunkedArray | pa.Array) -> pa.Array:
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-
-
 def thousands_separator(layout: Layout, rows: TextRows) -> str | None:
     return cv.thousands_separator(
-        [_array(rows.columns[i]) for i in layout.integers],
-        [_array(rows.columns[i]) for i in layout.decimals],
+        [rows.columns[i] for i in layout.integers],
+        [rows.columns[i] for i in layout.decimals],
     )
 
 
@@ -54,7 +50,8 @@ def posts_table(
 
     def raw(field: str) -> pa.Array:
         index = layout.where.get(field)
-        return _array(rows.columns[index]) if index is not None else pa.nulls(n, pa.string())
+        # The CSV reader's chunks are kept: combining every column would copy the whole file.
+        return rows.columns[index] if index is not None else pa.nulls(n, pa.string())
 
     def value(field: str) -> pa.Array:
         if field not in cleaned:
@@ -160,7 +157,7 @@ def snapshots_table(
     """
     if "followers" not in layout.where:
         return None
-    text = cv.clean(_array(rows.columns[layout.where["followers"]]))
+    text = cv.clean(rows.columns[layout.where["followers"]])
     followers, bad = cv.whole_numbers(text, sep)
     shown = cv.joined(f"{layout.name('followers')} '", text, "' is not a whole number")
     table = pa.table(
