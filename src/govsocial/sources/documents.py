@@ -163,4 +163,3 @@ def json_head(head: bytes) -> bytes | None:
     a JSON object or array (where every JSON format's ``sniff`` starts); else None."""
     text = head.removeprefix(BOM).lstrip()
     return text if text.startswith((b"{", b"[")) else None
-
