@@ -96,6 +96,12 @@ def _unrecognised(path: Path, first: bytes) -> str:
                 f"convert it: iconv -f latin1 -t utf-8 FILE > FILE.utf8{suffix}."
             )
         decoded = text[: exc.start].decode("utf-8")
+    if "\r" in decoded and "\n" not in decoded:
+        return (
+            f"ends its lines with a carriage return alone{packed} (as old Mac spreadsheets save "
+            "CSV), so no reader can find its rows. Save it again as 'CSV UTF-8', or convert "
+            "the line endings (e.g. tr '\\r' '\\n' < FILE > FILE.fixed.csv), then import it."
+        )
     line = decoded.lstrip().split("\n", 1)[0]
     if line.count(";") > line.count(",") and line.count(";") >= 2:
         header = next(csv.reader([line], delimiter=";"), [])
