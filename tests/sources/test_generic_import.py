@@ -184,6 +184,31 @@ def test_parquet_with_typed_columns(registered: Warehouse, tmp_path: Path) -> No
     assert scalar(registered, "SELECT views FROM post_metrics") == 10
 
 
+@pytest.mark.parametrize("extra", ["file_row_number", "_reason", "_payload", "_akey"])
+def test_parquet_columns_named_like_the_readers_own_are_only_data(
+    registered: Warehouse, tmp_path: Path, extra: str
+) -> None:
+    """A column named as DuckDB's row numbering or the loader's bookkeeping is just another
+    column of the file: its rows load, numbered by their place, and it is kept in payloads."""
+    table = pa.table(
+        {
+            "platform": ["x"] * 3,
+            "account_handle": ["jabarprovgov"] * 3,
+            "post_id": ["1", "2", "3"],
+            "posted_at": pa.array([1_740_000_000] * 3, pa.timestamp("s", tz="UTC")),
+            "captured_at": pa.array([1_740_100_000] * 3, pa.timestamp("s", tz="UTC")),
+            "media_type": ["text", "text", "nope"],
+            extra: [7, 7, 7],
+        }
+    )
+    pq.write_table(table, tmp_path / "x.parquet")
+    summary = load_file(registered, tmp_path / "x.parquet", stage)
+    assert (summary.records_read, summary.posts_new) == (3, 2)
+    assert summary.quarantined == {"unknown_media_type": 1}
+    origin, payload = registered.con.execute("SELECT origin, payload FROM quarantine").fetchone()
+    assert origin == "x.parquet, row 3" and json.loads(payload)[extra] == 7
+
+
 def test_missing_columns_refuse_the_file_and_load_nothing(
     registered: Warehouse, tmp_path: Path
 ) -> None:

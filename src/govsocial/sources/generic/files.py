@@ -96,7 +96,9 @@ def _parquet(path: Path, zone: tzinfo | None, synthetic: bool) -> Staged:
     fields = ", ".join(f"{_literal(c.name)}: {c.payload_sql}" for c in columns)
     payload = f"SELECT s._row, to_json({{{fields}}}) AS _payload FROM {{source}} AS s"
     label = f"{path.name}, row "
-    if far:
+    # DuckDB numbers rows in a column it names file_row_number: a file with a column of that
+    # name is read by pyarrow instead, like a file with times DuckDB cannot hold.
+    if far or "file_row_number" in schema.names:
         return Staged(
             layout.kind,
             FORMAT_NAME,
