@@ -184,7 +184,7 @@ def test_parquet_with_typed_columns(registered: Warehouse, tmp_path: Path) -> No
     assert scalar(registered, "SELECT views FROM post_metrics") == 10
 
 
-@pytest.mark.parametrize("extra", ["file_row_number", "_reason", "_payload", "_akey"])
+@pytest.mark.parametrize("extra", ["file_row_number", "_row", "_reason", "_payload", "_akey"])
 def test_parquet_columns_named_like_the_readers_own_are_only_data(
     registered: Warehouse, tmp_path: Path, extra: str
 ) -> None:

@@ -86,7 +86,7 @@ def _parquet(path: Path, zone: tzinfo | None, synthetic: bool) -> Staged:
     columns = [
         Column(
             f.name,
-            f"s.{_identifier(f.name)}",
+            f"s.{_identifier(_stored(f.name))}",
             f.type,
             overflow=f"s.{_identifier(OVERFLOW + f.name)}" if f.name in far else None,
         )
@@ -108,8 +108,10 @@ def _parquet(path: Path, zone: tzinfo | None, synthetic: bool) -> Staged:
             arrow=_clamped(path, far),
             synthetic=synthetic,
         )
+    renamed = ", ".join(f"{_identifier(n)} AS {_identifier(_stored(n))}" for n in _own(schema))
     source = (
-        f"(SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) FROM "
+        f"(SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number)"
+        f"{f' RENAME ({renamed})' if renamed else ''} FROM "
         f"read_parquet({_literal(str(path))}, file_row_number = true))"
     )
     return Staged(
@@ -128,6 +130,19 @@ def _parquet(path: Path, zone: tzinfo | None, synthetic: bool) -> Staged:
 # milliseconds) it refuses the whole file if one cell is further out. Microseconds and
 # nanoseconds always fit (a nanosecond column ends in 2262).
 OVERFLOW = "_overflow_"  # prefix of the column holding a timestamp column's far-out cells
+_ROW = "_row"  # the record number the reader adds; a file's own column of that name is renamed
+
+
+def _own(schema: pa.Schema) -> list[str]:
+    """The file's columns that bear the reader's own name (``_row``): plain data, renamed."""
+    return [name for name in schema.names if name == _ROW]
+
+
+def _stored(name: str) -> str:
+    """The name a file's column is read under (``_row`` → ``_file_row``)."""
+    return "_file" + name if name == _ROW else name
+
+
 _REACH = 9_223_372_000_000_000_000  # microseconds: a little short of DuckDB's limits
 _PER_MICROSECOND = {"s": 1_000_000, "ms": 1_000}
 
@@ -180,8 +195,9 @@ def _clamped(path: Path, far: set[str]) -> pa.Table:
         table = table.set_column(
             index, name, pc.if_else(out, pa.scalar(None, column.type), column)
         ).append_column(OVERFLOW + name, pc.if_else(out, raw, pa.scalar(None, pa.int64())))
+    table = table.rename_columns([_stored(n) for n in table.column_names])
     rows = pa.array(range(1, table.num_rows + 1), pa.int64())
-    return table.add_column(0, "_row", rows)
+    return table.add_column(0, _ROW, rows)
 
 
 def _csv(path: Path, zone: tzinfo | None, synthetic: bool) -> Staged:
