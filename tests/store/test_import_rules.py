@@ -195,6 +195,7 @@ def test_a_path_that_cannot_be_read_is_one_failure_not_a_usage_error(tmp_path: P
         (b"PK\x03\x04rest", "spreadsheet workbook"),
         ('{"a": "b"}\n'.encode("utf-16"), "is UTF-16 text"),
         (b"platform,post_id,posted_at\rinstagram,1,x\r", "carriage return alone"),
+        (b"Platform,Post ID,posted_at\ninstagram,1,x\n", "rename 'Platform' → 'platform'"),
         (b"[" * 5000 + b"]" * 5000, "JSON .* nested too deeply"),
         (
             b'{"data": [{"created_time": "2021-01-01T00:00:00+0000"}]}\n'

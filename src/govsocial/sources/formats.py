@@ -20,7 +20,13 @@ from govsocial.errors import ConfigError, InputError
 from govsocial.sources import crowdtangle, facebook, generic, instagram, x, youtube
 from govsocial.sources.documents import BOM, loads
 from govsocial.sources.opening import head, is_gzip, plain_name
-from govsocial.sources.staging import Format, ImportOptions, Staged
+from govsocial.sources.staging import (
+    ACCOUNT_SNAPSHOT_COLUMNS,
+    POST_COLUMNS,
+    Format,
+    ImportOptions,
+    Staged,
+)
 
 _FACEBOOK_POST = re.compile(rb'"created_time"\s*:')
 _INSTAGRAM_MEDIA = re.compile(rb'"media_type"\s*:\s*"(?:IMAGE|VIDEO|CAROUSEL_ALBUM)"')
@@ -110,6 +116,14 @@ def _unrecognised(path: Path, first: bytes) -> str:
             "spreadsheets in Indonesian or European settings save it. Save it again with "
             "commas ('CSV UTF-8 (comma delimited)'), or convert the separators, then import it."
         )
+    near = _generic_names(line)
+    if near:
+        renames = ", ".join(f"'{a}' → '{b}'" for a, b in near[:8])
+        return (
+            f"looks like the generic format{packed}, but its column names are not written as "
+            f"the format writes them (lower case, no spaces): rename {renames} in the header "
+            "line (docs/formats.md lists the columns), then import it."
+        )
     if line.startswith(("{", "[")):
         if _FACEBOOK_POST.search(text) and _INSTAGRAM_MEDIA.search(text):
             return (
@@ -119,6 +133,19 @@ def _unrecognised(path: Path, first: bytes) -> str:
             )
         return f"is JSON{packed} of a shape no format knows ({_keys(decoded)}). {tail}"
     return f"the format could not be recognised{packed}. {tail}"
+
+
+def _generic_names(line: str) -> list[tuple[str, str]]:
+    """The header's names that are generic columns but for case, spaces or a BOM:
+    (as written, as the format writes it); empty unless ``post_id`` or ``followers`` is one."""
+    try:
+        names = next(csv.reader([line]), [])
+    except csv.Error:
+        return []
+    known = set(POST_COLUMNS) | set(ACCOUNT_SNAPSHOT_COLUMNS)
+    fixed = [(n, n.strip().lower().replace(" ", "_")) for n in names]
+    near = [(n, f) for n, f in fixed if f in known and n != f]
+    return near if {"post_id", "followers"} & {f for _, f in near} else []
 
 
 def _keys(text: str) -> str:
