@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,12 +92,39 @@ def scalar(wh: Warehouse, sql: str) -> Any:
     return row[0]
 
 
-def run_cli(
+@dataclass(frozen=True)
+class Ran:
+    """What a command did: its exit code and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Ran:
+    """Run `govsocial ARGS` in-process in ``cwd``, as a user would, without our env settings:
+    the same entry point (exit codes, messages) as the installed command, 80 columns wide."""
+    from typer.testing import CliRunner
+
+    from govsocial.cli import app
+    from govsocial.cli.failures import run
+
+    environ: dict[str, str | None] = {k: None for k in os.environ if k.startswith("GOVSOCIAL_")}
+    environ.update(env or {})
+    with CliRunner().isolation(env=environ) as (stdout, stderr, _), contextlib.chdir(cwd):
+        code = run(app, list(args), debug="--debug" in args)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        printed, complained = stdout.getvalue().decode(), stderr.getvalue().decode()
+    return Ran(code, printed, complained)
+
+
+def run_process(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m govsocial ARGS` in ``cwd``, as a user would, without our env settings."""
+    """Run `python -m govsocial ARGS` as a separate process (the smoke test only)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GOVSOCIAL_")}
-    environ.update({"COLUMNS": "200", "NO_COLOR": "1"}, **(env or {}))
+    environ.update({"NO_COLOR": "1"}, **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "govsocial", *args],
         cwd=cwd,

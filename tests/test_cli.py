@@ -1,18 +1,33 @@
-"""The command line as a user meets it: a real process, real files, exit codes and messages."""
+"""The command line as a user meets it: real files, exit codes and messages (in-process, through
+the same entry point as the installed command; one smoke test runs a real process)."""
 
 import json
 from pathlib import Path
 
-from conftest import REGISTRY_YAML, post_row, run_cli, write_csv
+from conftest import REGISTRY_YAML, post_row, run_cli, run_process, write_csv
 
 run = run_cli
+
+
+def test_smoke_the_installed_command_runs_as_a_process(tmp_path: Path) -> None:
+    (tmp_path / "registry.yaml").write_text(REGISTRY_YAML)
+    loaded = run_process("registry", "load", "registry.yaml", cwd=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    listed = run_process(
+        "sql", "SELECT count(*) AS n FROM institutions", "--format", "csv", cwd=tmp_path
+    )
+    assert listed.stdout == "n\n2\n"
+    wrong = run_process("info", "--colour", cwd=tmp_path)
+    assert wrong.returncode == 2 and "No such option" in wrong.stderr
+    missing = run_process("--db", "nothing.duckdb", "info", cwd=tmp_path)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
 
 
 def test_registry_import_sql_and_info_round_trip(tmp_path: Path) -> None:
     (tmp_path / "registry.yaml").write_text(REGISTRY_YAML)
     loaded = run("registry", "load", "registry.yaml", cwd=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
-    assert "2 new and 0 updated institutions, 3 new" in loaded.stdout
+    assert "2 new institutions and 0 updated, 3 new accounts and 0 updated" in loaded.stdout
     assert (tmp_path / "govsocial.duckdb").exists()  # the default path, in the current folder
     write_csv(tmp_path / "posts.csv", [post_row(), post_row(post_id="p2", likes=-1)])
     imported = run("import", "posts.csv", "--json", cwd=tmp_path)
@@ -60,7 +75,7 @@ def test_errors_are_one_paragraph_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in bad.stderr
     (tmp_path / "junk.duckdb").write_bytes(b"junk" * 1000)
     corrupt = run("--db", "junk.duckdb", "info", cwd=tmp_path)
-    assert corrupt.returncode == 1 and "not a readable DuckDB warehouse" in corrupt.stderr
+    assert corrupt.returncode == 1 and "junk.duckdb is not a DuckDB warehouse" in corrupt.stderr
     debug = run("--debug", "--db", "junk.duckdb", "info", cwd=tmp_path)
     assert "Traceback" in debug.stderr
 
@@ -71,11 +86,9 @@ def test_wrong_options_and_write_sql_are_refused(tmp_path: Path) -> None:
     unknown = run("info", "--colour", cwd=tmp_path)
     assert unknown.returncode == 2 and "No such option: --colour" in unknown.stderr
     bad_format = run("sql", "SELECT 1", "--format", "xml", cwd=tmp_path)
-    assert (
-        bad_format.returncode == 2 and "'xml' is not one of table, csv, json" in bad_format.stderr
-    )
+    assert bad_format.returncode == 2 and "'xml' is not one of" in bad_format.stderr
     write = run("sql", "DELETE FROM institutions", cwd=tmp_path)
-    assert write.returncode == 2 and "only reads" in write.stderr
+    assert write.returncode == 1 and "only reads" in write.stderr
     count = run("sql", "SELECT count(*) AS n FROM institutions", "--format", "csv", cwd=tmp_path)
     assert count.stdout.splitlines() == ["n", "2"]
     write_csv(tmp_path / "good.csv", [post_row()])
@@ -83,7 +96,7 @@ def test_wrong_options_and_write_sql_are_refused(tmp_path: Path) -> None:
     assert mixed.returncode == 1
     assert "registry.yaml: the format could not be recognised" in mixed.stderr
     assert "missing.csv: no such file" in mixed.stderr
-    assert "good.csv (generic): 1 records, 1 new posts" in mixed.stdout  # the good one loaded
+    assert "good.csv (generic): 1 record, 1 new post," in mixed.stdout  # the good one loaded
     wrong = run("import", "good.csv", "--format", "crowdtangel", cwd=tmp_path)
     assert wrong.returncode == 2 and "unknown format 'crowdtangel'" in wrong.stderr
 
@@ -98,11 +111,11 @@ def test_quarantine_list_show_and_assign_to(tmp_path: Path) -> None:
     ]
     write_csv(tmp_path / "posts.csv", rows)
     unknown = run("import", "posts.csv", "--assign-to", "nope", cwd=tmp_path)
-    assert unknown.returncode == 2 and "no institution 'nope'" in unknown.stderr
+    assert unknown.returncode == 1 and "no institution 'nope'" in unknown.stderr
     done = run("import", "posts.csv", "--assign-to", "kemenkes", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "quarantined: unknown_media_type 1" in done.stdout
-    assert "1 account(s) assigned to kemenkes" in done.stdout
+    assert "1 account assigned to kemenkes" in done.stdout
     owner = run(
         "sql",
         "SELECT institution_id FROM accounts WHERE handle = 'baru'",
@@ -127,6 +140,6 @@ def test_quarantine_list_show_and_assign_to(tmp_path: Path) -> None:
     first = run("import", "more.csv", cwd=tmp_path)
     assert "kept unassigned: x:@lain" in first.stdout
     again = run("import", "more.csv", "--assign-to", "jabarprov", cwd=tmp_path)
-    assert "already loaded" in again.stdout and "1 account(s) assigned to jabarprov" in again.stdout
+    assert "already loaded" in again.stdout and "1 account assigned to jabarprov" in again.stdout
     when = run("import", "posts.csv", "--captured-at", "yesterday", cwd=tmp_path)
     assert when.returncode == 2 and "--captured-at" in when.stderr

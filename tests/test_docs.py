@@ -53,3 +53,20 @@ def test_every_cli_command_is_documented() -> None:
             names.append(name)
     for name in names:
         assert f"## govsocial {name}\n" in text, f"docs/cli.md does not document `{name}`"
+
+
+def test_every_option_of_every_command_is_documented_in_its_section() -> None:
+    text = (DOCS / "cli.md").read_text()
+    sections = dict(
+        (m.group(1), m.group(2))
+        for m in re.finditer(r"^## govsocial (.+?)\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    )
+    command = typer.main.get_command(app)
+    for name, sub in command.commands.items():  # type: ignore[attr-defined]
+        children = sub.commands.items() if hasattr(sub, "commands") else [("", sub)]
+        for child, cmd in children:
+            title = f"{name} {child}".strip()
+            for param in cmd.params:
+                for opt in getattr(param, "opts", []):
+                    if opt.startswith("--") and opt not in {"--db", "--help"}:
+                        assert opt in sections[title], f"`{title}`: {opt} is not in docs/cli.md"

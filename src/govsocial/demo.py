@@ -8,9 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from govsocial.errors import UsageError
 from govsocial.registry import read_registry
 from govsocial.sources.generic import stage
 from govsocial.store import ImportSummary, Warehouse, apply_registry, known_clusters, load_file
+from govsocial.store.summary import holds_real_data
 from govsocial.synth import SynthResult, generate
 
 
@@ -22,10 +24,32 @@ class Progress:
     loaded: Callable[[ImportSummary], None] | None = None  # one file loaded
 
 
+def check_target(wh: Warehouse) -> None:
+    """Refuse to mix a synthetic world into a warehouse holding real data: every award on it
+    would then be labelled SYNTHETIC. (``load_world(..., with_real_data=True)`` to insist.)"""
+    if holds_real_data(wh):
+        raise UsageError(
+            f"The warehouse {wh.path} holds real data; loading a synthetic world into it would "
+            "mark every award run on it SYNTHETIC. Load the world into a new warehouse "
+            "(--db synth.duckdb), generate files only (--no-load), or pass --with-real-data "
+            "if you mean to mix them."
+        )
+
+
 def load_world(
-    wh: Warehouse, world: SynthResult, progress: Progress | None = None
+    wh: Warehouse,
+    world: SynthResult,
+    progress: Progress | None = None,
+    *,
+    with_real_data: bool = False,
 ) -> list[ImportSummary]:
-    """Load a generated world: its registry, follower snapshots, then posts, file by file."""
+    """Load a generated world: its registry, follower snapshots, then posts, file by file.
+
+    Refused (see :func:`check_target`) when the warehouse holds real data, unless
+    ``with_real_data``.
+    """
+    if not with_real_data:
+        check_target(wh)
     files = [*world.account_snapshot_files, *world.post_files]
     return load_world_files(wh, world.registry_path, files, progress)
 
@@ -66,7 +90,7 @@ def build_demo(
     try:
         with Warehouse.open(building, create=True) as wh:
             load_world(wh, world, progress)
-            wh.con.execute("CHECKPOINT")
+            wh.checkpoint()
         with contextlib.suppress(FileNotFoundError):
             final.with_name(final.name + ".wal").unlink()
         os.replace(building, final)

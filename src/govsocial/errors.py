@@ -4,16 +4,25 @@ Every error a user can cause or meet is a :class:`GovsocialError`; the CLI print
 as one paragraph (no traceback unless ``--debug``) and exits with :attr:`exit_code`.
 
     GovsocialError
-    ├── ConfigError            a wrong option, setting or path given by the user
+    ├── UsageError             a wrong option value or argument on the command line (exit 2)
+    ├── ConfigError            a wrong setting (environment variable, govsocial.toml) or path
+    ├── NotFoundError          no such run, batch, file, cluster, reason, institution ...
     ├── InputError             a bad file or record (carries file, place and reason)
     │   ├── RecordError        one record that cannot be read: quarantined, the file goes on
     │   └── RegistryError      a registry file with validation problems (all of them listed)
     ├── SourceError            a platform API failed (retryable or terminal; status, URL)
     ├── MethodologyError       a methodology file that does not validate
     ├── StoreError             the warehouse cannot be opened, read or written
-    │   ├── WarehouseLockedError   another process holds the write lock
-    │   └── SchemaVersionError     the file was written by a newer govsocial
-    └── AuthError              login, session or permission problems (web)
+    │   ├── WarehouseLockedError   another process holds the file
+    │   ├── SchemaVersionError     the file was written by a newer govsocial
+    │   └── QueryError             a `govsocial sql` query that fails (store/query.py)
+    │       └── QueryRefusedError  ... or is not a read
+    ├── OutputError            a file we were asked to write cannot be written (full disk ...)
+    ├── AuthError              login, session or permission problems (web)
+    └── Interrupted            the user pressed Ctrl-C: says what was kept and how to resume
+
+Exit codes: 2 for a wrong command line (Typer's usage errors and :class:`UsageError`), 130
+for :class:`Interrupted`, 1 for everything else.
 
 Messages say what went wrong, name the thing (file, row, field, setting) and say the fix.
 """
@@ -37,10 +46,20 @@ class GovsocialError(Exception):
         return self.message
 
 
-class ConfigError(GovsocialError):
-    """A wrong option, setting or path."""
+class UsageError(GovsocialError):
+    """A wrong option value or argument on the command line (exit code 2, like Typer's own
+    usage errors): a value that is not one of its choices or not in its form."""
 
     exit_code = 2
+
+
+class ConfigError(GovsocialError):
+    """A wrong setting (environment variable, govsocial.toml) or path."""
+
+
+class NotFoundError(GovsocialError):
+    """Something asked for by name or id does not exist: a run, a batch, a kept file, a
+    cluster, a quarantine reason, an institution. The message lists what does exist."""
 
 
 class InputError(GovsocialError):
@@ -91,8 +110,11 @@ class RegistryError(InputError):
         more = (
             f"\n  ... and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
         )
+        from govsocial.words import count
+
         super().__init__(
-            f"{len(problems)} problem(s) found; nothing was loaded.\n{lines}{more}", path=path
+            f"{count(len(problems), 'problem')} found; nothing was loaded.\n{lines}{more}",
+            path=path,
         )
         self.problems = problems
 
@@ -130,5 +152,17 @@ class SchemaVersionError(StoreError):
     """The warehouse was written by a newer govsocial than this one."""
 
 
+class OutputError(GovsocialError):
+    """A table or file could not be written: the file cannot be created or written (full disk,
+    read-only file system), or the rows do not fit the chosen format (Excel's row limit)."""
+
+
 class AuthError(GovsocialError):
     """Login, session or permission problems."""
+
+
+class Interrupted(GovsocialError):
+    """The user interrupted a long command (Ctrl-C). The message says what was kept and how to
+    resume."""
+
+    exit_code = 130

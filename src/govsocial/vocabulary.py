@@ -32,3 +32,7 @@ PLATFORM_LAUNCH: dict[str, datetime] = {
 # A capture (or post) time later than the import's clock by more than this is in the future:
 # clocks drift a little, but counts cannot be read tomorrow.
 FUTURE_TOLERANCE = timedelta(hours=1)
+
+# The import formats, in the order they are sniffed (govsocial.sources.formats.FORMATS holds
+# the readers; named here so that the command line can list them without importing them).
+FORMAT_NAMES = ("generic", "crowdtangle", "x-v2", "facebook-graph", "instagram-graph", "youtube")

@@ -3,12 +3,11 @@
 import csv
 import io
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import Ran, run_cli
 from govsocial.demo import load_world
 from govsocial.store import Warehouse
 from govsocial.synth import generate
@@ -22,7 +21,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def run(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(folder: Path, *args: str) -> Ran:
     return run_cli(*args, cwd=folder)
 
 
@@ -57,21 +56,24 @@ def test_run_show_and_list(folder: Path) -> None:
     )
     assert len(rows) == len(nominees)
     assert {"category", "cluster", "rank", "institution_name", "score", "flags"} <= set(rows[0])
-    listed = run(folder, "awards", "list")
-    assert run_id in listed.stdout and listed.stdout.count(run_id) == 1
+    # One run (same inputs), two executions: each shown with its engine and time.
+    listed = run(folder, "awards", "list", "--format", "csv")
+    mine = [r for r in csv.DictReader(io.StringIO(listed.stdout)) if r["run_id"] == run_id]
+    assert [r["engine"] for r in mine] == ["duckdb", "duckdb"]
+    assert all(r["run at"].endswith(" WIB") for r in mine)
 
 
 def test_other_methodologies_and_clear_errors(folder: Path) -> None:
     gsm2020 = run(folder, "awards", "run", "--methodology", "gsm2020")
     assert gsm2020.returncode == 0, gsm2020.stderr
     assert "run id: " in gsm2020.stdout
-    assert "No units of this cluster have posts in the period." in gsm2020.stdout  # bumn
-    assert "Climate" in gsm2020.stdout
+    words = " ".join(gsm2020.stdout.replace("│", " ").split())
+    assert "No units of this" in words and "Climate" in words  # the bumn note, wrapped at 80
     assert run(folder, "awards", "run", "--methodology", "bonson").returncode == 0
     unknown = run(folder, "awards", "run", "--methodology", "gsm2030")
     assert unknown.returncode != 0 and "gsm2025" in unknown.stderr
     assert "Traceback" not in unknown.stderr
     missing = run(folder, "awards", "show", "ffffffff")
-    assert missing.returncode == 2 and "No award run 'ffffffff'" in missing.stderr
+    assert missing.returncode == 1 and "No award run 'ffffffff'" in missing.stderr
     engine = run(folder, "awards", "run", "--engine", "polars")
     assert engine.returncode == 2 and "duckdb, spark" in engine.stderr

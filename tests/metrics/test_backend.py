@@ -30,7 +30,9 @@ against DuckDB's ASOF JOIN.
 
 from __future__ import annotations
 
+import ast
 import math
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -44,7 +46,7 @@ import pytest
 from ibis import _
 
 from conftest import post_row, scalar, write_csv
-from govsocial.errors import ConfigError, StoreError
+from govsocial.errors import ConfigError, StoreError, UsageError
 from govsocial.metrics import backend as backend_module
 from govsocial.metrics.backend import ENGINES, RELATIONS, Backend, open_backend
 from govsocial.sources.generic import stage
@@ -668,10 +670,73 @@ def test_duckdb_backend_uses_the_warehouse_connection_and_puts_its_settings_back
         assert b.to_arrow(b.table("posts").count()).column(0).to_pylist() == [10]
 
 
+def test_a_read_only_warehouse_computes_while_other_processes_read_it(world: Warehouse) -> None:
+    """Awards are computed on a read-only connection so that others can read meanwhile."""
+    asof = scalar_rows(world, ASOF)
+    world.close()
+    size, modified = world.path.stat().st_size, world.path.stat().st_mtime_ns
+    with Warehouse.open(world.path, read_only=True) as ro:
+        settings = "SELECT current_setting('lambda_syntax'), current_setting('TimeZone')"
+        before = scalar_rows(ro, settings)
+        with open_backend(ro) as b:
+            # a union, windows and a join; an in-memory table (as the evidence step uses)
+            rows = b.to_arrow(followers_at_posting(b).order_by("post_id")).to_pylist()
+            wanted = ibis.memtable(pa.table({"platform": ["instagram", "x"], "rank": [1, 2]}))
+            posts = b.table("posts")
+            per_platform = posts.join(wanted, "platform").group_by("platform", "rank")
+            counted = b.to_arrow(per_platform.aggregate(n=_.count()).order_by("rank"))
+            reader = subprocess.run(  # another process reads the warehouse meanwhile
+                [sys.executable, "-c", READER, str(world.path)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        assert scalar_rows(ro, settings) == before
+    assert [tuple(r.values()) for r in rows] == asof
+    assert counted.to_pylist() == [
+        {"platform": "instagram", "rank": 1, "n": 4},
+        {"platform": "x", "rank": 2, "n": 3},
+    ]
+    assert (reader.returncode, reader.stdout.strip()) == (0, "10"), reader.stderr
+    assert (world.path.stat().st_size, world.path.stat().st_mtime_ns) == (size, modified)
+
+
+READER = """\
+import sys
+from govsocial.store import Warehouse
+with Warehouse.open(sys.argv[1], read_only=True) as wh:
+    print(wh.con.execute("SELECT count(*) FROM posts").fetchone()[0])
+"""
+
+
+def test_only_the_store_touches_a_warehouse_connection() -> None:
+    """The store package is the only holder of a DuckDB connection (docs/architecture.md):
+    no other module (metrics, awards, the CLI, the demo ...) imports duckdb or uses ``.con``."""
+    src = Path(__file__).parents[2] / "src" / "govsocial"
+    offenders = []
+    for package in [p for p in src.iterdir() if p.name != "store"]:
+        for path in sorted(package.rglob("*.py") if package.is_dir() else [package]):
+            if path.suffix != ".py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    names = [a.name for a in node.names]
+                    if "duckdb" in [getattr(node, "module", None), *names]:
+                        offenders.append(f"{path.name}:{node.lineno} imports duckdb")
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr == "con"
+                    and not (isinstance(node.value, ast.Name) and node.value.id == "self")
+                ):
+                    offenders.append(f"{path.name}:{node.lineno} uses .con")
+    assert offenders == []
+
+
 def test_an_unknown_engine_says_the_valid_ones_and_how_to_choose(warehouse: Warehouse) -> None:
-    with pytest.raises(ConfigError, match="duckdb, spark") as caught, open_backend(warehouse, "x"):
+    with pytest.raises(UsageError, match="duckdb, spark") as caught, open_backend(warehouse, "x"):
         pass
     assert "--engine" in caught.value.message and "GOVSOCIAL_ENGINE" in caught.value.message
+    assert caught.value.exit_code == 2
 
 
 def test_missing_pyspark_or_java_says_how_to_install_them(

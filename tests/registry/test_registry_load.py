@@ -60,14 +60,20 @@ institutions:
     with pytest.raises(RegistryError) as caught:
         read_registry(write(tmp_path, "bad.yaml", text))
     problems = {(p.place, p.field): p for p in caught.value.problems}
-    assert problems[("line 2", "cluster")].reason == "unknown cluster 'kementrian'"
-    assert "kementerian" in problems[("line 2", "cluster")].fix
+    # Each problem is at the line of its field; a missing field at the line of its record.
+    assert problems[("line 4", "cluster")].reason == "unknown cluster 'kementrian'"
+    assert "kementerian" in problems[("line 4", "cluster")].fix
     assert ("line 5", "name") in problems
-    assert "provinsi, kota, kabupaten" in problems[("line 5", "sub_cluster")].fix
+    assert "provinsi, kota, kabupaten" in problems[("line 7", "sub_cluster")].fix
     assert "myspace" in problems[("line 10", "platform")].reason
     assert "first at line 2" in problems[("line 11", "id")].reason
-    assert "duplicate instagram handle '@same'" in problems[("line 15", "handle")].reason
+    assert problems[("line 15", "handle")].reason == (
+        "duplicate instagram handle '@same' (also listed for institution 'b' at line 9)"
+    )
     assert "handle or a platform_id" in problems[("line 16", "handle")].reason
+    assert [p.place for p in caught.value.problems] == sorted(
+        (p.place for p in caught.value.problems), key=lambda place: int(place.split()[1])
+    )
     message = str(caught.value)
     assert "bad.yaml" in message and "nothing was loaded" in message
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import scalar
-from govsocial.errors import ConfigError, InputError
+from govsocial.errors import InputError, UsageError
 from govsocial.sources.crowdtangle import FORMAT
 from govsocial.sources.crowdtangle import convert as cv
 from govsocial.sources.csvrows import read_rows, read_rows_slowly
@@ -556,7 +556,7 @@ def test_time_zone_table_and_tz_option() -> None:
     assert arrow_timezone(resolve_tz("Asia/Jakarta")) == "Asia/Jakarta"
     assert arrow_timezone(resolve_tz("-03")) == "-03:00"
     assert arrow_timezone(resolve_tz("UTC+5:30")) == "+05:30"
-    with pytest.raises(ConfigError, match="WIB, WITA, WIT"):
+    with pytest.raises(UsageError, match="WIB, WITA, WIT"):
         resolve_tz("Mars/Olympus")
 
 

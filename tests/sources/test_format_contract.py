@@ -17,12 +17,14 @@ from govsocial.errors import InputError
 from govsocial.sources.formats import FORMATS, detect, stager
 from govsocial.store import Warehouse, load_file
 from govsocial.store.importing import import_paths
+from govsocial.vocabulary import FORMAT_NAMES
 
 DATA_TABLES = ("posts", "post_metrics", "accounts", "account_snapshots", "quarantine")
 
 
 def test_every_format_has_a_contract_file() -> None:
     assert set(FILES) == set(FORMATS)
+    assert tuple(FORMATS) == FORMAT_NAMES  # the names the command line lists without importing
 
 
 def counts(wh: Warehouse) -> dict[str, int]:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import scalar
-from govsocial.errors import ConfigError, InputError, RecordError
+from govsocial.errors import InputError, RecordError, UsageError
 from govsocial.sources.formats import detect, stager
 from govsocial.sources.staging import ImportOptions
 from govsocial.sources.youtube import FORMAT
@@ -407,7 +407,7 @@ def test_odd_values_are_quarantined_one_by_one(warehouse: Warehouse, tmp_path: P
 
 
 def test_tz_must_be_a_time_zone(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="--tz: unknown time zone 'Mars/Olympus'"):
+    with pytest.raises(UsageError, match="--tz: unknown time zone 'Mars/Olympus'"):
         FORMAT.stage(fixture("videos_info.json", tmp_path), ImportOptions(tz="Mars/Olympus"))
 
 

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from conftest import run_cli, scalar
-from govsocial.errors import ConfigError, InputError, StoreError
+from govsocial.errors import InputError, NotFoundError, StoreError
 from govsocial.sources.generic import stage
 from govsocial.store import Warehouse, ingest, load_file
 from govsocial.store.batches import identify
@@ -44,10 +44,27 @@ def test_a_file_is_kept_compressed_and_read_back_byte_for_byte(tmp_path: Path) -
         assert file_bytes(wh, sha[:8])[1] == path.read_bytes()
         [kept] = list_files(wh)
         assert (kept.name, kept.size, kept.stored) == ("posts.csv", size, stored)
-        with pytest.raises(ConfigError, match="names no kept file.*at least 6"):
+        listed = rf"names no kept file in .*w.duckdb. Its kept file: posts.csv \({sha[:12]}\)"
+        with pytest.raises(NotFoundError, match=listed + ".*at least 6"):
             file_bytes(wh, "other.csv")
-        with pytest.raises(ConfigError, match="names no kept file"):
+        with pytest.raises(NotFoundError, match=listed):
             file_bytes(wh, sha[:3])  # too short a prefix to name a file
+
+
+def test_a_name_kept_twice_or_no_file_at_all_is_said(tmp_path: Path) -> None:
+    with Warehouse.open(tmp_path / "w.duckdb", create=True) as wh:
+        with pytest.raises(NotFoundError, match="No file has been imported into it yet"):
+            file_bytes(wh, "posts.csv")
+        for folder, rows in (("a", 3), ("b", 4)):  # two different files named posts.csv
+            (tmp_path / folder).mkdir()
+            load_file(wh, posts_csv(tmp_path / folder / "posts.csv", rows), lambda p: stage(p))
+        shas = [f.sha256[:12] for f in list_files(wh)]
+        with pytest.raises(
+            NotFoundError,
+            match=rf"names several kept files .*posts.csv \({shas[0]}\), posts.csv \({shas[1]}\)",
+        ):
+            file_bytes(wh, "posts.csv")
+        assert file_bytes(wh, shas[1])[1] == (tmp_path / "b" / "posts.csv").read_bytes()
 
 
 def test_text_is_compressed_bytes_that_do_not_compress_are_kept_as_they_are(

@@ -23,8 +23,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar
 
-from govsocial.errors import MethodologyError
+from govsocial.errors import MethodologyError, UsageError
 from govsocial.vocabulary import MEDIA_TYPES, PLATFORMS, WIB  # periods are in Jakarta time
+from govsocial.words import count
 
 SHIPPED_DIR = Path(__file__).parent / "methodologies"
 UNITS = ("institution", "account")
@@ -165,13 +166,13 @@ def load_methodology(
         path, source = SHIPPED_DIR / f"{name_or_path}.toml", f"shipped:{name_or_path}"
     elif isinstance(name_or_path, Path) or text_arg.endswith(".toml") or Path(text_arg).exists():
         path, source = Path(name_or_path), text_arg
-    else:
-        raise MethodologyError(
+    else:  # a wrong name is a wrong option value (exit 2), like an unknown engine
+        raise UsageError(
             f"no shipped methodology named '{text_arg}'. Shipped: {', '.join(shipped)}; "
             "or give the path of a .toml file."
         )
     if not path.is_file():
-        raise MethodologyError(f"{path}: no such file. Check the path.")
+        raise UsageError(f"{path}: no such methodology file. Check the path.")
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")
@@ -204,8 +205,8 @@ def _parse(
     if check.problems:
         lines = "\n".join(f"  - {p}" for p in check.problems)
         raise MethodologyError(
-            f"{label}: {len(check.problems)} problem(s) in the methodology; it was not loaded "
-            f"(the format is in docs/methodology.md).\n{lines}"
+            f"{label}: {count(len(check.problems), 'problem')} in the methodology; it was not "
+            f"loaded (the format is in docs/methodology.md).\n{lines}"
         )
     return Methodology(**result, sha256=sha, source=source, text=text)
 

@@ -35,3 +35,44 @@ def clean(value: Any) -> Any:
 def dumps(document: dict[str, Any]) -> str:
     """The canonical text: the same document always gives the same bytes."""
     return json.dumps(clean(document), ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+
+
+NOMINEE_COLUMNS = (
+    "category",
+    "cluster",
+    "rank",
+    "institution_id",
+    "institution_name",
+    "account_id",
+    "platform",
+    "handle",
+    "score",
+    "posts",
+    "followers",
+    "flags",
+)
+
+
+def nominee_rows(document: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """One row per nominee, in :data:`NOMINEE_COLUMNS` order (for CSV and spreadsheets)."""
+    rows = []
+    for category in document["categories"]:
+        for cluster in category["clusters"]:
+            for n in cluster["nominees"]:
+                rows.append(
+                    (
+                        category["id"],
+                        cluster["cluster_id"],
+                        n["rank"],
+                        n["institution_id"],
+                        n["institution_name"],
+                        n.get("account_id"),
+                        n.get("platform"),
+                        n.get("handle"),
+                        n["score"],
+                        n["posts"],
+                        n["followers"],
+                        ";".join(sorted({f["flag"] for f in n["flags"]})),
+                    )
+                )
+    return rows

@@ -7,8 +7,9 @@ Metrics are Ibis expressions built from :meth:`Backend.table` and executed with
         posts = backend.table("posts")
         result = backend.to_arrow(posts.group_by("account_id").aggregate(n=posts.count()))
 
-- ``duckdb`` runs on the warehouse's own connection (read-only ones too). DuckDB settings Ibis
-  changes on that connection are put back when the backend closes.
+- ``duckdb`` runs on the warehouse's own connection (read-only ones too), through
+  :func:`govsocial.store.compute.duckdb_session`: DuckDB settings Ibis (or this module) changes
+  on that connection are put back when the backend closes.
 - ``spark`` exports the :data:`RELATIONS` to Parquet in a temporary folder
   (:func:`govsocial.store.export.export_relations`), registers them as temporary views of a
   fresh Spark session (``local[2]``, UTC) and removes the folder on close. Starting Spark (a
@@ -37,26 +38,25 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import ibis
 import ibis.expr.datatypes as dt
 import pyarrow as pa
 
-from govsocial.errors import ConfigError
+from govsocial.config import SETTINGS
+from govsocial.errors import ConfigError, UsageError
+from govsocial.store.compute import arrow, duckdb_session
 from govsocial.store.export import export_relations
 from govsocial.store.warehouse import Warehouse
 
 ENGINES = ("duckdb", "spark")
 RELATIONS = ("institutions", "accounts", "account_snapshots", "posts", "post_metrics_latest")
 
-_ENGINE_WAYS = (
-    "--engine, the GOVSOCIAL_ENGINE environment variable or `engine = ...` in govsocial.toml"
-)
+_ENGINE_WAYS = SETTINGS["engine"].ways_to_set()
 _UTC = dt.Timestamp(timezone="UTC", scale=6)  # warehouse timestamps, as Ibis types them
 
 # DuckDB settings Ibis (or this module) changes on the connection, restored on close.
 # lambda_syntax: Ibis 12 writes list lambdas as `x -> ...`, which DuckDB 1.4+ refuses by default.
-_DUCKDB_SETTINGS = {
+_DUCKDB_SETTINGS: dict[str, str | bool] = {
     "TimeZone": "UTC",
     "python_enable_replacements": False,
     "lambda_syntax": "ENABLE_SINGLE_ARROW",
@@ -165,8 +165,8 @@ def open_backend(wh: Warehouse, engine: str = "duckdb") -> Iterator[Backend]:
     elif engine == "spark":
         with _spark_backend(wh) as backend:
             yield backend
-    else:
-        raise ConfigError(
+    else:  # settings refuse an unknown engine already; a library caller may pass anything
+        raise UsageError(
             f"Unknown engine {engine!r}: choose one of {', '.join(ENGINES)} "
             f"(set it with {_ENGINE_WAYS})."
         )
@@ -175,46 +175,9 @@ def open_backend(wh: Warehouse, engine: str = "duckdb") -> Iterator[Backend]:
 # -- DuckDB ------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _duckdb_backend(wh: Warehouse) -> Iterator[Backend]:
-    saved: dict[str, Any] = {}
-    for name in _DUCKDB_SETTINGS:
-        with contextlib.suppress(duckdb.Error):  # a setting this DuckDB does not have
-            rows = wh.con.execute("SELECT current_setting(?)", [name]).fetchall()
-            saved[name] = rows[0][0]
-    try:
-        con = ibis.duckdb.from_connection(wh.con)
-        for name, value in _DUCKDB_SETTINGS.items():
-            if name in saved:
-                wh.con.execute(f"SET {name} = {_sql_value(value)}")
-        _settle(wh)
+    with duckdb_session(wh, _DUCKDB_SETTINGS) as con:
         tables = {name: _portable(con, name) for name in RELATIONS}
-        yield Backend("duckdb", con, tables, lambda sql: _duckdb_arrow(wh, sql))
-    finally:
-        for name, value in saved.items():
-            with contextlib.suppress(duckdb.Error):  # the connection may be closed already
-                wh.con.execute(f"SET {name} = {_sql_value(value)}")
-
-
-def _duckdb_arrow(wh: Warehouse, sql: str) -> pa.Table:
-    _settle(wh)
-    relation = wh.con.sql(sql)
-    if hasattr(relation, "to_arrow_table"):  # DuckDB >= 1.4 (arrow() before)
-        return relation.to_arrow_table()
-    return relation.arrow()
-
-
-def _settle(wh: Warehouse) -> None:
-    """Finish a partly read ``execute()`` result (e.g. after ``fetchone()``) on the connection.
-
-    DuckDB >= 2 refuses ``con.sql()`` (used by Ibis and here) while one is pending.
-    """
-    if hasattr(wh.con, "complete"):
-        wh.con.complete()
-
-
-def _sql_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "'" + str(value).replace("'", "''") + "'"
+        yield Backend("duckdb", con, tables, lambda sql: arrow(wh, sql))
 
 
 # -- Spark -------------------------------------------------------------------------------------

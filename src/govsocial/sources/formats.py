@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from govsocial.errors import ConfigError, InputError
+from govsocial.errors import InputError, UsageError
 from govsocial.sources import crowdtangle, facebook, generic, instagram, x, youtube
 from govsocial.sources.documents import BOM, loads
 from govsocial.sources.opening import head, is_gzip, plain_name
@@ -169,7 +169,7 @@ def stager(
     file forced as Instagram would load a wrong account and lose its posts).
     """
     if format_name not in FORMATS:
-        raise ConfigError(
+        raise UsageError(
             f"--format: unknown format '{format_name}'. Choose one of: auto, {', '.join(FORMATS)}."
         )
     fmt = FORMATS[format_name]

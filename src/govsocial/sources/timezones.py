@@ -20,7 +20,7 @@ import re
 from datetime import UTC, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from govsocial.errors import ConfigError
+from govsocial.errors import UsageError
 
 # abbreviation -> UTC offset ("+HH:MM"). Keys are upper case; lookups ignore case.
 ABBREVIATIONS: dict[str, str] = {
@@ -116,7 +116,7 @@ def resolve_tz(name: str) -> tzinfo:
     except (ZoneInfoNotFoundError, ValueError):  # ValueError: not a valid key ("", "../x")
         pass
     known = ", ".join(ABBREVIATIONS)
-    raise ConfigError(
+    raise UsageError(
         f"--tz: unknown time zone '{name}'. Give an IANA name such as Asia/Jakarta, an offset "
         f"such as +07:00, or one of the abbreviations: {known}."
     )

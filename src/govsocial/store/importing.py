@@ -9,11 +9,12 @@ a file that cannot be imported (missing, unreadable, not of the format, corrupt)
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-from govsocial.errors import GovsocialError, InputError
+from govsocial.errors import GovsocialError, InputError, Interrupted, StoreError, UsageError
 from govsocial.sources.formats import detect, stager
 from govsocial.sources.opening import expand
 from govsocial.sources.staging import ImportOptions
@@ -36,6 +37,30 @@ class ImportReport:
     failures: list[Failure] = field(default_factory=list)
 
 
+def import_options(tz: str | None = None, captured_at: str | None = None) -> ImportOptions:
+    """The options as a person types them (``--tz WIB``, ``--captured-at 2025-08-15T09:00``).
+
+    A capture time without an offset is read in ``tz`` (else UTC).
+    """
+    zone = None
+    if tz:
+        from govsocial.sources.timezones import resolve_tz
+
+        zone = resolve_tz(tz)
+    moment = None
+    if captured_at:
+        try:
+            moment = datetime.fromisoformat(captured_at)
+        except ValueError:
+            raise UsageError(
+                f"--captured-at: '{captured_at}' is not an ISO 8601 time; write e.g. "
+                "2025-08-15T09:00:00+07:00."
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone or UTC)
+    return ImportOptions(tz=tz, captured_at=moment)
+
+
 def import_paths(
     wh: Warehouse,
     paths: list[Path],
@@ -48,6 +73,9 @@ def import_paths(
     """Import every file of ``paths`` (a folder: all files under it, recursively, sorted).
 
     ``on_file(path, index, total)`` is called before each file (for progress).
+
+    A warehouse failure (disk full, a damaged file) stops the import: the files before it stay
+    loaded, and the error says so. Ctrl-C does the same with :class:`Interrupted`.
     """
     options = options or ImportOptions()
     if format_name != "auto":
@@ -67,6 +95,14 @@ def import_paths(
             continue
         try:
             report.summaries.append(_import_one(wh, item.path, format_name, options, assign_to))
+        except KeyboardInterrupt:
+            raise Interrupted(_stopped("Interrupted", item.path, index, found, report)) from None
+        except StoreError as exc:  # the warehouse, not the file: the next files would fail too
+            raise StoreError(
+                _stopped(
+                    exc.message.rstrip(".") + ". Import stopped", item.path, index, found, report
+                )
+            ) from exc
         except GovsocialError as exc:  # this file failed; the others still load
             report.failures.append(Failure(item.path, exc.message))
         except OSError as exc:  # vanished or unreadable between listing and reading
@@ -89,3 +125,14 @@ def _import_one(
         assign_accounts(wh, summary.unassigned_account_ids, assign_to)
         summary.unassigned_accounts = []
     return summary
+
+
+def _stopped(what: str, path: Path, index: int, found: Sized, report: ImportReport) -> str:
+    from govsocial.words import count
+
+    done = len(report.summaries)
+    return (
+        f"{what} while importing {path} (file {index + 1:,} of {len(found):,}): nothing of it "
+        f"was kept; {count(done, 'file')} before it {'was' if done == 1 else 'were'} imported "
+        "and kept. Run the same command again to go on: files already imported are skipped."
+    )

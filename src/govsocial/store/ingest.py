@@ -27,6 +27,7 @@ from govsocial.errors import InputError, StoreError
 from govsocial.sources.opening import plain_file
 from govsocial.sources.staging import ACCOUNT_SNAPSHOT_COLUMNS, Staged
 from govsocial.store.batches import FileIdentity, find_loaded, identify, record_failure, start_batch
+from govsocial.store.failures import warehouse_failure
 from govsocial.store.rawfiles import Packing, keep
 from govsocial.store.warehouse import Warehouse
 from govsocial.vocabulary import ACCOUNT_COUNT_COLUMNS, COUNT_COLUMNS
@@ -82,7 +83,8 @@ def load_file(
     its authors' follower counts): they load in the same transaction, as one batch.
     """
     file = identify(path)
-    earlier = find_loaded(wh, file.sha256)
+    with wh.faults(f"importing {path}"):
+        earlier = find_loaded(wh, file.sha256)
     if earlier is not None:
         return ImportSummary(str(path), "-", "-", "skipped", earlier)
     # The original bytes are kept (compressed in a thread while the file is read); a gzip
@@ -98,8 +100,9 @@ def _load_parts(
 ) -> ImportSummary:
     kind = "+".join(dict.fromkeys(p.kind for p in parts)) or "posts"
     source_format = parts[0].source_format if parts else "-"
+    doing = f"importing {file.path}"
     try:
-        with wh.transaction():
+        with wh.transaction(doing):
             batch = start_batch(
                 wh,
                 kind=kind,
@@ -114,20 +117,23 @@ def _load_parts(
             _finish(wh, summary)
             return summary
     except Exception as exc:
-        record_failure(
-            wh,
-            kind=kind,
-            source_format=source_format,
-            file=file,
-            error=f"{type(exc).__name__}: {exc}",
-        )
-        if isinstance(exc, duckdb.IOException | duckdb.OutOfMemoryException):
-            raise StoreError(
-                f"{file.path} could not be loaded: the warehouse could not be written "
-                f"({_first_line(exc)}). Nothing of the file was kept. Free disk space (or "
-                "lower memory_limit; see `govsocial settings`) and import it again."
-            ) from exc
-        if isinstance(exc, duckdb.Error):
+        # A trace of the attempt, if the warehouse can still be written (not if it is full).
+        cause = exc.__cause__ if isinstance(exc, StoreError) and exc.__cause__ else exc
+        with contextlib.suppress(duckdb.Error, StoreError):
+            record_failure(
+                wh,
+                kind=kind,
+                source_format=source_format,
+                file=file,
+                error=f"{type(cause).__name__}: {cause}",
+            )
+        if isinstance(exc, duckdb.InterruptException):  # Ctrl-C inside DuckDB: still Ctrl-C
+            raise KeyboardInterrupt from exc
+        # A fault of the warehouse (full disk, damaged file) is never blamed on the file.
+        failure = warehouse_failure(wh.path, exc, doing)
+        if failure is not None and failure is not exc:
+            raise failure from exc
+        if failure is None and isinstance(exc, duckdb.Error):
             raise InputError(
                 f"could not be loaded: the warehouse refused its values ({_first_line(exc)}). "
                 "Nothing of it was kept; check the file against its format's documentation "
@@ -136,7 +142,8 @@ def _load_parts(
             ) from exc
         raise
     finally:
-        _drop_temporaries(wh)
+        with contextlib.suppress(duckdb.Error):  # a warehouse that failed may refuse this too
+            _drop_temporaries(wh)
 
 
 def _first_line(exc: Exception) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
-from govsocial.errors import ConfigError
+from govsocial.errors import NotFoundError
 from govsocial.store.warehouse import Warehouse
 
 
@@ -21,33 +22,99 @@ class QuarantinedRecord:
     file: str | None
 
 
+class QuarantineRow(NamedTuple):
+    """One line of `quarantine list`."""
+
+    batch_id: int
+    record_index: int
+    origin: str
+    reason: str
+    detail: str
+
+
+class ReasonCount(NamedTuple):
+    reason: str
+    records: int
+
+
 def list_quarantine(
     wh: Warehouse, *, batch: int | None = None, reason: str | None = None, limit: int = 50
-) -> list[tuple[Any, ...]]:
-    """(batch, record, origin, reason, detail) rows, newest batch first."""
-    where: list[str] = []
-    params: list[object] = []
-    if batch is not None:
-        where.append("batch_id = ?")
-        params.append(batch)
-    if reason is not None:
-        where.append("reason = ?")
-        params.append(reason)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    return wh.con.execute(
-        f"SELECT batch_id, record_index, origin, reason, detail FROM quarantine {clause} "
+) -> list[QuarantineRow]:
+    """Quarantined records, newest batch first, at most ``limit`` (the total for the same
+    filters is :func:`count_quarantine`). A NotFoundError says so when ``batch`` is no
+    import batch, or no record in the warehouse has ``reason`` (and lists the reasons)."""
+    where, params = _filters(wh, batch, reason)
+    rows = wh.con.execute(
+        f"SELECT batch_id, record_index, origin, reason, detail FROM quarantine {where} "
         f"ORDER BY batch_id DESC, record_index LIMIT {int(limit)}",
         params,
     ).fetchall()
+    return [QuarantineRow(int(b), int(r), o, reason_, d) for b, r, o, reason_, d in rows]
 
 
-def reasons(wh: Warehouse) -> list[tuple[str, int]]:
+def count_quarantine(wh: Warehouse, *, batch: int | None = None, reason: str | None = None) -> int:
+    """How many records are quarantined with these filters (for "2 of 47")."""
+    where, params = _filters(wh, batch, reason)
+    row = wh.con.execute(f"SELECT count(*) FROM quarantine {where}", params).fetchone()
+    return int(row[0]) if row else 0
+
+
+def known_reasons(wh: Warehouse) -> list[ReasonCount]:
+    """The reasons records were quarantined for in this warehouse, the most frequent first."""
     return [
-        (r[0], int(r[1]))
+        ReasonCount(r[0], int(r[1]))
         for r in wh.con.execute(
             "SELECT reason, count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1"
         ).fetchall()
     ]
+
+
+reasons = known_reasons  # the name the CLI used before; remove once it calls known_reasons
+
+
+def _filters(wh: Warehouse, batch: int | None, reason: str | None) -> tuple[str, list[object]]:
+    where: list[str] = []
+    params: list[object] = []
+    if batch is not None:
+        require_batch(wh, batch)
+        where.append("batch_id = ?")
+        params.append(batch)
+    if reason is not None:
+        counts = known_reasons(wh)
+        if reason not in {r.reason for r in counts}:
+            shown = ", ".join(f"{r.reason} ({r.records:,})" for r in counts)
+            raise NotFoundError(
+                f"No record in {wh.path} was quarantined for the reason '{reason}'. "
+                + (
+                    f"The reasons in it: {shown}."
+                    if counts
+                    else "No record has been quarantined in it."
+                )
+            )
+        where.append("reason = ?")
+        params.append(reason)
+    return (f"WHERE {' AND '.join(where)}" if where else ""), params
+
+
+def require_batch(wh: Warehouse, batch: int) -> None:
+    """A NotFoundError unless ``batch`` is an import batch of the warehouse."""
+    row = wh.con.execute(
+        "SELECT count(*) FILTER (WHERE batch_id = ?), count(*), min(batch_id), max(batch_id)"
+        " FROM ingest_batches",
+        [batch],
+    ).fetchone()
+    if row and row[0]:
+        return
+    if not row or not row[1]:
+        known = "No file has been imported into it yet."
+    elif row[1] == 1:
+        known = f"Its only batch is {row[2]}."
+    else:
+        known = f"Its {row[1]:,} batches are numbered {row[2]} to {row[3]}."
+    raise NotFoundError(
+        f"No import batch {batch} in {wh.path}. {known} `govsocial quarantine list` shows "
+        "the batches that quarantined records."
+    )
 
 
 def get_quarantined(wh: Warehouse, batch_id: int, record_index: int) -> list[QuarantinedRecord]:
@@ -60,9 +127,17 @@ def get_quarantined(wh: Warehouse, batch_id: int, record_index: int) -> list[Qua
         [batch_id, record_index],
     ).fetchall()
     if not rows:
-        raise ConfigError(
-            f"No quarantined record {batch_id}:{record_index}. List them with "
-            "`govsocial quarantine list`."
+        require_batch(wh, batch_id)
+        total = count_quarantine(wh, batch=batch_id)
+        held = (
+            f"batch {batch_id} quarantined no record"
+            if not total
+            else f"batch {batch_id} quarantined {total:,} record{'s' if total != 1 else ''}, "
+            f"not record {record_index}"
+        )
+        raise NotFoundError(
+            f"No quarantined record {batch_id}:{record_index} in {wh.path}: {held}. List them "
+            f"with `govsocial quarantine list --batch {batch_id}`."
         )
     return [QuarantinedRecord(*row) for row in rows]
 
@@ -87,14 +162,17 @@ def assign_accounts(wh: Warehouse, account_ids: list[int], institution_id: str) 
 
 
 def require_institution(wh: Warehouse, institution_id: str) -> None:
-    row = wh.con.execute(
-        "SELECT count(*) FROM institutions WHERE institution_id = ?", [institution_id]
-    ).fetchone()
-    if not row or not row[0]:
-        raise ConfigError(
-            f"--assign-to: no institution '{institution_id}' in {wh.path}. See the "
-            "ids with `govsocial registry list`, or load a registry first."
-        )
+    """A NotFoundError (naming --assign-to, and the closest ids) unless the institution is
+    registered."""
+    ids = [r[0] for r in wh.con.execute("SELECT institution_id FROM institutions").fetchall()]
+    if institution_id in ids:
+        return
+    close = difflib.get_close_matches(institution_id, ids, n=3)
+    hint = f" Did you mean {' or '.join(close)}?" if close else ""
+    raise NotFoundError(
+        f"--assign-to: no institution '{institution_id}' in {wh.path}.{hint} See the "
+        "ids with `govsocial registry list`, or load a registry first."
+    )
 
 
 def unassigned_from_batch(wh: Warehouse, batch_id: int) -> list[int]:

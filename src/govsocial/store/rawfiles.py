@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from govsocial.errors import ConfigError, InputError, StoreError
+from govsocial.errors import InputError, NotFoundError, StoreError
 from govsocial.store.batches import FileIdentity
 from govsocial.store.warehouse import Warehouse
 
@@ -131,6 +131,25 @@ def keep(wh: Warehouse, file: FileIdentity, packed: Packed, batch: int) -> None:
         wh.con.unregister("_blob")
 
 
+def _kept_files_hint(wh: Warehouse) -> str:
+    rows = wh.con.execute(
+        "SELECT file_name, file_sha256, count(*) OVER () FROM raw_files"
+        " ORDER BY first_batch_id DESC LIMIT 5"
+    ).fetchall()
+    if not rows:
+        return "No file has been imported into it yet (`govsocial import FILE`)."
+    total = int(rows[0][2])
+    shown = ", ".join(f"{name} ({sha[:12]})" for name, sha, _ in rows)
+    if total > len(rows):
+        which = f"The latest {len(rows)} of its {total:,} kept files"
+    else:
+        which = "Its kept file" if total == 1 else "Its kept files"
+    return (
+        f"{which}: {shown}. Give a file name or the first characters (at least 6) of its "
+        "SHA-256, as `govsocial raw list` shows them."
+    )
+
+
 @dataclass(frozen=True)
 class KeptFile:
     sha256: str
@@ -152,21 +171,23 @@ def list_files(wh: Warehouse) -> list[KeptFile]:
 
 def file_bytes(wh: Warehouse, key: str) -> tuple[str, bytes]:
     """(name, bytes) of the kept file whose SHA-256 starts with ``key`` or whose name is
-    ``key``; a ConfigError lists what matched when that is not exactly one file. The bytes
-    are checked against the file's SHA-256 (a StoreError if they do not match)."""
+    ``key``; a NotFoundError says what matched (or which files are kept) when that is not
+    exactly one file. The bytes are checked against the file's SHA-256 (a StoreError if they
+    do not match)."""
     rows = wh.con.execute(
         "SELECT file_sha256, file_name FROM raw_files"
         " WHERE file_name = ? OR (length(?) >= 6 AND starts_with(file_sha256, lower(?)))"
         " ORDER BY first_batch_id",
         [key, key, key],
     ).fetchall()
-    if len(rows) != 1:
+    if len(rows) > 1:
         found = ", ".join(f"{name} ({sha[:12]})" for sha, name in rows)
-        raise ConfigError(
-            f"'{key}' names {'no kept file' if not rows else 'several kept files: ' + found}. "
-            "Give a file name or the first characters (at least 6) of its SHA-256, as "
-            "`govsocial raw list` shows them."
+        raise NotFoundError(
+            f"'{key}' names several kept files in {wh.path}: {found}. Give the first "
+            "characters (at least 6) of the SHA-256 of the one you want."
         )
+    if not rows:
+        raise NotFoundError(f"'{key}' names no kept file in {wh.path}. {_kept_files_hint(wh)}")
     sha, name = rows[0]
     content, compression = wh.con.execute(
         "SELECT content, compression FROM raw_files WHERE file_sha256 = ?", [sha]

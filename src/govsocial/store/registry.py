@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from govsocial.errors import NotFoundError
 from govsocial.registry import Cluster, Registry, default_clusters
 from govsocial.store.batches import identify, start_batch
 from govsocial.store.warehouse import Warehouse
@@ -142,3 +143,52 @@ def _upsert_accounts(wh: Warehouse, registry: Registry, batch_id: int) -> tuple[
 def _count(wh: Warehouse, sql: str) -> int:
     row = wh.con.execute(sql).fetchone()
     return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class InstitutionRow:
+    institution_id: str
+    name: str
+    cluster_id: str
+    sub_cluster: str | None
+    region: str | None
+    accounts: int
+
+
+def list_institutions(wh: Warehouse, cluster: str | None = None) -> list[InstitutionRow]:
+    """Institutions (of one cluster, or all) with their number of accounts.
+
+    An unknown ``cluster`` is a :class:`NotFoundError` listing the clusters that exist.
+    """
+    if cluster is not None:
+        clusters = [c.id for c in known_clusters(wh)]
+        if cluster not in clusters:
+            raise NotFoundError(
+                f"No cluster '{cluster}' in {wh.path}. Clusters: {', '.join(sorted(clusters))}."
+            )
+    rows = wh.con.execute(
+        """SELECT i.institution_id, i.name, i.cluster_id, i.sub_cluster, i.region,
+                  count(a.account_id)
+           FROM institutions i LEFT JOIN accounts a USING (institution_id)
+           WHERE ?::VARCHAR IS NULL OR i.cluster_id = ?
+           GROUP BY ALL ORDER BY i.cluster_id, i.institution_id""",
+        [cluster, cluster],
+    ).fetchall()
+    return [InstitutionRow(r[0], r[1], r[2], r[3], r[4], int(r[5])) for r in rows]
+
+
+def load_registry(db: Path, file: Path) -> RegistryLoadSummary:
+    """Validate the registry ``file`` and load it into the warehouse at ``db``.
+
+    The file is read and validated before the warehouse is opened, so a file with problems
+    leaves no trace (not even a new, empty warehouse file).
+    """
+    from govsocial.registry import read_registry
+
+    if not db.exists():
+        registry = read_registry(file, default_clusters())
+        with Warehouse.open(db, create=True) as wh:
+            return apply_registry(wh, registry, file)
+    with Warehouse.open(db) as wh:
+        registry = read_registry(file, known_clusters(wh))
+        return apply_registry(wh, registry, file)

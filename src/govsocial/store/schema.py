@@ -192,6 +192,27 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        5,
+        "award run executions",
+        # A run is keyed by its inputs, so running it again (on Spark, say) keeps no new
+        # award_runs row: each execution gets its own row here. Runs kept before this
+        # migration had one execution, the one award_runs describes.
+        """
+        CREATE TABLE award_run_executions (
+            run_id VARCHAR NOT NULL,
+            engine VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            seconds DOUBLE NOT NULL,
+            govsocial_version VARCHAR NOT NULL
+        );
+        INSERT INTO award_run_executions
+            SELECT run_id, engine, created_at, seconds, govsocial_version FROM award_runs;
+        """,
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 # Tables and views users may rely on (docs/schema.md documents each column).
@@ -210,4 +231,5 @@ PUBLIC_RELATIONS = [
     "quarantine",
     "schema_migrations",
     "award_runs",
+    "award_run_executions",
 ]

@@ -79,3 +79,11 @@ def is_synthetic(wh: Warehouse) -> bool:
         "SELECT coalesce(bool_or(is_synthetic), false) FROM ingest_batches WHERE status = 'loaded'"
     ).fetchone()
     return bool(row[0]) if row else False
+
+
+def holds_real_data(wh: Warehouse) -> bool:
+    """True when any loaded batch (a registry or a file) is not synthetic."""
+    row = wh.con.execute(
+        "SELECT count(*) FROM ingest_batches WHERE status = 'loaded' AND NOT is_synthetic"
+    ).fetchone()
+    return bool(row and row[0])

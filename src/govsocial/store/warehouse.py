@@ -7,7 +7,6 @@ The store package is the only place that holds a DuckDB connection. Everything e
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +17,12 @@ import duckdb
 
 from govsocial import __version__
 from govsocial.config import SETTINGS, resolve
-from govsocial.errors import ConfigError, SchemaVersionError, StoreError, WarehouseLockedError
+from govsocial.errors import ConfigError, SchemaVersionError, StoreError
+from govsocial.store.failures import refuse_foreign_file, warehouse_failure
 from govsocial.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 _DB_WAYS = SETTINGS["db"].ways_to_set()
+_NO_EXTENSION_LOADING = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 class Warehouse:
@@ -68,11 +69,16 @@ class Warehouse:
                 f"synthetic world), `govsocial synth` or `govsocial registry load FILE`, "
                 f"or point to an existing one with {_DB_WAYS}."
             )
-        if is_new and not path.parent.exists():
+        if is_new and not path.parent.is_dir():
+            what = "is a file, not a folder" if path.parent.exists() else "does not exist"
             raise ConfigError(
-                f"Cannot create the warehouse {path}: the folder {path.parent} does not exist. "
+                f"Cannot create the warehouse {path}: the folder {path.parent} {what}. "
                 f"Create the folder first or choose another path with {_DB_WAYS}."
             )
+        if not is_new:
+            # DuckDB would open a CSV, Parquet or JSON file as a view (and keep nothing
+            # written to it) and try to download an extension for a SQLite file.
+            refuse_foreign_file(path)
         config: dict[str, Any] = {}
         threads = int(resolve("threads").value) if threads is None else threads
         memory_limit = str(resolve("memory_limit").value) if memory_limit is None else memory_limit
@@ -83,12 +89,17 @@ class Warehouse:
         con = _connect(path, read_only=read_only and not is_new, config=config)
         wh = cls(con, path, read_only, config)
         try:
-            con.execute("SET TimeZone = 'UTC'")
+            wh.con.execute("SET TimeZone = 'UTC'")
             wh._ensure_schema(is_new=is_new)
-        except BaseException:
-            con.close()
+        except BaseException as exc:
+            with contextlib.suppress(duckdb.Error):
+                wh.con.close()
             if is_new:
                 _remove_database_files(path)
+            doing = "creating it" if is_new else "opening it"
+            failure = warehouse_failure(path, exc, doing)
+            if failure is not None and failure is not exc:
+                raise failure from exc
             raise
         return wh
 
@@ -115,7 +126,13 @@ class Warehouse:
             if self.read_only and not is_new:
                 # A read-only connection cannot migrate: reopen for writing just long enough.
                 self.con.close()
-                self.con = _connect(self.path, read_only=False, config=self.config)
+                self.con = _connect(
+                    self.path,
+                    read_only=False,
+                    config=self.config,
+                    doing=f"upgrading it from schema version {version} to {SCHEMA_VERSION} "
+                    "(which this govsocial needs, even to read it)",
+                )
                 self.con.execute("SET TimeZone = 'UTC'")
                 self._migrate(version)
                 self.con.close()
@@ -128,7 +145,12 @@ class Warehouse:
         for migration in MIGRATIONS:
             if migration.version <= from_version:
                 continue
-            with self.transaction():
+            doing = (
+                "creating it"
+                if from_version == 0
+                else f"upgrading it to schema version {migration.version} ({migration.name})"
+            )
+            with self.transaction(doing):
                 self.con.execute(migration.sql)
                 self.con.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
@@ -147,18 +169,55 @@ class Warehouse:
 
     # -- use ---------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One all-or-nothing unit of work: commits on success, rolls back on any error."""
-        self.con.execute("BEGIN TRANSACTION")
+    def transaction(self, doing: str = "writing to it") -> Iterator[None]:
+        """One all-or-nothing unit of work: commits on success, rolls back on any error.
+
+        A fault of the warehouse itself (full disk, damaged file; see store/failures.py) is
+        raised as a StoreError that says so, with ``doing`` (e.g. "importing posts.csv");
+        any other error is raised as it is.
+        """
+        with self.faults(doing):
+            self.con.execute("BEGIN TRANSACTION")
         try:
             yield
-        except BaseException:
-            self.con.execute("ROLLBACK")
+        except BaseException as exc:
+            # After a failed write DuckDB may have rolled back already, or refuse everything.
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
+            failure = warehouse_failure(self.path, exc, doing)
+            if failure is not None and failure is not exc:
+                raise failure from exc
             raise
-        self.con.execute("COMMIT")
+        try:
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
+            failure = warehouse_failure(self.path, exc, doing)
+            if failure is not None:
+                raise failure from exc
+            raise
+
+    def checkpoint(self) -> None:
+        """Write everything committed into the warehouse file itself (and empty its .wal)."""
+        with self.faults("saving it to its file (checkpoint)"):
+            self.con.execute("CHECKPOINT")
+
+    @contextlib.contextmanager
+    def faults(self, doing: str) -> Iterator[None]:
+        """Raise a fault of the warehouse met in the block (store/failures.py) as a
+        StoreError that names it and says ``doing``; other errors pass as they are."""
+        try:
+            yield
+        except (duckdb.Error, OSError) as exc:
+            failure = warehouse_failure(self.path, exc, doing)
+            if failure is not None:
+                raise failure from exc
+            raise
 
     def close(self) -> None:
-        self.con.close()
+        with self.faults("closing it"):
+            self.con.close()
 
     def __enter__(self) -> Warehouse:
         return self
@@ -169,31 +228,35 @@ class Warehouse:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        """Close; a fault of the warehouse met inside the ``with`` block (a damaged block
+        read by a query, a full disk) leaves it as a StoreError that says so."""
+        if exc is None:
+            self.close()
+            return
+        with contextlib.suppress(duckdb.Error, OSError):
+            self.con.close()
+        if isinstance(exc, Exception) and not isinstance(exc, StoreError):
+            doing = "reading it" if self.read_only else "reading or writing it"
+            failure = warehouse_failure(self.path, exc, doing)
+            if failure is not None:
+                raise failure from exc
 
 
-def _connect(path: Path, *, read_only: bool, config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+def _connect(
+    path: Path, *, read_only: bool, config: dict[str, Any], doing: str = "opening it"
+) -> duckdb.DuckDBPyConnection:
+    # Never fetch or load an extension behind the user's back (parquet, json and icu are
+    # built in); an extension download is a network access no command asked for.
+    config = {**config, **_NO_EXTENSION_LOADING}
     try:
         return duckdb.connect(str(path), read_only=read_only, config=config)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            pid = re.search(r"PID (\d+)", text)
-            who = f"process {pid.group(1)}" if pid else "another process"
-            raise WarehouseLockedError(
-                f"The warehouse {path} is in use by {who}, which holds its write lock "
-                f"(only one process can write a DuckDB file at a time). Wait for that command to "
-                f"finish or stop it, then try again; or work on a copy with {_DB_WAYS}."
-            ) from exc
-        if "not a valid DuckDB database file" in text or "corrupt" in text.lower():
-            raise StoreError(
-                f"{path} is not a readable DuckDB warehouse (the file is damaged or is another "
-                f"kind of file). Point to the right file with {_DB_WAYS}; if the warehouse is "
-                f"damaged, restore it from a backup or move it away and rebuild it "
-                f"(`govsocial demo`, or `govsocial registry load` + `govsocial import`)."
-            ) from exc
-        raise StoreError(f"Cannot open the warehouse {path}: {text}") from exc
-    except (duckdb.Error, RuntimeError) as exc:
+    except (duckdb.Error, OSError) as exc:
+        failure = warehouse_failure(path, exc, doing)
+        raise failure or StoreError(
+            f"Cannot open the warehouse {path}: {str(exc).strip().splitlines()[0]}. Check the "
+            f"file, or point to another one with {_DB_WAYS}."
+        ) from exc
+    except RuntimeError as exc:
         raise StoreError(
             f"Cannot open the warehouse {path}: {exc}. Check the file, or point to another one "
             f"with {_DB_WAYS}."

@@ -1,0 +1,86 @@
+"""The award-run service: run a methodology on a warehouse and keep the run.
+
+The CLI's ``awards run`` and the web app call these. The computation only reads, so it can run
+on a read-only warehouse (other readers go on meanwhile); :func:`keep_run` then needs a short
+write.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from govsocial.awards.methodology import Methodology, load_methodology
+from govsocial.registry import default_clusters
+from govsocial.store import Warehouse, known_clusters
+from govsocial.store.runs import RunRecord, save_run
+
+STEPS = (
+    "Loading the methodology",
+    "Starting the engine",
+    "Summarising posts",
+    "Ranking",
+    "Collecting evidence",
+    "Writing the results",
+)
+
+
+@dataclass(frozen=True)
+class ComputedRun:
+    """A finished run: the methodology, the engine and the results document (its text)."""
+
+    methodology: Methodology
+    engine: str
+    run_id: str
+    text: str  # the canonical results JSON
+    seconds: float
+    data_fingerprint: str
+
+    @property
+    def document(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.text)
+        return parsed
+
+
+def compute_run(
+    wh: Warehouse,
+    methodology: str,
+    engine: str,
+    step: Callable[[str], None] | None = None,
+) -> ComputedRun:
+    """Run ``methodology`` (a shipped name or a .toml path) on ``engine``; nothing is written.
+
+    ``step(name)`` is called as each of :data:`STEPS` starts (for progress).
+    """
+    from govsocial.awards.engine import run_awards  # Ibis loads here, not at every CLI start
+
+    say = step or (lambda _: None)
+    say(STEPS[0])
+    clusters = {c.id for c in (*default_clusters(), *known_clusters(wh))}
+    m = load_methodology(methodology, sorted(clusters))
+    say(STEPS[1])
+    run = run_awards(wh, m, engine, step=say)
+    say(STEPS[-1])
+    return ComputedRun(m, engine, run.run_id, run.text, run.seconds, run.data_fingerprint)
+
+
+def keep_run(wh: Warehouse, run: ComputedRun) -> None:
+    """Keep the run in the warehouse (a run of the same inputs keeps one document and gains
+    this execution: engine and time)."""
+    m = run.methodology
+    save_run(
+        wh,
+        RunRecord(
+            run.run_id,
+            m.id,
+            m.sha256,
+            m.text,
+            run.data_fingerprint,
+            run.document["code_version"],
+            run.engine,
+            run.seconds,
+            run.text,
+        ),
+    )

@@ -1,0 +1,77 @@
+"""Every way a command can fail, turned into one paragraph and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any
+
+import typer
+from rich.text import Text
+
+from govsocial.cli.common import err
+
+
+def message(text: str) -> None:
+    err.print(Text.assemble(("Error: ", "bold red"), text))
+
+
+def run(app: typer.Typer, args: list[str], *, debug: bool) -> int:
+    """Run the app; return the exit code. Never lets a traceback out without ``--debug``."""
+    from govsocial.errors import GovsocialError
+
+    try:
+        result: Any = app(args=args, standalone_mode=False, prog_name="govsocial")
+    except typer.Exit as done:
+        return int(done.exit_code)
+    except typer.Abort:
+        message("Interrupted.")
+        return 130
+    except typer.TyperException as usage:  # Typer's usage errors: exit 2
+        show = getattr(usage, "show", None)
+        if show is not None:
+            show()
+        else:
+            message(str(usage))
+        return int(getattr(usage, "exit_code", 2))
+    except GovsocialError as exc:
+        if debug:
+            traceback.print_exc()
+        message(exc.message)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        message("Interrupted; nothing of the unfinished step was kept.")
+        return 130
+    except BrokenPipeError:  # `govsocial sql ... | head`: the reader has gone, not an error
+        _quiet_stdout()
+        return 0
+    except OSError as exc:
+        if debug:
+            traceback.print_exc()
+        where = f" ({exc.filename})" if exc.filename else ""
+        message(
+            f"{exc.strerror or exc}{where}. Check the path, its permissions and the free disk "
+            "space; run again with --debug to see where it happened."
+        )
+        return 1
+    except Exception as exc:  # a bug: say so plainly, with the way to report it
+        if debug:
+            traceback.print_exc()
+        message(
+            f"Unexpected {type(exc).__name__}: {exc}. This is a bug in govsocial; run the "
+            "command again with --debug and report the traceback."
+        )
+        return 1
+    return int(result) if isinstance(result, int) else 0
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's flush is silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,177 @@
+"""`govsocial sql`, `info` and `settings`: reading the warehouse and the configuration."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from govsocial.cli.common import (
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    State,
+    db_path,
+    open_warehouse,
+    out,
+    say,
+    styled,
+    table,
+    warn,
+    written,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from govsocial.store.summary import WarehouseSummary
+
+TABLE_ROWS = 100  # a table shows this many rows; CSV, JSON and --output give all of them
+
+
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run: reads only (SELECT, WITH, PIVOT ...).")],
+    fmt: FormatOption = OutputFormat.table,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write all rows to this file instead; its extension chooses the format: "
+            ".csv, .json, .jsonl, .parquet or .xlsx.",
+        ),
+    ] = None,
+    allow_files: Annotated[
+        bool,
+        typer.Option(
+            "--allow-files",
+            help="Let the query read the local files it names by their path, e.g. "
+            "read_csv('ids.csv'), read_parquet('x.parquet') or FROM 'z.csv' (each file by its "
+            "own name: no patterns like *.csv). It still cannot write any file, open other "
+            "databases, install extensions or read URLs (http, https, s3).",
+        ),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Run a read-only SQL query on the warehouse (tables in docs/schema.md).
+
+    Results stream: CSV and JSON go to standard output row by row, and --output writes any
+    number of rows to a file. The table shows the first 100 rows.
+    """
+    from govsocial.reports.tables import format_for, write_table
+    from govsocial.store.query import open_query
+
+    target_format = format_for(output) if output is not None else None
+    with open_query(db_path(db), query, allow_files=allow_files) as result:
+        if output is not None and target_format is not None:
+            rows = write_table(result.reader, output, target_format)
+            warn(f"Wrote {_rows(rows)} to {output}.")
+        elif fmt is OutputFormat.table:
+            _preview(result.reader)
+        else:
+            write_table(result.reader, sys.stdout, written(fmt))
+
+
+def _rows(n: int) -> str:
+    from govsocial.words import count
+
+    return count(n, "row")
+
+
+def _preview(reader: pa.RecordBatchReader) -> None:
+    """The first TABLE_ROWS rows as a table, and how many there are in all."""
+    shown: list[tuple[object, ...]] = []
+    total = 0
+    for batch in reader:
+        total += batch.num_rows
+        if len(shown) < TABLE_ROWS:
+            columns = batch.to_pydict()
+            names = list(columns)
+            for i in range(min(batch.num_rows, TABLE_ROWS - len(shown))):
+                shown.append(tuple(columns[n][i] for n in names))
+    out.print(table(reader.schema.names, shown))
+    if total > len(shown):
+        from govsocial.words import number
+
+        say(
+            f"Showing {number(len(shown))} of {_rows(total)}; use --format csv or json, or "
+            "--output FILE, for all of them."
+        )
+    else:
+        say(f"({_rows(total)})")
+
+
+def info(db: DbOption = None) -> None:
+    """Summarise the warehouse: institutions, accounts, posts, period."""
+    from govsocial.store.summary import summarise
+
+    with open_warehouse(db, read_only=True) as wh:
+        print_summary(summarise(wh))
+
+
+def settings(db: DbOption = None) -> None:
+    """List the settings, their environment variables and where each value comes from.
+
+    A setting with a wrong value is listed as wrong, with why, and the exit code is 1.
+    """
+    from govsocial.config import SETTINGS, resolve
+    from govsocial.errors import GovsocialError
+
+    rows, wrong = [], []
+    for s in SETTINGS.values():
+        flag = db if db is not None else State.db
+        try:
+            resolved = resolve(s.name, flag if s.name == "db" else None)
+            value, origin = str(resolved.value), resolved.origin
+        except GovsocialError as exc:
+            value, origin = "(wrong, see below)", "-"
+            wrong.append(exc.message)
+        rows.append((s.name, s.flag if s.has_flag else "-", s.env_var, value, origin, s.help))
+    out.print(
+        table(
+            ["setting", "flag", "env var", "value", "from", "help"],
+            rows,
+            keep=("setting", "env var", "value"),
+        )
+    )
+    for message in wrong:
+        warn(styled("Error: ", "bold red"), message)
+    if wrong:
+        raise typer.Exit(1)
+
+
+def print_summary(s: WarehouseSummary) -> None:
+    from govsocial.words import count, day, number
+
+    if s.synthetic:
+        say(
+            styled("SYNTHETIC DATA", "bold yellow"),
+            " — generated by `govsocial synth`, not real institutions' activity.",
+        )
+    say(f"Warehouse {s.path} (schema v{s.schema_version})")
+    clusters = table(
+        ["cluster", "name", "institutions"],
+        [(cid, name, number(n)) for cid, name, n in s.institutions_by_cluster]
+        + [("total", "", number(s.institutions))],
+        keep=("cluster",),
+        title="Institutions per cluster",
+    )
+    platforms = table(
+        ["platform", "accounts", "unassigned"],
+        [(p, number(n), number(u)) for p, n, u in s.accounts_by_platform]
+        + [("total", number(s.accounts), "")],
+        title="Accounts per platform",
+    )
+    out.print(clusters, platforms)
+    period = (
+        f"{day(s.first_post)} – {day(s.last_post)} (WIB)"
+        if s.first_post and s.last_post
+        else "no posts yet"
+    )
+    say(
+        f"Posts: {number(s.posts)} ({count(s.post_snapshots, 'metric snapshot')}; "
+        f"{count(s.account_snapshots, 'follower snapshot')}); period {period}; "
+        f"quarantined records: {number(s.quarantined)}"
+    )
