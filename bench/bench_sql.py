@@ -26,7 +26,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import report_phase, run_phase, write_section
+from common import peak_rss_mb, report_phase, run_phase, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMATS = ("csv", "json")
@@ -41,18 +41,6 @@ def prepare(folder: Path, posts: int) -> Path:
         run_phase(__file__, "prepare", str(db), str(posts))
         (folder / "ready").write_text(str(db))
     return db
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory. Linux's ru_maxrss would also count the parent's
-    memory at the fork (kept across exec); VmHWM is this program's own."""
-    with Path("/proc/self/status").open() as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def phase_ours(db: Path, fmt: str, out: Path) -> dict[str, float]:

@@ -32,7 +32,19 @@ def run_phase(script: str, *args: str) -> dict[str, float]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory. VmHWM, not ru_maxrss: on Linux ru_maxrss of a
+    forked child starts from its parent's size at the fork, and inflates small phases."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def report_phase(result: dict[str, Any]) -> None:
     """The child's side: print its result with its peak resident memory, for run_phase."""
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))

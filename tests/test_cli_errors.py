@@ -129,3 +129,19 @@ def test_a_wrong_setting_is_named_where_it_is_used_and_listed_by_settings(
     (registered_dir / "govsocial.toml").write_text("threads = 2.5\n")
     coerced = run("info", "--db", "w.duckdb", cwd=registered_dir)
     assert coerced.returncode == 1 and "threads" in coerced.stderr and "2.5" in coerced.stderr
+
+
+def test_ctrl_c_during_the_demo_leaves_nothing_half_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import govsocial.demo as demo
+
+    def pressed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "load_world", pressed)
+    stopped = run("demo", "--dir", "d", "--posts", "1000", cwd=tmp_path)
+    assert stopped.returncode == 130 and "Traceback" not in stopped.stderr
+    assert "was not built" in stopped.stderr and "govsocial demo" in stopped.stderr
+    assert not (tmp_path / "d" / "govsocial.duckdb").exists()
+    assert not (tmp_path / "d" / "govsocial.duckdb.building").exists()

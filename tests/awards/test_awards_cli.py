@@ -77,3 +77,24 @@ def test_other_methodologies_and_clear_errors(folder: Path) -> None:
     assert missing.returncode == 1 and "No award run 'ffffffff'" in missing.stderr
     engine = run(folder, "awards", "run", "--engine", "polars")
     assert engine.returncode == 2 and "duckdb, spark" in engine.stderr
+
+
+def test_a_run_computes_on_a_read_only_warehouse_so_others_can_read_meanwhile(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import govsocial.awards.runs as runs
+
+    seen: list[bool] = []
+    real = runs.compute_run
+
+    def watched(wh, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(wh.read_only)
+        # Another reader opens the same warehouse while the run computes.
+        with Warehouse.open(wh.path, read_only=True) as other:
+            assert other.schema_version()
+        return real(wh, *args, **kwargs)
+
+    monkeypatch.setattr(runs, "compute_run", watched)
+    done = run(folder, "awards", "run", "--methodology", "bonson")
+    assert done.returncode == 0, done.stderr
+    assert seen == [True]
