@@ -2,6 +2,9 @@
 the same entry point as the installed command; one smoke test runs a real process)."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import REGISTRY_YAML, post_row, run_cli, run_process, write_csv
@@ -21,6 +24,19 @@ def test_smoke_the_installed_command_runs_as_a_process(tmp_path: Path) -> None:
     assert wrong.returncode == 2 and "No such option" in wrong.stderr
     missing = run_process("--db", "nothing.duckdb", "info", cwd=tmp_path)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    # A reader that stops early (`| head -1`) is not an error.
+    many = "SELECT * FROM range(2000000)"
+    head = subprocess.run(
+        f'set -o pipefail; {sys.executable} -m govsocial sql "{many}" --format csv | head -1',
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        executable="/bin/bash",
+        env={**os.environ, "GOVSOCIAL_DB": "govsocial.duckdb"},
+    )
+    assert (head.returncode, head.stdout, head.stderr) == (0, "range\n", "")
 
 
 def test_registry_import_sql_and_info_round_trip(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from govsocial.errors import ConfigError, GovsocialError, OutputError, UsageError
-from govsocial.reports import tables
+from govsocial.reports import xlsx
 from govsocial.reports.tables import (
     atomic_write,
     format_for,
@@ -323,7 +323,7 @@ def test_wrong_targets_say_the_fix(tmp_path: Path) -> None:
 def test_excel_row_limit_is_refused_with_the_alternatives(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tables, "EXCEL_MAX_ROWS", 11)  # 10 rows below the header
+    monkeypatch.setattr(xlsx, "EXCEL_MAX_ROWS", 11)  # 10 rows below the header
     path = tmp_path / "out.xlsx"
     write_table(rows_reader(["a"], [(i,) for i in range(10)]), path)
     assert len(xlsx_rows(path)) == 11
@@ -349,3 +349,13 @@ def test_timestamps_are_written_as_python_writes_them(zone: str | None) -> None:
     out = io.StringIO()
     write_table(pa.table({"t": column}), out, "csv")
     assert out.getvalue().splitlines()[1:] == [v.isoformat() for v in column.to_pylist()]
+
+
+def test_xlsxwriter_is_loaded_only_to_write_xlsx() -> None:
+    """The writers' modules stay cheap to import: xlsxwriter (and Parquet) load when used."""
+    code = (
+        "import sys, govsocial.reports.tables; "
+        "print(sorted({'xlsxwriter', 'pyarrow.parquet'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

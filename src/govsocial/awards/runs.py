@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from govsocial.awards.methodology import Methodology, load_methodology
@@ -84,3 +85,15 @@ def keep_run(wh: Warehouse, run: ComputedRun) -> None:
             run.text,
         ),
     )
+
+
+def run_and_keep(
+    db: Path, methodology: str, engine: str, step: Callable[[str], None] | None = None
+) -> ComputedRun:
+    """Compute a run on the warehouse at ``db`` opened read-only (other readers go on
+    meanwhile), then keep it with a short write."""
+    with Warehouse.open(db, read_only=True) as wh:
+        computed = compute_run(wh, methodology, engine, step)
+    with Warehouse.open(db) as wh:
+        keep_run(wh, computed)
+    return computed

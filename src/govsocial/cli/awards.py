@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,6 +13,7 @@ from govsocial.cli.common import (
     DbOption,
     FormatOption,
     OutputFormat,
+    db_path,
     emit,
     err,
     open_warehouse,
@@ -45,7 +47,7 @@ def run(
     The warehouse is only read while the run computes (other commands can read it meanwhile);
     the run is kept at the end.
     """
-    document = run_and_keep(methodology, engine, db)
+    document = run_with_progress(methodology, engine, db)
     if as_json:
         from govsocial.awards.results import dumps
 
@@ -55,22 +57,22 @@ def run(
     say(f"run id: {document['run_id']}")
 
 
-def run_and_keep(methodology: str, engine: str | None, db: Any = None) -> dict[str, Any]:
-    """Compute on a read-only warehouse, keep the run with a short write; the document."""
-    from govsocial.awards.runs import STEPS, compute_run, keep_run
+def run_with_progress(
+    methodology: str, engine: str | None, db: Path | None = None
+) -> dict[str, Any]:
+    """Run and keep (awards.runs.run_and_keep) with progress; the results document."""
+    from govsocial.awards import runs
     from govsocial.config import resolve
     from govsocial.words import number
 
     chosen = str(resolve("engine", engine).value)
-    with open_warehouse(db, read_only=True) as wh, err.status("Starting ...") as status:
+    with err.status("Starting ...") as status:
 
         def step(name: str) -> None:
-            index = STEPS.index(name) + 1 if name in STEPS else 0
-            status.update(f"{methodology} on {chosen}: {name} ({index} of {len(STEPS)}) ...")
+            index = runs.STEPS.index(name) + 1 if name in runs.STEPS else 0
+            status.update(f"{methodology} on {chosen}: {name} ({index} of {len(runs.STEPS)}) ...")
 
-        computed = compute_run(wh, methodology, chosen, step=step)
-    with open_warehouse(db) as wh:
-        keep_run(wh, computed)
+        computed = runs.run_and_keep(db_path(db), methodology, chosen, step)
     warn(
         "Run ",
         styled(computed.run_id, "bold"),

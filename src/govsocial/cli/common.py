@@ -6,6 +6,7 @@ Nothing here interprets data as markup: the consoles print text as it is (``[sia
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
+from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -100,7 +102,7 @@ def progress() -> Progress:
     )
 
 
-NARROWEST = 10  # a wrapping column is never narrower than this (or its widest cell)
+NARROWEST = 8  # a wrapping column is never narrower than this (or its widest cell)
 
 
 def table(
@@ -111,25 +113,45 @@ def table(
     title: str | None = None,
 ) -> Table | Group:
     """A table whose ``keep`` columns (ids people copy) are never cut or wrapped; the others
-    wrap. ``None`` is shown as empty. When even that does not fit the console, each row is
-    shown as a block of ``column: value`` lines instead (like psql's expanded display), so that
-    nothing is ever cut."""
+    wrap, sharing the room left in proportion to their widest cell. ``None`` is shown as
+    empty. When even that does not fit the console, each row is shown as a block of
+    ``column: value`` lines instead (like psql's expanded display): nothing is ever cut."""
     cells = [["" if v is None else str(v) for v in row] for row in rows]
     widest = [max([len(name), *(len(r[i]) for r in cells)]) for i, name in enumerate(columns)]
-    needed = sum(
-        w if name in keep else min(w, NARROWEST) for name, w in zip(columns, widest, strict=True)
-    )
-    if needed + 3 * len(columns) + 1 > out.width and cells:
+    room = out.width - 3 * (len(columns) - 1) - 1  # between columns: a rule and two spaces
+    widths = _widths(columns, widest, keep, room)
+    if widths is None:
         return _blocks(columns, cells, title)
-    grid = Table(title=title, title_justify="left")
-    for i, name in enumerate(columns):
-        if name in keep:
-            grid.add_column(name, no_wrap=True, min_width=widest[i])
-        else:
-            grid.add_column(name, overflow="fold", min_width=min(widest[i], NARROWEST))
+    grid = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False
+    )
+    for name, width in zip(columns, widths, strict=True):
+        grid.add_column(name, no_wrap=name in keep, overflow="fold", width=width)
     for r in cells:
         grid.add_row(*r)
     return grid
+
+
+def _widths(
+    columns: Sequence[str], widest: list[int], keep: Sequence[str], room: int
+) -> list[int] | None:
+    """Each column's width within ``room``: kept columns their widest cell; the others share
+    the rest, narrowest need first (a short column gets all it needs, the long ones divide what
+    is left), never under NARROWEST. None if it cannot fit."""
+    kept = [name in keep for name in columns]
+    floor = [w if k else min(w, NARROWEST) for w, k in zip(widest, kept, strict=True)]
+    if sum(floor) > room:
+        return None
+    if sum(widest) <= room:
+        return widest
+    widths = list(floor)
+    left = room - sum(w for w, k in zip(widest, kept, strict=True) if k)
+    wrapping = sorted((i for i, k in enumerate(kept) if not k), key=lambda i: widest[i])
+    for n, i in enumerate(wrapping):
+        fair = left // (len(wrapping) - n)
+        widths[i] = min(widest[i], max(fair, floor[i]))
+        left -= widths[i]
+    return widths
 
 
 def _blocks(columns: Sequence[str], cells: list[list[str]], title: str | None) -> Group:
@@ -155,12 +177,28 @@ def emit(
         return
     from govsocial.reports.tables import rows_reader, write_table
 
-    write_table(rows_reader(list(columns), rows), sys.stdout, written(fmt))
+    with piped():
+        write_table(rows_reader(list(columns), rows), sys.stdout, written(fmt))
 
 
 def written(fmt: OutputFormat) -> Literal["csv", "json"]:
     """The table writer's name for a machine format."""
     return "csv" if fmt is OutputFormat.csv else "json"
+
+
+@contextmanager
+def piped() -> Iterator[None]:
+    """Writing to standard output that a reader may close early (`... | head`): that is the
+    reader's choice, not an error, so the command ends quietly with exit code 0."""
+    try:
+        yield
+    except BrokenPipeError:
+        try:  # the interpreter's last flush of stdout must not fail again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        raise typer.Exit(0) from None
 
 
 @contextmanager

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import traceback
 from typing import Any
 
@@ -45,9 +43,6 @@ def run(app: typer.Typer, args: list[str], *, debug: bool) -> int:
             traceback.print_exc()
         message("Interrupted; nothing of the unfinished step was kept.")
         return 130
-    except BrokenPipeError:  # `govsocial sql ... | head`: the reader has gone, not an error
-        _quiet_stdout()
-        return 0
     except OSError as exc:
         if debug:
             traceback.print_exc()
@@ -66,12 +61,3 @@ def run(app: typer.Typer, args: list[str], *, debug: bool) -> int:
         )
         return 1
     return int(result) if isinstance(result, int) else 0
-
-
-def _quiet_stdout() -> None:
-    """After a broken pipe, point stdout at /dev/null so the interpreter's flush is silent."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass

@@ -16,6 +16,7 @@ from govsocial.cli.common import (
     emit,
     open_warehouse,
     out,
+    piped,
     say,
     styled,
 )
@@ -127,8 +128,9 @@ def raw_get(
     with open_warehouse(db, read_only=True) as wh:
         name, content = file_bytes(wh, file)
     if output is not None and str(output) == "-":
-        sys.stdout.buffer.write(content)
-        sys.stdout.buffer.flush()
+        with piped():
+            sys.stdout.buffer.write(content)
+            sys.stdout.buffer.flush()
         return
     target = output or Path(name)
     if target.is_dir():

@@ -56,7 +56,7 @@ def list_(
             for r in rows
         ],
         fmt,
-        keep=("id", "cluster"),
+        keep=("id",),
     )
     if fmt is OutputFormat.table:
         where = f" in cluster {cluster}" if cluster else ""

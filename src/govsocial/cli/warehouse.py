@@ -16,6 +16,7 @@ from govsocial.cli.common import (
     db_path,
     open_warehouse,
     out,
+    piped,
     say,
     styled,
     table,
@@ -71,7 +72,8 @@ def sql(
         elif fmt is OutputFormat.table:
             _preview(result.reader)
         else:
-            write_table(result.reader, sys.stdout, written(fmt))
+            with piped():
+                write_table(result.reader, sys.stdout, written(fmt))
 
 
 def _rows(n: int) -> str:

@@ -46,7 +46,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic world.")] = 2025,
 ) -> None:
     """Build a demo warehouse from a realistic SYNTHETIC world and summarise it."""
-    from govsocial.cli.awards import print_nominees, run_and_keep
+    from govsocial.cli.awards import print_nominees, run_with_progress
     from govsocial.cli.warehouse import print_summary
     from govsocial.config import resolve
     from govsocial.demo import build_demo
@@ -62,7 +62,7 @@ def demo(
         path, _ = build_demo(folder, posts=posts, seed=seed, progress=_build_progress(bar, posts))
     with Warehouse.open(path, read_only=True) as wh:
         print_summary(summarise(wh))
-    document = run_and_keep("gsm2025", str(resolve("engine").value), path)
+    document = run_with_progress("gsm2025", str(resolve("engine").value), path)
     print_nominees(document)
     say(styled("\nNext, try:", "bold"))
     for line in (
