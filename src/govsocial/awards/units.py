@@ -14,8 +14,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from govsocial.metrics.facts import WEEK_SECONDS
-from govsocial.metrics.shrinkage import shrink
+from govsocial.metrics.formulas import unit_metrics, weeks_in_period
 
 Array = NDArray[Any]
 _SUMS = (
@@ -51,11 +50,6 @@ class UnitTable:
 
     def __len__(self) -> int:
         return len(self.unit)
-
-
-def weeks_in_period(m: Any) -> int:
-    seconds = (m.period_end - m.period_start).total_seconds()
-    return int(np.ceil(seconds / WEEK_SECONDS))
 
 
 def _group(keys: list[Array]) -> tuple[Array, Array]:
@@ -150,7 +144,17 @@ def build_units(
         "followers_first": followers_first,
         **{f"_{k}": v for k, v in sums.items()},
     }
-    _metrics(table, sums, m, theme_column is not None)
+    metrics, notes = unit_metrics(
+        sums,
+        table.columns,
+        platform=table.platform,
+        cluster=table.cluster,
+        weeks=weeks_in_period(m),
+        epsilon=m.shrinkage_epsilon,
+        has_theme=theme_column is not None,
+    )
+    table.columns |= metrics
+    table.notes += notes
     return table
 
 
@@ -166,53 +170,3 @@ def _sum_followers(
     np.add.at(first, groups, followers.first[accounts])
     np.add.at(last, groups, followers.last[accounts])
     return first, last
-
-
-def _ratio(num: Array, den: Array) -> Array:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
-
-
-def _metrics(t: UnitTable, s: dict[str, Array], m: Any, has_theme: bool) -> None:
-    weeks = weeks_in_period(m)
-    c = t.columns
-    c["posts_per_week"] = s["n"] / weeks
-    c["active_weeks_share"] = c["active_weeks"] / weeks
-    c["engagement_rate_raw"] = _ratio(s["sum_rate"], s["n_rated"])
-    c["engagement_rate"] = _shrunk(t, s, "", m.shrinkage_epsilon)
-    c["interactions_per_post"] = _ratio(s["interactions"], s["n"])
-    c["view_rate"] = _ratio(s["sum_view_rate"], s["n_viewed"])
-    c["follower_growth"] = _ratio(c["followers"], c["followers_first"]) - 1.0
-    if has_theme:
-        c["theme_share"] = _ratio(s["theme_n"], s["n"])
-        c["theme_engagement_rate"] = _shrunk(t, s, "theme_", m.shrinkage_epsilon)
-    per_1000_fans = 1000.0 / np.where(c["followers"] > 0, c["followers"], np.nan)
-    for letter, count, flag in (
-        ("p", "likes", "n_liked"),
-        ("c", "comments", "n_commented"),
-        ("v", "shares", "n_shared"),
-    ):
-        c[f"bonson_{letter}1"] = 100.0 * _ratio(s[flag], s["n"])
-        c[f"bonson_{letter}2"] = _ratio(s[count], s["n"])
-        c[f"bonson_{letter}3"] = c[f"bonson_{letter}2"] * per_1000_fans
-    c["bonson_e"] = c["bonson_p3"] + c["bonson_c3"] + c["bonson_v3"]
-
-
-def _shrunk(t: UnitTable, s: dict[str, Array], prefix: str, epsilon: float) -> Array:
-    """Shrunk engagement rate per row, strata = platform × cluster."""
-    out = np.full(len(t), np.nan)
-    strata = np.rec.fromarrays([t.platform, t.cluster])
-    for stratum in np.unique(strata):
-        rows = np.flatnonzero(strata == stratum)
-        result = shrink(
-            s[prefix + "n_rated"][rows].astype(np.int64),
-            s[prefix + "sum_log"][rows],
-            s[prefix + "sum_log2"][rows],
-        )
-        out[rows] = np.maximum(np.exp(result.log_rate) - epsilon, 0.0)
-        if np.isnan(result.prior_variance) and np.any(s[prefix + "n_rated"][rows] > 0):
-            t.notes.append(
-                f"{prefix}engagement_rate not shrunk in stratum "
-                f"{stratum[0]} × {stratum[1]}: fewer than 3 units with rated posts"
-            )
-    return out
