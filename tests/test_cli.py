@@ -37,6 +37,16 @@ def test_smoke_the_installed_command_runs_as_a_process(tmp_path: Path) -> None:
         env={**os.environ, "GOVSOCIAL_DB": "govsocial.duckdb"},
     )
     assert (head.returncode, head.stdout, head.stderr) == (0, "range\n", "")
+    listing = subprocess.run(
+        f"set -o pipefail; {sys.executable} -m govsocial registry list | head -1",
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        executable="/bin/bash",
+    )
+    assert listing.returncode == 0 and listing.stderr == "", listing.stderr
 
 
 def test_registry_import_sql_and_info_round_trip(tmp_path: Path) -> None:

@@ -110,7 +110,7 @@ def test_ctrl_c_during_an_import_says_what_was_kept(
 
 def test_synth_refuses_a_warehouse_holding_real_data(registered_dir: Path) -> None:
     refused = run("synth", "--posts", "1000", "--db", "w.duckdb", cwd=registered_dir)
-    assert refused.returncode == 2 and "holds real data" in refused.stderr
+    assert refused.returncode == 1 and "holds real data" in refused.stderr
     assert not (registered_dir / "synth-world").exists()  # refused before generating
     info = run("info", "--db", "w.duckdb", cwd=registered_dir)
     assert "SYNTHETIC" not in info.stdout
@@ -145,3 +145,23 @@ def test_ctrl_c_during_the_demo_leaves_nothing_half_built(
     assert "was not built" in stopped.stderr and "govsocial demo" in stopped.stderr
     assert not (tmp_path / "d" / "govsocial.duckdb").exists()
     assert not (tmp_path / "d" / "govsocial.duckdb.building").exists()
+
+
+def test_the_demo_never_replaces_a_warehouse_holding_real_data(registered_dir: Path) -> None:
+    folder = registered_dir / "d"
+    folder.mkdir()
+    (registered_dir / "w.duckdb").rename(folder / "govsocial.duckdb")
+    before = (folder / "govsocial.duckdb").read_bytes()
+    refused = run("demo", "--dir", "d", "--posts", "1000", cwd=registered_dir)
+    assert refused.returncode == 1 and "holds real data" in refused.stderr
+    assert (folder / "govsocial.duckdb").read_bytes() == before
+    (folder / "govsocial.duckdb").write_text("my notes")
+    notes = run("demo", "--dir", "d", "--posts", "1000", cwd=registered_dir)
+    assert notes.returncode == 1 and (folder / "govsocial.duckdb").read_text() == "my notes"
+
+
+def test_big_numbers_are_usage_errors(registered_dir: Path) -> None:
+    limit = run("quarantine", "list", "--limit", "99999999999999999999", cwd=registered_dir)
+    assert limit.returncode == 2 and "This is a bug" not in limit.stderr
+    posts = run("synth", "--posts", "100000000", "--no-load", cwd=registered_dir)
+    assert posts.returncode == 2 and "This is a bug" not in posts.stderr

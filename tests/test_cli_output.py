@@ -109,3 +109,35 @@ def test_sql_is_read_only_and_cannot_reach_files(loaded: Path) -> None:
     assert allowed.returncode == 0 and allowed.stdout == "a\n1\n", allowed.stderr
     pivot = run("sql", "PIVOT posts ON media_type USING count(*)", "--format", "csv", cwd=loaded)
     assert pivot.returncode == 0 and "image" in pivot.stdout, pivot.stderr
+
+
+def test_a_join_with_repeated_column_names_is_shown(loaded: Path) -> None:
+    shown = run("sql", "SELECT 1 AS a, 2 AS a", cwd=loaded)
+    assert shown.returncode == 0, shown.stderr
+    assert "This is a bug" not in shown.stderr and "2" in shown.stdout
+
+
+def test_files_written_through_links_and_devices_are_not_replaced(loaded: Path) -> None:
+    import os
+    import stat
+
+    (loaded / "real.csv").write_text("old\n")
+    os.symlink(loaded / "real.csv", loaded / "link.csv")
+    linked = run("sql", "SELECT 1 AS n", "--output", "link.csv", cwd=loaded)
+    assert linked.returncode == 0, linked.stderr
+    assert (loaded / "link.csv").is_symlink() and (loaded / "real.csv").read_text() == "n\n1\n"
+    os.mkfifo(loaded / "pipe")
+    assert run("raw", "get", "posts.csv", "-o", "/dev/null", cwd=loaded).returncode == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # still the device, not a file
+    assert run("sql", "SELECT 1", "--output", "/dev/null", cwd=loaded).returncode == 2  # no ext
+    assert stat.S_ISFIFO(os.stat(loaded / "pipe").st_mode)
+
+
+def test_machine_formats_carry_machine_values(loaded: Path) -> None:
+    import json as json_
+
+    listed = json_.loads(run("raw", "list", "--format", "json", cwd=loaded).stdout)
+    assert len(listed[0]["sha256"]) == 64 and "kept_bytes" in listed[0]
+    assert "T" in listed[0]["imported_at"]  # ISO 8601, not "2026-12-01 07:59 WIB"
+    info = run("info", cwd=loaded)
+    assert "4 quarantined records" in info.stdout

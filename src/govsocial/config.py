@@ -25,6 +25,7 @@ from govsocial.errors import ConfigError, UsageError
 CONFIG_FILE_NAME = "govsocial.toml"
 
 Kind = Literal["path", "choice", "count", "size"]
+MAX_THREADS = 1024  # DuckDB starts every thread at once: 100,000 hung a machine for minutes
 
 # The memory sizes DuckDB's `SET memory_limit` accepts (checked against DuckDB 2.0.1 in
 # tests/test_config.py): a number and a unit, 1000^i (KB) or 1024^i (KiB), or a share of RAM.
@@ -81,7 +82,7 @@ class Setting:
     def allowed(self) -> str:
         """What a value of this setting may be, as a phrase for messages."""
         if self.kind == "count":
-            return "a whole number of 0 or more, such as 4"
+            return f"a whole number from 0 to {MAX_THREADS:,}, such as 4"
         if self.kind == "size":
             return (
                 'a memory size: a number and a unit, such as "8GB", "512MB" or "3GiB" (units '
@@ -206,6 +207,8 @@ def _whole_number(raw: Any) -> int:
         raise _Refused(f"it is a {_toml_type(raw)}")
     if value < 0:
         raise _Refused("it is negative")
+    if value > MAX_THREADS:
+        raise _Refused(f"more than {MAX_THREADS:,} threads would only exhaust the machine")
     return value
 
 
@@ -305,7 +308,8 @@ def _read(path: Path) -> tuple[dict[str, Any], str]:
         first = _line_of(text, unknown[0])
         where = f"{path}, line {first}" if first else f"{path}"
         raise ConfigError(
-            f"{where}: unknown setting(s) {', '.join(unknown)}. "
+            f"{where}: unknown {'setting' if len(unknown) == 1 else 'settings'} "
+            f"{', '.join(unknown)}. "
             f"Valid settings: {', '.join(sorted(SETTINGS))}."
         )
     return settings, text

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from govsocial.errors import UsageError
+from govsocial.errors import ConfigError
 from govsocial.registry import read_registry
 from govsocial.sources.generic import stage
 from govsocial.store import ImportSummary, Warehouse, apply_registry, known_clusters, load_file
@@ -28,7 +28,7 @@ def check_target(wh: Warehouse) -> None:
     """Refuse to mix a synthetic world into a warehouse holding real data: every award on it
     would then be labelled SYNTHETIC. (``load_world(..., with_real_data=True)`` to insist.)"""
     if holds_real_data(wh):
-        raise UsageError(
+        raise ConfigError(
             f"The warehouse {wh.path} holds real data; loading a synthetic world into it would "
             "mark every award run on it SYNTHETIC. Load the world into a new warehouse "
             "(--db synth.duckdb), generate files only (--no-load), or pass --with-real-data "
@@ -77,6 +77,14 @@ def build_demo(
     The warehouse is built under a temporary name and renamed into place at the end, so an
     interrupted demo never leaves a half-built warehouse behind.
     """
+    final = folder / "govsocial.duckdb"
+    if final.exists():  # only ever replace an earlier demo
+        with Warehouse.open(final, read_only=True) as wh:  # refuses a file that is no warehouse
+            if holds_real_data(wh):
+                raise ConfigError(
+                    f"{final} holds real data; the demo would replace it. Choose another "
+                    f"folder with --dir (the demo builds DIR/govsocial.duckdb)."
+                )
     folder.mkdir(parents=True, exist_ok=True)
     world = generate(
         folder / "synth",
@@ -84,7 +92,6 @@ def build_demo(
         posts=posts,
         on_progress=progress.generated if progress else None,
     )
-    final = folder / "govsocial.duckdb"
     building = folder / "govsocial.duckdb.building"
     _remove(building)
     try:

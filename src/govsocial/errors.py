@@ -166,3 +166,10 @@ class Interrupted(GovsocialError):
     resume."""
 
     exit_code = 130
+
+
+def interrupted_query(exc: BaseException) -> bool:
+    """Whether ``exc`` is DuckDB stopping a query because the user pressed Ctrl-C (it raises a
+    ``RuntimeError`` or ``InterruptException`` saying "Query interrupted", not
+    ``KeyboardInterrupt``)."""
+    return isinstance(exc, Exception) and "query interrupted" in str(exc).lower()

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,9 @@ def test_run_show_and_list(folder: Path) -> None:
     listed = run(folder, "awards", "list", "--format", "csv")
     mine = [r for r in csv.DictReader(io.StringIO(listed.stdout)) if r["run_id"] == run_id]
     assert [r["engine"] for r in mine] == ["duckdb", "duckdb"]
-    assert all(r["run at"].endswith(" WIB") for r in mine)
+    assert all(datetime.fromisoformat(r["run_at"]).tzinfo for r in mine)  # ISO, for programs
+    table = run(folder, "awards", "list")
+    assert table.stdout.count(run_id) == 2 and " WIB" in table.stdout  # for people
 
 
 def test_other_methodologies_and_clear_errors(folder: Path) -> None:

@@ -114,16 +114,23 @@ def list_(fmt: FormatOption = OutputFormat.table, db: DbOption = None) -> None:
 
     with open_warehouse(db, read_only=True) as wh:
         runs = list_runs(wh)
+    table = fmt is OutputFormat.table
     rows = [
-        (r.run_id, r.methodology_id, e.engine, when(e.created_at), f"{e.seconds:.1f}")
+        (
+            r.run_id,
+            r.methodology_id,
+            e.engine,
+            when(e.created_at) if table else e.created_at,
+            f"{e.seconds:.1f}" if table else round(e.seconds, 3),
+        )
         for r in runs
         for e in r.executions
     ]
     emit(
-        ["run_id", "methodology", "engine", "run at", "seconds"],
+        ["run_id", "methodology", "engine", "run_at", "seconds"],
         rows,
         fmt,
-        keep=("run_id", "run at"),
+        keep=("run_id", "run_at"),
     )
     if fmt is OutputFormat.table and not rows:
         say("No runs yet: make one with `govsocial awards run`.")
@@ -161,21 +168,28 @@ def print_nominees(document: dict[str, Any]) -> None:
             "flags",
             title=f"{category['title']['en']} / {category['title']['id']}",
         )
-        grid.columns[0].no_wrap = True
-        grid.columns[5].overflow = "fold"
+        for column in grid.columns:  # wrap long words, never cut them with an ellipsis
+            column.overflow = "fold"
         for cluster in category["clusters"]:
-            if not cluster["nominees"]:
+            shown = sorted(
+                [*cluster["nominees"], *cluster.get("held", [])], key=lambda n: n["rank"]
+            )
+            if not shown:
                 grid.add_row(cluster["cluster_id"], "-", cluster["note"] or "", "", "", "")
-            for n in cluster["nominees"]:
+            for position, n in enumerate(shown):
                 name = n["institution_name"] + (
                     f" (@{n['handle']}, {n['platform']})" if n.get("handle") else ""
                 )
+                if n in cluster.get("held", []):
+                    name += " (held for review)"
                 grid.add_row(
-                    cluster["cluster_id"] if n["rank"] == 1 else "",
+                    cluster["cluster_id"] if position == 0 else "",
                     str(n["rank"]),
                     name,
                     f"{n['score']:.3f}",
                     f"{n['posts']:,}",
                     ", ".join(sorted({f["flag"] for f in n["flags"]})),
                 )
+            if shown and cluster.get("note"):
+                grid.add_row("", "", cluster["note"], "", "", "")
         out.print(grid)

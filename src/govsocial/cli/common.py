@@ -27,8 +27,17 @@ if TYPE_CHECKING:
 
     from govsocial.store.warehouse import Warehouse
 
-out = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
-err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader of stdout went away (`govsocial info | head -1`): the reader's choice,
+        not an error. Quiet the stream and end with exit code 0 (Rich exits 1)."""
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(0)
+
+
+out = _Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
+err = _Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 
 class State:
@@ -204,9 +213,13 @@ def piped() -> Iterator[None]:
 @contextmanager
 def interrupted(what: str) -> Iterator[None]:
     """Turn Ctrl-C into :class:`~govsocial.errors.Interrupted` saying ``what`` was kept."""
-    from govsocial.errors import Interrupted
+    from govsocial.errors import Interrupted, interrupted_query
 
     try:
         yield
     except KeyboardInterrupt:
+        raise Interrupted(what) from None
+    except RuntimeError as exc:  # DuckDB's own Ctrl-C
+        if not interrupted_query(exc):
+            raise
         raise Interrupted(what) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import traceback
 from typing import Any
 
@@ -9,6 +10,7 @@ import typer
 from rich.text import Text
 
 from govsocial.cli.common import err
+from govsocial.errors import interrupted_query
 
 
 def message(text: str) -> None:
@@ -43,6 +45,10 @@ def run(app: typer.Typer, args: list[str], *, debug: bool) -> int:
             traceback.print_exc()
         message("Interrupted; nothing of the unfinished step was kept.")
         return 130
+    except SystemExit as done:  # Typer exits 1 after a broken pipe (`govsocial info | head`)
+        if done.code == 1 and "Pacify" in type(sys.stdout).__name__:
+            return 0
+        raise
     except OSError as exc:
         if debug:
             traceback.print_exc()
@@ -55,6 +61,9 @@ def run(app: typer.Typer, args: list[str], *, debug: bool) -> int:
     except Exception as exc:  # a bug: say so plainly, with the way to report it
         if debug:
             traceback.print_exc()
+        if interrupted_query(exc):  # DuckDB's own Ctrl-C, raised as a RuntimeError
+            message("Interrupted; nothing of the unfinished step was kept.")
+            return 130
         message(
             f"Unexpected {type(exc).__name__}: {exc}. This is a bug in govsocial; run the "
             "command again with --debug and report the traceback."

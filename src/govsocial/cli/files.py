@@ -29,7 +29,9 @@ raw_app = typer.Typer(help="Imported files, kept byte for byte.", no_args_is_hel
 def quarantine_list(
     batch: Annotated[int | None, typer.Option(help="Only this import batch.")] = None,
     reason: Annotated[str | None, typer.Option(help="Only this reason code.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 50,
+    limit: Annotated[
+        int, typer.Option(min=1, max=1_000_000_000, help="At most this many rows.")
+    ] = 50,
     fmt: FormatOption = OutputFormat.table,
     db: DbOption = None,
 ) -> None:
@@ -93,15 +95,23 @@ def raw_list(fmt: FormatOption = OutputFormat.table, db: DbOption = None) -> Non
 
     with open_warehouse(db, read_only=True) as wh:
         files = list_files(wh)
+    table = fmt is OutputFormat.table
     rows = [
-        (f.sha256[:12], f.name, f.size, f.stored, f.first_batch_id, when(f.imported_at))
+        (
+            f.sha256[:12] if table else f.sha256,  # the table shows the start people type
+            f.name,
+            f.size,
+            f.stored,
+            f.first_batch_id,
+            when(f.imported_at) if table else f.imported_at,
+        )
         for f in files
     ]
     emit(
-        ["sha256", "name", "bytes", "kept bytes", "batch", "imported at"],
+        ["sha256", "name", "bytes", "kept_bytes", "batch", "imported_at"],
         rows,
         fmt,
-        keep=("sha256", "name", "imported at"),
+        keep=("sha256", "name", "imported_at"),
     )
 
 

@@ -88,11 +88,10 @@ def _preview(reader: pa.RecordBatchReader) -> None:
     total = 0
     for batch in reader:
         total += batch.num_rows
-        if len(shown) < TABLE_ROWS:
-            columns = batch.to_pydict()
-            names = list(columns)
+        if len(shown) < TABLE_ROWS:  # by position: a join may give two columns one name
+            columns = [column.to_pylist() for column in batch.columns]
             for i in range(min(batch.num_rows, TABLE_ROWS - len(shown))):
-                shown.append(tuple(columns[n][i] for n in names))
+                shown.append(tuple(column[i] for column in columns))
     out.print(table(reader.schema.names, shown))
     if total > len(shown):
         from govsocial.words import number
@@ -175,5 +174,5 @@ def print_summary(s: WarehouseSummary) -> None:
     say(
         f"Posts: {number(s.posts)} ({count(s.post_snapshots, 'metric snapshot')}; "
         f"{count(s.account_snapshots, 'follower snapshot')}); period {period}; "
-        f"quarantined records: {number(s.quarantined)}"
+        f"{count(s.quarantined, 'quarantined record')}"
     )

@@ -42,7 +42,9 @@ def demo(
     folder: Annotated[
         Path, typer.Option("--dir", help="Folder for the demo warehouse and files.")
     ] = Path("govsocial-demo"),
-    posts: Annotated[int, typer.Option(min=1000, help="Posts to generate.")] = 500_000,
+    posts: Annotated[
+        int, typer.Option(min=1000, max=99_999_999, help="Posts to generate.")
+    ] = 500_000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic world.")] = 2025,
 ) -> None:
     """Build a demo warehouse from a realistic SYNTHETIC world and summarise it."""
@@ -81,7 +83,9 @@ def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the generated files.")] = Path(
         "synth-world"
     ),
-    posts: Annotated[int, typer.Option(min=1000, help="Posts to generate.")] = 500_000,
+    posts: Annotated[
+        int, typer.Option(min=1000, max=99_999_999, help="Posts to generate.")
+    ] = 500_000,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same world.")] = 2025,
     load: Annotated[bool, typer.Option(help="Load the world into the warehouse (--db).")] = True,
     with_real_data: Annotated[

@@ -34,6 +34,10 @@ def replacing(path: Path, example: str) -> Iterator[Path]:
     ``path`` is checked first (``example``, a file name, is suggested if it is a folder).
     """
     _check_target(path, example)
+    path = Path(os.path.realpath(path))  # a symbolic link: replace the file it points to
+    if path.exists() and not path.is_file():  # a device or a pipe (/dev/null, a FIFO)
+        yield path  # written to as it is: renaming over it would replace the device node
+        return
     partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
     try:
         yield partial
@@ -48,11 +52,14 @@ def replacing(path: Path, example: str) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def synced(path: Path) -> Iterator[BinaryIO]:
-    """A new file to write to, flushed to the disk when the block ends."""
-    with path.open("xb") as handle:
+    """A new file to write to, flushed to the disk when the block ends (or a device or pipe,
+    written as it is)."""
+    special = path.exists() and not path.is_file()
+    with path.open("wb" if special else "xb") as handle:
         yield handle
         handle.flush()
-        os.fsync(handle.fileno())  # a full disk shows here, before the rename
+        if not special:
+            os.fsync(handle.fileno())  # a full disk shows here, before the rename
 
 
 def refuse_folder(path: Path | str, example: str) -> None:

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from govsocial.errors import GovsocialError, InputError, Interrupted, StoreError, UsageError
+from govsocial.errors import (
+    GovsocialError,
+    InputError,
+    Interrupted,
+    StoreError,
+    UsageError,
+    interrupted_query,
+)
 from govsocial.sources.formats import detect, stager
 from govsocial.sources.opening import expand
 from govsocial.sources.staging import ImportOptions
@@ -96,6 +103,10 @@ def import_paths(
         try:
             report.summaries.append(_import_one(wh, item.path, format_name, options, assign_to))
         except KeyboardInterrupt:
+            raise Interrupted(_stopped("Interrupted", item.path, index, found, report)) from None
+        except RuntimeError as exc:  # DuckDB's own Ctrl-C
+            if not interrupted_query(exc):
+                raise
             raise Interrupted(_stopped("Interrupted", item.path, index, found, report)) from None
         except StoreError as exc:  # the warehouse, not the file: the next files would fail too
             raise StoreError(
