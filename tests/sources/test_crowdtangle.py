@@ -185,6 +185,20 @@ def test_instagram_export(warehouse: Warehouse) -> None:
     assert scalar(warehouse, "SELECT max(followers) FROM account_snapshots") == 1_025_500
 
 
+def test_exports_hold_posts_never_replies(warehouse: Warehouse) -> None:
+    """CrowdTangle exports list pages' and accounts' posts, never comments (no column says
+    a post answers anyone): every post is known not to be a reply to another account."""
+    for name in ("facebook_wib.csv", "facebook_us_brt.csv", "instagram_wib.csv"):
+        load(warehouse, HERE / name)
+    found = warehouse.con.execute(
+        "SELECT platform, is_reply_to_other, count(*) FROM posts GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert [(platform, reply) for platform, reply, _ in found] == [
+        ("facebook", False),
+        ("instagram", False),
+    ]
+
+
 def test_malformed_rows_are_quarantined_and_the_rest_loads(warehouse: Warehouse) -> None:
     summary = load(warehouse, HERE / "facebook_broken.csv")
     assert (summary.posts_new, summary.quarantined) == (2, {"wrong_field_count": 2})

@@ -537,3 +537,68 @@ def test_malformed_records_never_raise_and_each_gives_one_row(tmp_path: Path) ->
             json.loads(row["_payload"])
 
     check()
+
+
+# ---- replies: comments are not posts ----
+
+
+def test_feed_posts_are_never_replies_to_others(warehouse: Warehouse, tmp_path: Path) -> None:
+    for name in ("feeds_default_fields_p1.json", "legacy_feed_v2.json", "page_with_feed.json"):
+        load(warehouse, fixture(name, tmp_path))
+    found = warehouse.con.execute(
+        "SELECT is_reply_to_other, count(*) FROM posts GROUP BY 1"
+    ).fetchall()
+    assert found == [(False, 5 + 6 + 5)]  # a visitor's post on the feed is no reply either
+    # the comments nested in the legacy feed's posts are counted, not loaded as posts
+    assert scalar(warehouse, "SELECT count(*) FROM posts WHERE text = 'Mantap'") == 0
+
+
+COMMENTS_URL = (
+    "https://graph.facebook.com/v10.0/19292868552_10158349356748553/comments"
+    "?fields=created_time,from,message,id&after=b"
+)
+
+
+def _comment(number: int, author: str, **fields: object) -> dict[str, object]:
+    return {
+        "created_time": f"2021-07-10T0{number}:00:00+0000",
+        "from": {"id": author, "name": "Humas" if author == "19292868552" else "Warga"},
+        "message": f"balasan {number}",
+        "id": f"10158349356748553_1015834940000000{number}",
+        **fields,
+    }
+
+
+def test_a_comments_file_is_quarantined_not_loaded_as_posts(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """A visitor's comment (a reply to the Page) and the Page's answer to it (a reply to the
+    visitor): neither becomes a post, of the Page or of an account named after the post."""
+    path = tmp_path / "comments.json"
+    body = {
+        "data": [_comment(1, "5550001"), _comment(2, "19292868552")],
+        "paging": {"cursors": {"after": "b"}, "next": COMMENTS_URL},
+    }
+    path.write_text(json.dumps(body), encoding="utf-8")
+    assert detect(path) == "facebook-graph"
+    summary = load(warehouse, path)
+    assert (summary.posts_new, summary.quarantined) == (0, {"unsupported_kind": 2})
+    assert scalar(warehouse, "SELECT count(*) FROM accounts") == 0
+    detail = scalar(warehouse, "SELECT min(detail) FROM quarantine")
+    assert detail.startswith("line 1, post 1: a comment, not a post")
+
+
+def test_a_comment_among_posts_is_told_by_its_own_fields(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    original = json.loads((FIXTURES / "single_post_data.json").read_text())
+    comments = [
+        _comment(1, "5550001", like_count=2, can_remove=False, user_likes=False),
+        _comment(2, "19292868552", parent={"id": "10158349356748553_101583494000000001"}),
+        _comment(3, "19292868552", attachment={"type": "photo"}, comment_count=0),
+    ]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(json.dumps(v) for v in [original, *comments]), encoding="utf-8")
+    summary = load(warehouse, path)
+    assert (summary.posts_new, summary.quarantined) == (1, {"unsupported_kind": 3})
+    assert scalar(warehouse, "SELECT is_reply_to_other FROM posts") is False

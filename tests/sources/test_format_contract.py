@@ -87,3 +87,20 @@ def test_a_file_of_another_format_is_refused_and_nothing_loads(
             load_file(warehouse, path, stager(fmt))
         assert path.name in str(refused.value)
         assert counts(warehouse) == dict.fromkeys(DATA_TABLES, 0)
+
+
+@pytest.mark.parametrize("fmt", sorted(FILES))
+def test_every_post_says_whether_it_replies_to_another_account_when_its_format_can_tell(
+    warehouse: Warehouse, fmt: str
+) -> None:
+    """Every format that can tell says it for every post (docs/formats.md, "Replies"); the
+    generic format says it in its optional column, and is NULL (not known) without one."""
+    path = FILES[fmt]
+    load_file(warehouse, path, stager(fmt))
+    unknown = scalar(warehouse, "SELECT count(*) FROM posts WHERE is_reply_to_other IS NULL")
+    if fmt == "generic":
+        has_column = "is_reply_to_other" in path.read_text(encoding="utf-8").split("\n", 1)[0]
+        expected = 0 if has_column else scalar(warehouse, "SELECT count(*) FROM posts")
+        assert unknown == expected
+    else:
+        assert unknown == 0

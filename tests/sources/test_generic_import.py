@@ -798,3 +798,52 @@ def test_unreadable_csv_files_say_what_and_where(warehouse: Warehouse, tmp_path:
         with pytest.raises(InputError, match=message):
             load_file(warehouse, tmp_path / name, stage)
     assert scalar(warehouse, "SELECT count(*) FROM posts") == 0
+
+
+# ---- replies: the optional is_reply_to_other column ----
+
+
+def test_the_reply_column_says_true_false_or_not_known(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    rows = [
+        post_row(post_id="reply", is_reply_to_other="true"),  # a reply to another account
+        post_row(post_id="thread", is_reply_to_other="false"),  # the next post of a thread
+        post_row(post_id="original", is_reply_to_other="0"),
+        post_row(post_id="unknown", is_reply_to_other=""),
+        post_row(post_id="bad", is_reply_to_other="maybe"),
+    ]
+    summary = load_file(registered, write_csv(tmp_path / "p.csv", rows), stage)
+    assert (summary.posts_new, summary.quarantined) == (4, {"bad_value": 1})
+    stored = dict(
+        registered.con.execute("SELECT platform_post_id, is_reply_to_other FROM posts").fetchall()
+    )
+    assert stored == {"reply": True, "thread": False, "original": False, "unknown": None}
+    assert "is_reply_to_other" in scalar(registered, "SELECT detail FROM quarantine")
+
+
+def test_a_file_without_the_reply_column_does_not_know(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    header = [c for c in POST_HEADER if c != "is_reply_to_other"]
+    load_file(registered, write_csv(tmp_path / "p.csv", [post_row()], header), stage)
+    assert scalar(registered, "SELECT count(*) FROM posts WHERE is_reply_to_other IS NULL") == 1
+
+
+def test_parquet_reply_column_as_booleans_or_ones_and_zeros(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    for number, values in enumerate(
+        [pa.array([True, False, None]), pa.array([1, 0, None], pa.int8())]
+    ):
+        ids = pa.array([f"r{number}", f"o{number}", f"u{number}"])
+        table = _parquet_posts(3, post_id=ids, is_reply_to_other=values)
+        path = tmp_path / f"replies{number}.parquet"
+        pq.write_table(table, path)
+        assert load_file(registered, path, stage).quarantined == {}
+    stored = dict(
+        registered.con.execute("SELECT platform_post_id, is_reply_to_other FROM posts").fetchall()
+    )
+    assert stored == {
+        "r0": True, "o0": False, "u0": None, "r1": True, "o1": False, "u1": None,
+    }  # fmt: skip

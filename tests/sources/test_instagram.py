@@ -388,3 +388,29 @@ def test_malformed_records_never_raise_and_each_gives_one_row(tmp_path: Path) ->
             json.loads(row["_payload"])
 
     check()
+
+
+def test_media_are_never_replies_and_comments_are_not_media(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    load(warehouse, fixture("business_discovery.json", tmp_path))
+    load(warehouse, fixture("medias_p1.json", tmp_path))
+    found = warehouse.con.execute("SELECT DISTINCT is_reply_to_other FROM posts").fetchall()
+    assert found == [(False,)] and scalar(warehouse, "SELECT count(*) FROM posts") > 0
+    # GET /{media-id}/comments: a visitor's comment and the account's answer to it
+    comments = {
+        "data": [
+            {"id": "17900000000000001", "text": "Mantap", "timestamp": "2021-08-13T09:00:00+0000",
+             "username": "warga", "like_count": 3, "from": {"id": "178", "username": "warga"}},
+            {"id": "17900000000000002", "text": "Terima kasih",
+             "timestamp": "2021-08-13T10:00:00+0000", "username": "jabarprovgov",
+             "parent_id": "17900000000000001"},
+        ],
+        "paging": {"next": "https://graph.facebook.com/v19.0/17895695668004550/comments?after=x"},
+    }  # fmt: skip
+    path = tmp_path / "comments.json"
+    path.write_text(json.dumps(comments), encoding="utf-8")
+    with pytest.raises(InputError, match="no Instagram media"):
+        load(warehouse, path)
+    with pytest.raises(InputError, match="no format knows"):
+        detect(path)

@@ -23,6 +23,8 @@ from govsocial.sources.formats import detect, stager
 from govsocial.sources.opening import HEAD_BYTES
 from govsocial.sources.staging import ImportOptions
 from govsocial.sources.x import FORMAT
+from govsocial.sources.x.compiled import decode_page
+from govsocial.sources.x.files import stage as stage_x
 from govsocial.store import Warehouse, load_file
 from govsocial.store.ingest import ImportSummary
 from x_pages import any_file, lines, page, pages_with_users, tweet
@@ -700,3 +702,152 @@ def test_pages_with_any_users_load_or_quarantine_every_record(
             wh, "SELECT (SELECT count(*) FROM post_metrics) + count(*) FROM account_snapshots"
         )
         assert loaded + summary.quarantined_total == summary.records_read
+
+
+# ---- replies (rule: replies to other accounts are not original posts) ----
+
+AUTHOR = "2000000001"  # the author of x_pages.tweet
+# tweet id → (its reply fields, what is_reply_to_other must be)
+REPLY_CASES: dict[str, tuple[dict[str, Any], bool | None]] = {
+    "101": ({"conversation_id": "101"}, False),  # an original: it starts its conversation
+    "102": (  # a reply to another account
+        {
+            "conversation_id": "900",
+            "in_reply_to_user_id": "5",
+            "referenced_tweets": [{"type": "replied_to", "id": "900"}],
+        },
+        True,
+    ),
+    "103": (  # the next post of the author's own thread
+        {
+            "conversation_id": "101",
+            "in_reply_to_user_id": AUTHOR,
+            "referenced_tweets": [{"type": "replied_to", "id": "101"}],
+        },
+        False,
+    ),
+    "104": ({"conversation_id": "104", "in_reply_to_user_id": "5"}, True),  # opens with @5
+    "105": ({"referenced_tweets": [{"type": "quoted", "id": "900"}]}, False),  # a quote
+    "106": (  # a reply to whom was not requested
+        {"referenced_tweets": [{"type": "replied_to", "id": "900"}]},
+        None,
+    ),
+    "107": ({"conversation_id": "900"}, None),  # in a conversation, target not requested
+    "108": ({}, None),  # none of the fields requested
+    "109": (  # a retweet of a reply is a repost
+        {"in_reply_to_user_id": "5", "referenced_tweets": [{"type": "retweeted", "id": "7"}]},
+        False,
+    ),
+    "110": ({"in_reply_to_user_id": 5, "conversation_id": "110"}, True),  # an id as a number
+    "111": ({"in_reply_to_user_id": int(AUTHOR), "conversation_id": "101"}, False),
+    "112": ({"in_reply_to_user_id": {"id": "5"}, "conversation_id": "112"}, False),  # not an id
+}
+
+
+def reply_page() -> str:
+    """Two lines: an ordinary page (the compiled path reads it) and one whose reply fields
+    are not text (the reference path reads it)."""
+    tweets = [tweet(i, **fields) for i, (fields, _) in REPLY_CASES.items()]
+    odd = [t for t in tweets if not isinstance(t.get("in_reply_to_user_id", ""), str)]
+    ordinary = [t for t in tweets if t not in odd]
+    assert decode_page(page(*ordinary).encode()) is not None
+    assert decode_page(page(*odd).encode()) is None
+    return page(*ordinary) + "\n" + page(*odd)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_each_tweet_says_whether_it_replies_to_another_account_on_both_paths(
+    tmp_path: Path, compiled: bool
+) -> None:
+    path = tmp_path / "replies.jsonl"
+    path.write_text(reply_page() + "\n", encoding="utf-8")
+    posts = stage_x(path, ImportOptions(), compiled=compiled)[0]
+    assert posts.arrow is not None
+    found = {r["post_id"]: r["is_reply_to_other"] for r in posts.arrow.to_pylist()}
+    assert found == {i: expected for i, (_, expected) in REPLY_CASES.items()}
+
+
+def test_replies_load_flagged_and_a_second_import_changes_nothing(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    path = tmp_path / "replies.jsonl"
+    path.write_text(reply_page() + "\n", encoding="utf-8")
+    first = load(warehouse, path)
+    assert first.posts_new == len(REPLY_CASES) and first.quarantined == {}
+    stored = dict(rows(warehouse, "SELECT platform_post_id, is_reply_to_other FROM posts"))
+    assert stored == {i: expected for i, (_, expected) in REPLY_CASES.items()}
+    copy = tmp_path / "copy.jsonl"  # the same content again, other bytes
+    copy.write_text(reply_page() + "\n\n", encoding="utf-8")
+    again = load(warehouse, copy)
+    assert (again.posts_new, again.posts_updated, again.snapshots_new) == (0, 0, 0)
+    assert dict(rows(warehouse, "SELECT platform_post_id, is_reply_to_other FROM posts")) == stored
+
+
+def reply_counts(wh: Warehouse, author: str | None = None) -> dict[str, int]:
+    where = f"WHERE a.platform_account_id = '{author}'" if author else ""
+    found = rows(
+        wh,
+        f"""SELECT CASE WHEN p.is_repost THEN 'retweets'
+                        WHEN p.is_reply_to_other THEN 'replies to others'
+                        WHEN p.is_reply_to_other IS NULL THEN 'not known'
+                        ELSE 'originals and own threads' END, count(*)
+            FROM posts p JOIN accounts a USING (account_id) {where} GROUP BY 1""",
+    )
+    return dict(found)
+
+
+def test_real_timeline_42_of_its_66_posts_that_are_not_retweets_reply_to_others(
+    warehouse: Warehouse,
+) -> None:
+    """The figures of docs/import-x.md, "Replies", on the recorded pages."""
+    load(warehouse, X / "withheld.jsonl")
+    # line 4: the timeline of one account (GET /2/users/2351222345/tweets)
+    assert reply_counts(warehouse, "2351222345") == {
+        "retweets": 34,
+        "replies to others": 42,
+        "originals and own threads": 24,
+    }
+    # one of the 42 opens with an @mention without answering a tweet: X counts it a reply
+    assert (
+        scalar(
+            warehouse,
+            """SELECT count(*) FROM posts p JOIN raw_records r
+           ON (r.payload->>'$.id') = p.platform_post_id
+           WHERE p.is_reply_to_other AND (r.payload->>'$.conversation_id') = p.platform_post_id
+             AND NOT json_exists(r.payload, '$.referenced_tweets')""",
+        )
+        == 1
+    )
+
+
+def test_real_search_page_has_30_replies_to_others_and_2_own_threads(
+    warehouse: Warehouse,
+) -> None:
+    load(warehouse, X / "noflat.jsonl")
+    assert reply_counts(warehouse) == {
+        "retweets": 47,
+        "replies to others": 30,
+        "originals and own threads": 23,
+    }
+    own = rows(
+        warehouse,
+        """SELECT count(*) FROM posts p JOIN accounts a USING (account_id) JOIN raw_records r
+           ON (r.payload->>'$.id') = p.platform_post_id
+           WHERE (r.payload->>'$.in_reply_to_user_id') = a.platform_account_id""",
+    )
+    assert own == [(2,)] and scalar(warehouse, "SELECT count(*) FROM posts") == 100
+
+
+def test_academictwitter_reply_is_a_reply_to_another(warehouse: Warehouse) -> None:
+    load_auto(warehouse, X / "data_1900000000000000014.json")
+    assert reply_counts(warehouse) == {
+        "retweets": 1,
+        "replies to others": 1,
+        "originals and own threads": 2,
+    }
+
+
+def test_tweets_without_reply_fields_are_not_known(warehouse: Warehouse) -> None:
+    """The hand-made stream lines carry no conversation_id: a reply cannot be told."""
+    load(warehouse, X / "stream.jsonl")
+    assert reply_counts(warehouse) == {"retweets": 1, "not known": 2}

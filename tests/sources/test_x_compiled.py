@@ -25,7 +25,15 @@ from govsocial.sources.values import timestamp
 from govsocial.sources.x.compiled import decode_page
 from govsocial.sources.x.files import stage
 from govsocial.sources.x.records import User
-from x_pages import mixed_lines, ordinary_pages, page, pages_with_users, tweet
+from x_pages import (
+    json_value,
+    mixed_lines,
+    ordinary_pages,
+    ordinary_tweets,
+    page,
+    pages_with_users,
+    tweet,
+)
 
 X = Path(__file__).parent.parent / "fixtures" / "x"
 OPTIONS = ImportOptions(captured_at=datetime(2025, 3, 9, tzinfo=UTC))
@@ -96,6 +104,9 @@ def test_what_sends_a_page_to_the_reference_path() -> None:
 
     assert compiled(page(tweet("1")))
     assert not compiled(page(tweet("1", id=1)))  # an id that is a number
+    assert not compiled(page(tweet("1", in_reply_to_user_id=5)))
+    assert not compiled(page(tweet("1", conversation_id={"id": "1"})))
+    assert compiled(page(tweet("1", in_reply_to_user_id="5", conversation_id="1")))
     assert not compiled(page(tweet("1", public_metrics={"like_count": "3"})))
     assert not compiled(page(tweet("1", public_metrics={"like_count": True})))
     assert not compiled(page(tweet("1", public_metrics={"like_count": 2**63})))
@@ -117,6 +128,36 @@ def test_what_sends_a_page_to_the_reference_path() -> None:
     assert compiled(page(tweet("1"), meta={"next_token": "café"}).encode())  # UTF-8 is fine
     deep = "[" * 5000 + "]" * 5000
     assert not compiled(page(tweet("1")).replace('"Halo"', deep))  # too deep to read
+
+
+@st.composite
+def replying_tweets(draw: st.DrawFn) -> dict[str, Any]:
+    """An ordinary tweet with the fields that tell a reply: ids of every relation to the
+    tweet and its author, and sometimes a value of any type (the reference path's case)."""
+    found: dict[str, Any] = draw(ordinary_tweets)
+    odd = st.sampled_from([None, "", 5, True, ["5"]]) | json_value
+    if draw(st.booleans()):
+        found["conversation_id"] = draw(st.sampled_from([found["id"], "900"]) | odd)
+    if draw(st.booleans()):
+        found["in_reply_to_user_id"] = draw(st.sampled_from([found["author_id"], "5"]) | odd)
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(pages=st.lists(st.lists(replying_tweets(), min_size=1, max_size=4), min_size=1, max_size=3))
+def test_both_paths_tell_replies_alike(pages: list[list[dict[str, Any]]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "replies.jsonl"
+        path.write_text("\n".join(page(*tweets) for tweets in pages) + "\n", encoding="utf-8")
+        assert_same_on_both_paths(path)
+    for tweets in pages:  # the fields X writes (ids as text, or null) keep the compiled path
+        plain = all(
+            type(t.get(k)) in (str, type(None))
+            for t in tweets
+            for k in ("conversation_id", "in_reply_to_user_id")
+        )
+        if plain:
+            assert decode_page(page(*tweets).encode()) is not None
 
 
 def test_lines_the_compiled_path_refuses_still_stage_the_same(tmp_path: Path) -> None:

@@ -528,3 +528,26 @@ def test_any_content_loads_or_is_quarantined_never_crashes(
             assert scalar(wh, missing) == 0
 
         check()
+
+
+def test_videos_are_never_replies_and_comment_threads_are_not_videos(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    videos = json.loads((FIXTURES / "videos_info.json").read_text())
+    videos["items"].append(  # a commentThreads.list item (a comment and the channel's reply)
+        {
+            "kind": "youtube#commentThread",
+            "id": "UgzDE2tasfmrYLyNkGt4AaABAg",
+            "snippet": {
+                "videoId": "oUvxwwO7oJg",
+                "topLevelComment": {"kind": "youtube#comment", "id": "UgzDE2tasfmrYLyNkGt4AaABAg"},
+                "totalReplyCount": 1,
+            },
+        }
+    )
+    path = tmp_path / "videos_and_comments.json"
+    path.write_text(json.dumps(videos), encoding="utf-8")
+    summary = load(warehouse, path)
+    assert (summary.posts_new, summary.quarantined) == (5, {"unsupported_kind": 1})
+    found = warehouse.con.execute("SELECT DISTINCT is_reply_to_other FROM posts").fetchall()
+    assert found == [(False,)]

@@ -1,14 +1,17 @@
 """Rules every format shares, enforced by the loader and the import service: implausible
-times, control characters, conflicting re-observations, repeated rejects, gzip, folders, and
-files that cannot be imported."""
+times, control characters, conflicting re-observations, repeated rejects, gzip, folders,
+files that cannot be imported, and whether a post replies to another account (kept across
+readings and schema versions)."""
 
 from __future__ import annotations
 
 import gzip
+import itertools
 import os
 import socket
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -16,8 +19,9 @@ from conftest import post_row, scalar, write_csv
 from govsocial.cli import app
 from govsocial.errors import InputError, StoreError
 from govsocial.sources.formats import detect, stager
-from govsocial.store import Warehouse, load_file, summarise
+from govsocial.store import SCHEMA_VERSION, Warehouse, load_file, summarise
 from govsocial.store.importing import import_paths
+from govsocial.store.schema import MIGRATIONS
 
 stage = stager("generic")
 
@@ -238,3 +242,122 @@ def test_a_warehouse_that_cannot_be_written_says_so_and_keeps_nothing(
     assert "IOException" in scalar(
         registered, "SELECT error FROM ingest_batches WHERE status = 'failed'"
     )
+
+
+# ---- whether a post replies to another account (posts.is_reply_to_other) ----
+
+X_FIXTURES = Path(__file__).parents[1] / "fixtures" / "x"
+REPLY_TIMES = ["2025-03-02T08:00:00Z", "2025-03-03T08:00:00Z", "2025-03-04T08:00:00Z"]
+
+
+def reply_of(wh: Warehouse) -> object:
+    return scalar(wh, "SELECT is_reply_to_other FROM posts")
+
+
+def test_a_file_that_cannot_tell_never_erases_a_reply_whatever_the_order(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """Three readings of a post, the middle one in time saying it replies to another account
+    and the others not knowing, imported in every order (one post per order): the post is a
+    reply from the moment that reading is loaded, and stays one."""
+    says = ["", "true", ""]
+    for number, order in enumerate(itertools.permutations(range(3))):
+        post = f"p{number}"
+        for step, n in enumerate(order):
+            row = post_row(
+                post_id=post, captured_at=REPLY_TIMES[n], is_reply_to_other=says[n], likes=10 + n
+            )
+            summary = load_file(warehouse, write_csv(tmp_path / f"{post}-{n}.csv", [row]), stage)
+            assert summary.quarantined == {} and summary.snapshots_new == 1
+            known = 1 in order[: step + 1]
+            stored = scalar(
+                warehouse, f"SELECT is_reply_to_other FROM posts WHERE platform_post_id = '{post}'"
+            )
+            assert stored is (True if known else None), (order, step)
+            if n == 1 and step > 0:  # an older or a newer reading: either way the post changed
+                assert summary.posts_updated == 1, order
+    again = post_row(post_id="p0", captured_at=REPLY_TIMES[1], is_reply_to_other="true", likes=11)
+    other = post_row(post_id="other")
+    repeat = load_file(warehouse, write_csv(tmp_path / "again.csv", [again, other]), stage)
+    assert (repeat.posts_new, repeat.posts_updated, repeat.snapshots_new) == (1, 0, 1)
+
+
+def test_a_newer_reading_that_can_tell_is_what_the_post_is(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    first = write_csv(tmp_path / "a.csv", [post_row(is_reply_to_other="true")])
+    assert load_file(registered, first, stage).posts_new == 1
+    later = [post_row(captured_at=REPLY_TIMES[1], is_reply_to_other="false", likes=11)]
+    summary = load_file(registered, write_csv(tmp_path / "b.csv", later), stage)
+    assert summary.posts_updated == 1 and reply_of(registered) is False
+
+
+V5_POSTS = (  # the posts columns of schema version 5, in order
+    "post_id, platform, platform_post_id, account_id, posted_at, media_type, text, hashtags, "
+    "mentions, url, is_repost, video_duration_s, observed_at, first_batch_id, last_batch_id"
+)
+
+
+def version_5(path: Path) -> duckdb.DuckDBPyConnection:
+    """A new file as schema version 5 made it."""
+    con = duckdb.connect(str(path))
+    for migration in MIGRATIONS[:5]:
+        assert migration.version <= 5
+        con.execute(migration.sql)
+        con.execute(
+            "INSERT INTO schema_migrations VALUES (?, ?, now(), '0.9')",
+            [migration.version, migration.name],
+        )
+    return con
+
+
+def test_a_warehouse_of_schema_version_5_is_migrated_and_its_posts_are_not_known(
+    tmp_path: Path,
+) -> None:
+    """A file as version 5 left it, posts written in that version's column order: opened
+    (even to read), it gets the column; its posts are not known (NULL) until a file that can
+    tell observes them, whenever that observation was made."""
+    path = tmp_path / "v5.duckdb"
+    con = version_5(path)
+    con.execute("INSERT INTO clusters VALUES ('pemda', 'Pemda', NULL, [])")
+    con.execute("INSERT INTO institutions VALUES ('jabar', 'Jabar', 'pemda', NULL, NULL, false, 1)")
+    con.execute(
+        "INSERT INTO accounts VALUES"
+        " (1, 'jabar', 'instagram', 'humas', 'humas', '1001', NULL, false, 1)"
+    )
+    con.execute(f"""INSERT INTO posts ({V5_POSTS}) VALUES (1, 'instagram', 'p1', 1,
+        '2025-03-01 01:00:00+00', 'image', 'Halo', [], [], NULL, false, NULL,
+        '2025-03-03 01:00:00+00', 1, 1)""")
+    con.close()
+    with Warehouse.open(path, read_only=True) as wh:
+        assert wh.schema_version() == SCHEMA_VERSION
+        found = wh.con.execute("SELECT platform_post_id, is_reply_to_other FROM posts").fetchall()
+        assert found == [("p1", None)]
+    with Warehouse.open(path) as wh:
+        older = [post_row(post_id="p1", is_reply_to_other="true")]  # read before the stored one
+        summary = load_file(wh, write_csv(tmp_path / "old.csv", older), stage)
+        assert (summary.posts_new, summary.posts_updated) == (0, 1)
+        assert reply_of(wh) is True
+
+
+def test_the_migration_reads_x_posts_again_from_their_kept_tweets(tmp_path: Path) -> None:
+    """X posts loaded before version 6 get, from their tweets in raw_records, exactly what the
+    reader gives them today: importing the same files again is skipped, so nothing else could."""
+    now = tmp_path / "now.duckdb"
+    with Warehouse.open(now, create=True) as wh:
+        for fixture in sorted(X_FIXTURES.glob("*.json*")):
+            load_file(wh, fixture, stager("x-v2"))
+        load_file(wh, write_csv(tmp_path / "p.csv", [post_row()]), stage)  # not X: NULL
+        read = "SELECT platform_post_id, is_reply_to_other FROM posts ORDER BY 1"
+        expected = wh.con.execute(read).fetchall()
+    counts = {value: sum(1 for _, v in expected if v is value) for value in (True, False, None)}
+    assert counts == {True: 74, False: 135, None: 3}  # 2 stream tweets and the generic post
+    old = tmp_path / "v5.duckdb"  # the same posts and kept tweets, as version 5 held them
+    con = version_5(old)
+    con.execute(f"ATTACH '{now}' AS now (READ_ONLY)")
+    con.execute(f"INSERT INTO posts SELECT {V5_POSTS} FROM now.posts")
+    con.execute("INSERT INTO raw_records SELECT * FROM now.raw_records")
+    con.close()
+    with Warehouse.open(old, read_only=True) as wh:
+        assert wh.schema_version() == SCHEMA_VERSION
+        assert wh.con.execute(read).fetchall() == expected

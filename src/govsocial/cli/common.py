@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from govsocial.store.warehouse import Warehouse
 
+
 class _Console(Console):
     def on_broken_pipe(self) -> None:
         """The reader of stdout went away (`govsocial info | head -1`): the reader's choice,

@@ -221,6 +221,14 @@ def top_level_fields(spec: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def lists_edge(paging: Mapping[str, Any] | None, edge: str) -> bool:
+    """Whether the page's paging URL lists an ``edge`` of some object:
+    ``.../v10.0/19292868552_10158349356748553/comments?...``."""
+    return any(
+        urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] == edge for url in _paging_urls(paging)
+    )
+
+
 def edge_owner(paging: Mapping[str, Any] | None, edge: str) -> str | None:
     """The id whose ``edge`` the page lists: ``.../v6.0/17841406338772941/media?...``."""
     for url in _paging_urls(paging):

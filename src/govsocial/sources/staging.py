@@ -42,6 +42,9 @@ POST_COLUMNS: dict[str, str] = {
     "text": "VARCHAR",
     "url": "VARCHAR",
     "is_repost": "BOOLEAN",
+    # true: a reply to another account's post; false: not one (an original, a repost, the next
+    # post of the author's own thread); NULL: the source cannot tell (docs/schema.md).
+    "is_reply_to_other": "BOOLEAN",
     "video_duration_s": "DOUBLE",
     **{c: "BIGINT" for c in COUNT_COLUMNS},
 }

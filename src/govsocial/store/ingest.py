@@ -7,7 +7,8 @@ Steps (all inside one transaction, so a crash leaves nothing of the file):
    record's payload → ``raw_records``;
 3. match accounts by platform id, then handle; create the unmatched ones *unassigned*;
 4. posts: new ones inserted (attributes from their latest observation), known ones updated
-   when a newer observation changes them; ids assigned in (platform, platform id) order;
+   when a newer observation changes them (``is_reply_to_other``: any observation that can
+   tell fills an unknown value); ids assigned in (platform, platform id) order;
 5. metric / follower snapshots inserted unless that (post or account, captured_at) exists.
 
 A file whose bytes were already loaded is skipped (the warehouse stays identical).
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from govsocial.errors import InputError, StoreError
+from govsocial.errors import InputError, StoreError, interrupted_query
 from govsocial.sources.opening import plain_file
 from govsocial.sources.staging import ACCOUNT_SNAPSHOT_COLUMNS, Staged
 from govsocial.store.batches import FileIdentity, find_loaded, identify, record_failure, start_batch
@@ -127,7 +128,7 @@ def _load_parts(
                 file=file,
                 error=f"{type(cause).__name__}: {cause}",
             )
-        if isinstance(exc, duckdb.InterruptException):  # Ctrl-C inside DuckDB: still Ctrl-C
+        if isinstance(exc, duckdb.InterruptException) or interrupted_query(exc):  # Ctrl-C
             raise KeyboardInterrupt from exc
         # A fault of the warehouse (full disk, damaged file) is never blamed on the file.
         failure = warehouse_failure(wh.path, exc, doing)
@@ -386,7 +387,7 @@ def _resolve_accounts(wh: Warehouse, batch: int, synthetic: bool, summary: Impor
 
 def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: ImportSummary) -> None:
     con = wh.con
-    attrs = ["media_type", "text", "url", "is_repost", "video_duration_s"]
+    attrs = ["media_type", "text", "url", "is_repost", "is_reply_to_other", "video_duration_s"]
     # The latest good observation of each post in this file, with its id: the known one, or
     # the next free ids in (platform, platform post id) order for new posts.
     start = _scalar(wh, "SELECT coalesce(max(post_id), 0) FROM posts")
@@ -407,33 +408,51 @@ def _load_posts(wh: Warehouse, batch: int, metrics_version: int, summary: Import
     )
     con.execute(
         f"""
-        INSERT INTO posts
+        INSERT INTO posts (post_id, platform, platform_post_id, account_id, posted_at,
+                           media_type, text, hashtags, mentions, url, is_repost,
+                           is_reply_to_other, video_duration_s, observed_at, first_batch_id,
+                           last_batch_id)
         SELECT pid, platform, post_id, account_id, posted_at, media_type, text,
                {_hashtags("text")}, {_mentions("text")}, url, coalesce(is_repost, false),
-               video_duration_s, captured_at, ?, ?
+               is_reply_to_other, video_duration_s, captured_at, ?, ?
         FROM _pid WHERE known_observed_at IS NULL""",
         [batch, batch],
     )
     summary.posts_new += _scalar(wh, "SELECT count(*) FROM _pid WHERE known_observed_at IS NULL")
+    # Whether a post replies to another account never changes, and NULL says only that the
+    # source could not tell: a reading that cannot tell keeps what an earlier one said, and
+    # one that can fills in an unknown value whenever it was captured (so the order in which
+    # files are imported does not matter).
+    reply = "coalesce(n.is_reply_to_other, p.is_reply_to_other)"
     changed = " OR ".join(
         f"p.{c} IS DISTINCT FROM n.{c}"
         for c in ["account_id", "posted_at", *attrs]
-        if c != "is_repost"
+        if c not in ("is_repost", "is_reply_to_other")
     )
     changed += " OR p.is_repost IS DISTINCT FROM coalesce(n.is_repost, false)"
+    changed += f" OR p.is_reply_to_other IS DISTINCT FROM {reply}"
+    newer = "n.captured_at > n.known_observed_at"
+    fills = "n.captured_at <= n.known_observed_at AND p.is_reply_to_other IS NULL"
     summary.posts_updated += _scalar(
         wh,
-        f"""SELECT count(*) FROM _pid n JOIN posts p
-        ON p.post_id = n.pid WHERE n.captured_at > n.known_observed_at AND ({changed})""",
+        f"""SELECT count(*) FROM _pid n JOIN posts p ON p.post_id = n.pid
+        WHERE ({newer} AND ({changed})) OR ({fills} AND n.is_reply_to_other IS NOT NULL)""",
     )
     con.execute(
         f"""
         UPDATE posts p SET account_id = n.account_id, posted_at = n.posted_at,
             media_type = n.media_type, text = n.text, hashtags = {_hashtags("n.text")},
             mentions = {_mentions("n.text")}, url = n.url,
-            is_repost = coalesce(n.is_repost, false), video_duration_s = n.video_duration_s,
-            observed_at = n.captured_at, last_batch_id = ?
-        FROM _pid n WHERE p.post_id = n.pid AND n.captured_at > n.known_observed_at""",
+            is_repost = coalesce(n.is_repost, false), is_reply_to_other = {reply},
+            video_duration_s = n.video_duration_s, observed_at = n.captured_at,
+            last_batch_id = ?
+        FROM _pid n WHERE p.post_id = n.pid AND {newer}""",
+        [batch],
+    )
+    con.execute(
+        f"""
+        UPDATE posts p SET is_reply_to_other = n.is_reply_to_other, last_batch_id = ?
+        FROM _pid n WHERE p.post_id = n.pid AND {fills} AND n.is_reply_to_other IS NOT NULL""",
         [batch],
     )
     counts = COUNT_COLUMNS

@@ -213,6 +213,60 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        6,
+        "replies to other accounts",
+        # posts.is_reply_to_other: true for a reply to another account's post, false for a post
+        # that is none, NULL when the source cannot tell. Posts loaded before this migration are
+        # NULL (not known; the metrics count them as original posts, as before), except X
+        # posts, whose tweets are kept in raw_records: they get what the X reader says today
+        # (sources/x/records.py, reply_to_other; a test checks both agree), since importing
+        # the same file again is skipped and could never fill them in.
+        """
+        ALTER TABLE posts ADD COLUMN is_reply_to_other BOOLEAN;
+        UPDATE posts SET is_reply_to_other = t.reply
+        FROM (
+            SELECT id, arg_max(reply, (batch_id, record_index)) AS reply
+            FROM (
+                SELECT batch_id, record_index, id,
+                       CASE WHEN list_contains(kinds, 'retweeted') THEN false
+                            WHEN target IS NOT NULL THEN target <> author
+                            WHEN list_contains(kinds, 'replied_to') THEN NULL
+                            WHEN conversation IS NOT NULL THEN
+                                CASE WHEN conversation = id THEN false END
+                            WHEN list_contains(kinds, 'quoted') THEN false
+                       END AS reply
+                FROM (
+                    SELECT batch_id, record_index, payload ->> '$.id' AS id,
+                           coalesce(payload ->> '$.author_id', payload ->> '$.author.id')
+                               AS author,
+                           CASE WHEN json_type(payload, '$.in_reply_to_user_id')
+                                     IN ('VARCHAR', 'BIGINT', 'UBIGINT')
+                                THEN nullif(payload ->> '$.in_reply_to_user_id', '')
+                           END AS target,
+                           CASE WHEN json_type(payload, '$.conversation_id')
+                                     IN ('VARCHAR', 'BIGINT', 'UBIGINT')
+                                THEN nullif(payload ->> '$.conversation_id', '')
+                           END AS conversation,
+                           CASE WHEN json_type(payload, '$.referenced_tweets') = 'ARRAY'
+                                THEN json_extract_string(payload, '$.referenced_tweets[*].type')
+                                ELSE []::VARCHAR[]
+                           END AS kinds
+                    FROM raw_records
+                    WHERE source_format = 'x-v2'
+                      AND (json_exists(payload, '$.author_id')
+                           OR json_exists(payload, '$.author'))
+                )
+            )
+            WHERE reply IS NOT NULL
+            GROUP BY id
+        ) AS t
+        WHERE posts.platform = 'x' AND posts.platform_post_id = t.id;
+        """,
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 # Tables and views users may rely on (docs/schema.md documents each column).

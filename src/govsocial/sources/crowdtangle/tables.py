@@ -124,6 +124,7 @@ def posts_table(
         "text": pc.if_else(pc.equal(raw("text"), ""), pa.scalar(None, pa.string()), raw("text")),
         "url": value("url"),
         "is_repost": pa.repeat(pa.scalar(False), n),
+        "is_reply_to_other": pa.repeat(pa.scalar(False), n),  # exports hold no comments
         "video_duration_s": pc.if_else(is_video, duration, pa.scalar(None, pa.float64())),
         "views": pc.if_else(is_video, counts.get("views", none), pa.scalar(None, pa.int64())),
         "likes": counts.get("likes", none),

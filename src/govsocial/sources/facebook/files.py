@@ -12,6 +12,11 @@ Records are numbered in file order (posts, Page objects, errors, unreadable line
 refused; an error object among pages is a quarantined record (``api_error``). A file holding
 Instagram media or users is refused, naming ``--format instagram-graph``.
 
+A comment is not a post: a ``GET /{post-id}/comments`` page (its paging URL lists
+``comments``) or an object with a field only comments have (``like_count``, ``can_remove``,
+…) is quarantined (``unsupported_kind``). Without either, a comment (``id``,
+``created_time``, ``from``, ``message``) cannot be told from a post.
+
 A Page object is read as the Page it is (id, username, name: its posts' account) and its
 follower reading; a bad count quarantines the reading alone, and its posts keep the Page's
 username and name.
@@ -34,7 +39,9 @@ from govsocial.sources.facebook.records import FacebookPage, FacebookPageReading
 from govsocial.sources.graph import (
     Item,
     data_items,
+    lists_edge,
     pages_edge,
+    placed,
     quarantine,
     read_items,
     requested_fields,
@@ -48,6 +55,16 @@ FORMAT_NAME = "facebook-graph"
 _EDGES = ("feed", "posts", "published_posts")  # a Page object's edges that list its posts
 _PAGE_KEYS = ("fan_count", "followers_count", "category", *_EDGES)
 _POST_ID = re.compile(r"^\d+_\d+$")
+# Fields of a Graph API Comment that a Post does not have (a post has `attachments`, a comment
+# `attachment`; a post's likes are an edge, a comment's a `like_count`).
+_COMMENT_FIELDS = (
+    "like_count",
+    "comment_count",
+    "can_remove",
+    "user_likes",
+    "parent",
+    "attachment",
+)
 _INSTAGRAM_MEDIA = ("IMAGE", "VIDEO", "CAROUSEL_ALBUM")
 _INSTAGRAM_USER = ("business_discovery", "media_count", "follows_count")
 
@@ -116,6 +133,11 @@ def _foreign(item: Item[None]) -> str | None:
     )
 
 
+def _is_comment(item: Item[None]) -> bool:
+    """A comment from a ``/{object-id}/comments`` listing, or with a comment's own fields."""
+    return lists_edge(item.paging, "comments") or any(k in item.raw for k in _COMMENT_FIELDS)
+
+
 def stage(path: Path, options: ImportOptions) -> list[Staged]:
     items = read_items(
         path,
@@ -158,6 +180,7 @@ def stage(path: Path, options: ImportOptions) -> list[Staged]:
             "text": post.text,
             "url": post.url,
             "is_repost": post.is_repost,
+            "is_reply_to_other": False,  # comments are an edge of a post, never a feed item
             "reactions": post.reactions,
             "likes": post.likes,
             "comments": post.comments,
@@ -177,7 +200,13 @@ def stage(path: Path, options: ImportOptions) -> list[Staged]:
         }
 
     for index, item in enumerate(items):
-        if item.kind == "post":
+        if item.kind == "post" and _is_comment(item):
+            detail = (
+                "a comment, not a post: a comment counts in its post's comments, and a reply "
+                "to others is not an original post"
+            )
+            posts.reject(item.raw, "unsupported_kind", placed(item.place, detail))
+        elif item.kind == "post":
             posts.build(item.raw, partial(post_values, item), item.place)
         elif item.kind == "page":
             snapshots.build(item.raw, partial(page_values, item, pages[index]), item.place)

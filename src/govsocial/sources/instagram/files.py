@@ -208,6 +208,7 @@ def stage(path: Path, options: ImportOptions) -> list[Staged]:
             "text": media.caption,
             "url": media.url,
             "is_repost": False,
+            "is_reply_to_other": False,  # comments are an edge of a media, never a media
             "likes": media.likes,
             "comments": media.comments,
             "views": media.views,

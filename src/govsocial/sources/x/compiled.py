@@ -15,7 +15,8 @@ plain case and map it exactly as the reference does; it never rejects a record i
 and for generated pages (hypothesis).
 
 What sends a line to the reference path: a field of an unexpected type (an id that is a number,
-a count that is text or outside int64, a non-list ``referenced_tweets``, …), a missing
+an ``in_reply_to_user_id`` or ``conversation_id`` that is not text, a count that is text or
+outside int64, a non-list ``referenced_tweets``, …), a missing
 ``created_at``/``author_id`` or one that does not parse, a page with ``errors`` (they become
 quarantined records), inline ``author``/``attachments.media`` (twarc2 ``flatten``, read by the
 reference), a users page, any invalid JSON or UTF-8 or unpaired surrogate escape anywhere in
@@ -39,7 +40,14 @@ from msgspec import UNSET, Meta, Raw, Struct, UnsetType, field
 
 from govsocial.errors import RecordError
 from govsocial.sources.values import COUNT_RANGE, MAX_COUNT, timestamp
-from govsocial.sources.x.records import Media, Tweet, User, is_outside_link, media_kind
+from govsocial.sources.x.records import (
+    Media,
+    Tweet,
+    User,
+    is_outside_link,
+    media_kind,
+    reply_to_other,
+)
 
 Count = Annotated[int, Meta(ge=COUNT_RANGE.start, le=MAX_COUNT)]  # what values.count takes
 Duration = Annotated[int, Meta(ge=0, le=MAX_COUNT)]
@@ -83,6 +91,8 @@ class _Tweet(Struct):
     referenced_tweets: list[_Reference] | None = None
     attachments: _Attachments | None = None
     entities: _Entities | None = None
+    in_reply_to_user_id: str | None = None
+    conversation_id: str | None = None
     author: Any = UNSET  # inline author (flatten): the reference path reads it
 
 
@@ -136,6 +146,7 @@ _TWEET = msgspec.json.Decoder(_Tweet)
 _USER = msgspec.json.Decoder(_User)
 _NO_TWEET_METRICS = _TweetMetrics()
 _NO_USER_METRICS = _UserMetrics()
+_NO_KINDS: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -202,6 +213,8 @@ def _tweet(raw: Raw) -> tuple[str, Tweet | None]:
             keys = tuple(attachments.media_keys)
     metrics = tweet.public_metrics or _NO_TWEET_METRICS
     references = tweet.referenced_tweets
+    kinds = {r.type for r in references if type(r.type) is str} if references else _NO_KINDS
+    retweet = "retweeted" in kinds
     urls = tweet.entities.urls if tweet.entities is not None else None
     return str(raw, "utf-8"), Tweet(
         tweet.id,
@@ -214,7 +227,16 @@ def _tweet(raw: Raw) -> tuple[str, Tweet | None]:
         metrics.quote_count,
         metrics.bookmark_count,
         metrics.impression_count,
-        any(r.type == "retweeted" for r in references) if references else False,
+        retweet,
+        reply_to_other(
+            tweet.id,
+            tweet.author_id,
+            tweet.in_reply_to_user_id,
+            tweet.conversation_id,
+            retweet=retweet,
+            replied="replied_to" in kinds,
+            quoted="quoted" in kinds,
+        ),
         keys,
         any(is_outside_link(u.media_key is not UNSET, u.expanded_url or u.url) for u in urls)
         if urls

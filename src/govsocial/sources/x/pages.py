@@ -40,7 +40,8 @@ from govsocial.sources.x.records import Author, Media, Tweet, User, api_error, l
 # reactions; the platform is written on every good row by Rows).
 POST_FIELDS = (
     "account_platform_id", "account_handle", "account_name", "post_id", "posted_at",
-    "captured_at", "media_type", "text", "url", "is_repost", "video_duration_s",
+    "captured_at", "media_type", "text", "url", "is_repost", "is_reply_to_other",
+    "video_duration_s",
     "views", "likes", "comments", "shares", "quotes", "saves",
 )  # fmt: skip
 SNAPSHOT_FIELDS = (
@@ -213,6 +214,7 @@ class PageReader:
                 tweet.text,
                 f"https://x.com/{handle or 'i/web'}/status/{tweet.id}",
                 tweet.is_retweet,
+                tweet.is_reply_to_other,
                 duration,
                 tweet.impressions if tweet.impressions is not None else video_views,
                 tweet.likes,

@@ -7,6 +7,7 @@ Shapes handled (https://docs.x.com/x-api/fundamentals/data-dictionary)::
             "public_metrics": {"retweet_count": 410, "reply_count": 0, "like_count": 0,
                                "quote_count": 0, "bookmark_count": 3, "impression_count": 99},
             "referenced_tweets": [{"type": "retweeted", "id": "1380175475545362437"}],
+            "in_reply_to_user_id": "22226278", "conversation_id": "1380242611781386245",
             "attachments": {"media_keys": ["7_1558552952549277696"]},
             "entities": {"urls": [{"expanded_url": "http://econ.st/3u72y2l", …}]},
             "edit_history_tweet_ids": ["1558553189766631429"], "withheld": {…}}
@@ -169,6 +170,7 @@ class Tweet:
     bookmarks: int | None  # newer API versions only
     impressions: int | None  # newer API versions, own or public tweets
     is_retweet: bool
+    is_reply_to_other: bool | None  # see reply_to_other
     media_keys: tuple[str, ...]
     has_outside_link: bool
     author: Author | None  # inline author (flattened tweets); its reading is read on its own
@@ -188,6 +190,12 @@ class Tweet:
         metrics = _metrics(payload)
         attachments = _object(payload, "attachments")
         text = payload.get("text")
+        kinds = {
+            r["type"]
+            for r in listed(payload.get("referenced_tweets"))
+            if isinstance(r, dict) and isinstance(r.get("type"), str)
+        }
+        is_retweet = "retweeted" in kinds
         return cls(
             tweet_id,
             author_id,
@@ -200,9 +208,15 @@ class Tweet:
             count(metrics.get("quote_count"), "public_metrics.quote_count"),
             count(metrics.get("bookmark_count"), "public_metrics.bookmark_count"),
             count(metrics.get("impression_count"), "public_metrics.impression_count"),
-            any(
-                isinstance(r, dict) and r.get("type") == "retweeted"
-                for r in listed(payload.get("referenced_tweets"))
+            is_retweet,
+            reply_to_other(
+                tweet_id,
+                author_id,
+                payload.get("in_reply_to_user_id"),
+                payload.get("conversation_id"),
+                retweet=is_retweet,
+                replied="replied_to" in kinds,
+                quoted="quoted" in kinds,
             ),
             tuple(
                 str(k) for k in listed(attachments.get("media_keys")) if isinstance(k, str | int)
@@ -215,6 +229,57 @@ class Tweet:
             author,
             tuple(Media.from_payload(m) for m in listed(attachments.get("media"))),
         )
+
+
+def reply_to_other(
+    tweet_id: str,
+    author_id: str,
+    in_reply_to_user_id: Any,
+    conversation_id: Any,
+    *,
+    retweet: bool,
+    replied: bool,
+    quoted: bool,
+) -> bool | None:
+    """Whether a tweet answers another account (True), is no answer to another account
+    (False: an original, a retweet, a quote, the next post of the author's own thread), or
+    the tweet's fields cannot tell (None). The one rule of both reading paths
+    (docs/import-x.md, "Replies")::
+
+        retweet                                    → False (a repost: ``is_repost``)
+        in_reply_to_user_id is another account     → True  (also a tweet that opens with an
+                                                            @mention: X files it as a reply)
+        in_reply_to_user_id is the author          → False (a thread of one's own posts)
+        referenced_tweets has replied_to           → None  (a reply; to whom was not asked for)
+        conversation_id is the tweet's own id      → False (it starts a conversation)
+        conversation_id is another tweet's         → None  (a reply; to whom was not asked for)
+        referenced_tweets has quoted               → False (a reply would list replied_to)
+        none of these fields                       → None  (the request asked for none of them)
+
+    X leaves out ``in_reply_to_user_id`` on a tweet that answers nobody, so its absence alone
+    says nothing; ``conversation_id`` is on every tweet when requested (twarc2 and
+    academictwitteR request all three). An id that is not text or a whole number counts as
+    absent.
+    """
+    if retweet:
+        return False
+    target = _id_text(in_reply_to_user_id)
+    if target is not None:
+        return target != author_id
+    if replied:
+        return None
+    conversation = _id_text(conversation_id)
+    if conversation is not None:
+        return False if conversation == tweet_id else None
+    return False if quoted else None
+
+
+def _id_text(value: Any) -> str | None:
+    """An id written as text or as a JSON integer, as :func:`~govsocial.sources.values.identifier`
+    reads it; anything else None."""
+    if type(value) is str:
+        return value or None
+    return str(value) if type(value) is int else None
 
 
 def is_outside_link(to_media: bool, target: Any) -> bool:

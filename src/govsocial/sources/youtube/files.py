@@ -228,6 +228,7 @@ def _post_values(
         "text": video.text,
         "url": video.url,
         "is_repost": False,
+        "is_reply_to_other": False,  # a video answers nobody (comments are not videos)
         "video_duration_s": video.duration_s,
         "views": video.views,
         "likes": video.likes,
