@@ -76,7 +76,7 @@ def test_gsm2025_is_five_categories_times_four_clusters() -> None:
     assert len(gsm.categories) * len(gsm.clusters) == 20
     assert gsm.platforms == ("facebook", "instagram", "x", "youtube", "tiktok")
     assert dict(gsm.platform_weights) == dict.fromkeys(gsm.platforms, 1.0)
-    assert gsm.shrinkage_epsilon == 1e-5
+    assert (gsm.interactions_version, gsm.max_follower_gap_days) == (2, 90)
     assert gsm.champion_rule == "most_trophies"
     assert sum(j.weight for j in gsm.jury) == pytest.approx(1.0)
     images = gsm.categories[2]
@@ -100,6 +100,10 @@ def test_gsm2020_has_a_climate_theme_and_bumn_cluster() -> None:
     assert {"perubahaniklim", "sdgs", "tpb2030"} <= set(climate.theme.hashtags)
     assert "perubahan iklim" in climate.theme.keywords
     assert {c.metric for c in climate.components} == {"theme_share", "theme_engagement_rate"}
+    # 2020 published no rule for several accounts or platforms: the robust ones apply.
+    assert (gsm.accounts, gsm.platform_combination) == ("main", "sum")
+    rates = [c for c in gsm.categories if c.id not in ("most_active", "most_interactions")]
+    assert all(c.eligibility.min_followers == 1000 for c in rates)
     with pytest.raises(MethodologyError, match=r"clusters\[3\]: unknown cluster 'bumn'"):
         load_methodology("gsm2020", known_clusters=CLUSTERS_2025)
 
@@ -131,6 +135,9 @@ def test_defaults_of_a_minimal_file(tmp_path: Path) -> None:
     assert (category.media_types, category.platforms, category.theme) == ((), (), None)
     assert category.eligibility == m.Eligibility(0, 0, 0, 1)
     assert (loaded.interactions_version, loaded.jury) == (1, ())
+    # The rules that cannot be gamed are the default (docs/methodology.md, "Accounts and
+    # platforms of an institution").
+    assert (loaded.accounts, loaded.platform_combination) == ("main", "sum")
     assert loaded.source == str(tmp_path / "m.toml")
     assert hash(loaded) == hash(load_methodology(tmp_path / "m.toml"))
 
@@ -164,11 +171,26 @@ BAD = [
     ("nominees = 5", 'platforms = ["tiktok"]', ["categories[0].platforms[0]", "instagram, x"]),
     ("nominees = 5", "eligibility = { min_post = 3 }", ["eligibility.min_post", "'min_posts'"]),
     ('clusters = ["pemda"]', 'clusters = ["pemda"]\nchampion_rule = "platinum"', ["most_trophies"]),
-    ('clusters = ["pemda"]', 'clusters = ["pemda"]\ninteractions_version = 2', ["valid: 1"]),
+    ('clusters = ["pemda"]', 'clusters = ["pemda"]\ninteractions_version = 3', ["valid: 1, 2"]),
+    (
+        'clusters = ["pemda"]',
+        'clusters = ["pemda"]\nmax_follower_gap_days = 0',
+        ["max_follower_gap_days"],
+    ),
+    (
+        'clusters = ["pemda"]',
+        'clusters = ["pemda"]\naccounts = "all"',
+        ["accounts: ", "main, pooled"],
+    ),
+    (
+        'clusters = ["pemda"]',
+        'clusters = ["pemda"]\nplatform_combination = "mean"',
+        ["platform_combination: unknown value 'mean'", "valid: sum"],
+    ),
     ("weight = 1.0", "weight = 1.0 }, { metric = 'theme_share'", ["add a [categories.theme]"]),
     ('title = { id = "Mini", en = "Mini" }', 'title = { id = "Mini" }', ["title.en: missing"]),
     ('id = "mini"', 'id = "Mini Award"', ["id: 'Mini Award' is not a valid id"]),
-    ("[[categories]]", "[shrinkage]\nepsilon = 0\n[[categories]]", ["shrinkage.epsilon: 0"]),
+    ("[[categories]]", "[shrinkage]\nepsilon = 0\n[[categories]]", ["shrinkage"]),
 ]
 
 
@@ -256,7 +278,7 @@ def test_every_metric_names_its_unit() -> None:
 def test_every_key_and_metric_is_documented() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "methodology.md").read_text()
     keys = [*m._TOP, *m._TOP_OPTIONAL, *m._CATEGORY, *m._CATEGORY_OPTIONAL, *m._ELIGIBILITY]
-    for key in [*keys, "epsilon", "hashtags", "keywords", "weight", "description"]:
+    for key in [*keys, "hashtags", "keywords", "weight", "description"]:
         assert f"| `{key}` |" in docs, key
     for name in METRICS:
         assert f"| `{name}` |" in docs, name

@@ -24,14 +24,21 @@ from types import MappingProxyType
 from typing import Any, Literal, TypeVar
 
 from govsocial.errors import MethodologyError, UsageError
+from govsocial.metrics.defaults import INTERACTIONS_VERSIONS, MAX_FOLLOWER_GAP_DAYS
 from govsocial.vocabulary import MEDIA_TYPES, PLATFORMS, WIB  # periods are in Jakarta time
 from govsocial.words import count
 
 SHIPPED_DIR = Path(__file__).parent / "methodologies"
 UNITS = ("institution", "account")
 TIEBREAKERS = ("posts", "followers", "interactions", "platforms", "id")
-CHAMPION_RULES = ("most_trophies",)
-INTERACTIONS_VERSIONS = (1,)
+CHAMPION_RULES = ("most_trophies", "most_nominations")
+# How an institution's accounts and platforms make its score (docs/methodology.md, "Accounts
+# and platforms of an institution", with the incentives of each). accounts: "main" = on each
+# platform its account with the most followers, "pooled" = all its accounts there summed.
+# platform_combination: "sum" = weighted sum over all the category's platforms, 0 where it is
+# not eligible, ÷ their total weight (monotone: withholding a platform never helps).
+ACCOUNT_RULES = ("main", "pooled")
+PLATFORM_COMBINATIONS = ("sum",)
 THEME_METRICS = ("theme_share", "theme_engagement_rate")
 _T = TypeVar("_T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # stands in for a bad date, never returned
@@ -138,11 +145,13 @@ class Methodology:
     platforms: tuple[str, ...]
     clusters: tuple[str, ...]
     interactions_version: int
-    shrinkage_epsilon: float
+    max_follower_gap_days: int
     platform_weights: Mapping[str, float] = field(hash=False)  # read-only, every platform
     categories: tuple[Category, ...]
     jury: tuple[JuryCriterion, ...]
     champion_rule: str
+    accounts: Literal["main", "pooled"]
+    platform_combination: Literal["sum"]
     sha256: str  # of the file's bytes
     source: str  # the path, or "shipped:<name>"
     text: str  # the file's text, as run
@@ -212,7 +221,15 @@ def _parse(
 
 
 _TOP = ("id", "edition", "version", "title", "period", "platforms", "clusters", "categories")
-_TOP_OPTIONAL = ("interactions_version", "champion_rule", "shrinkage", "platform_weights", "jury")
+_TOP_OPTIONAL = (
+    "interactions_version",
+    "champion_rule",
+    "accounts",
+    "platform_combination",
+    "max_follower_gap_days",
+    "platform_weights",
+    "jury",
+)
 _CATEGORY = ("id", "title", "description", "unit", "components")
 _CATEGORY_OPTIONAL = ("media_types", "platforms", "nominees", "tiebreakers", "eligibility", "theme")
 
@@ -261,7 +278,6 @@ def _methodology(c: _Checker, raw: dict[str, Any], known: Collection[str] | None
                 f"{cat.eligibility.min_platforms} is more than the category's platforms",
                 "lower it or list more platforms",
             )
-    shrinkage = c.table(raw.get("shrinkage", {}), "shrinkage", (), ("epsilon",))
     jury = c.table(raw.get("jury", {}), "jury", (), ("criteria",))
     return {
         "id": ident,
@@ -274,11 +290,17 @@ def _methodology(c: _Checker, raw: dict[str, Any], known: Collection[str] | None
         "platforms": platforms,
         "clusters": clusters,
         "interactions_version": c.choice(raw, "interactions_version", "", INTERACTIONS_VERSIONS, 1),
-        "shrinkage_epsilon": c.number(shrinkage, "epsilon", "shrinkage", 1e-5),
+        "max_follower_gap_days": c.integer(
+            raw, "max_follower_gap_days", "", MAX_FOLLOWER_GAP_DAYS, 1, None
+        ),
         "platform_weights": MappingProxyType(weights),
         "categories": categories,
         "jury": c.items(jury, "criteria", "jury", lambda t, w: _criterion(c, t, w), nonempty=False),
         "champion_rule": c.choice(raw, "champion_rule", "", CHAMPION_RULES, "most_trophies"),
+        "accounts": c.choice(raw, "accounts", "", ACCOUNT_RULES, "main"),
+        "platform_combination": c.choice(
+            raw, "platform_combination", "", PLATFORM_COMBINATIONS, "sum"
+        ),
     }
 
 

@@ -1,39 +1,90 @@
 """Fair ranking: eligibility, percentiles within strata, platform combination, tie-breaks.
 
-Rules (documented for users in docs/methodology-engine.md):
+Rules (documented for users in docs/methodology.md, "How a category is scored"; their
+reasons in docs/methodology-engine.md):
 
 1. **Eligibility** per (unit, platform): at least ``min_posts`` original posts (of the
    category's media types), ``min_active_weeks`` active weeks, ``min_followers`` followers, and
    a value for every component metric. A unit needs ``min_platforms`` eligible platforms.
-2. **Like with like**: each component is turned into a mid-rank percentile within its stratum
-   (platform × cluster) among the eligible: ``(below + 0.5 × tied) / n``, so the best of 10
-   scores 0.95 and a unit alone in its stratum scores 0.5, never a free 1.0.
-3. **Score of a (unit, platform)** = weighted mean of its component percentiles.
-4. **Combining platforms** (institutions): weighted mean of its eligible platforms' scores,
-   with the methodology's platform weights. An account is one platform: its score is (3).
-5. **Ties**: scores are compared rounded to 9 decimals (backends sum floats in different
-   orders), then by the category's tie-breakers, always ending with the unit id.
+2. **Equal data, equal values**: metric values are compared at the precision they are
+   published with (:data:`~govsocial.awards.results.SIGNIFICANT_DIGITS` significant digits),
+   so that the last-bit noise of floating-point sums never orders two units; equal values tie
+   and the tie-breakers decide (rule 6).
+3. **Like with like**: each component becomes a mid-rank percentile within its stratum
+   (platform × cluster), ``(beaten + 0.5 × tied, itself included) / population``:
+
+   - an *account* is compared with the eligible accounts of its stratum (population = those),
+     so the best of 10 scores 0.95 and an account alone in its stratum 0.5, never a free 1.0;
+   - an *institution* is compared with every institution of its cluster in the category
+     (population = the cluster's considered institutions): those not eligible on the platform,
+     or not there at all, count as beaten. An institution that drops out of a platform thus
+     stays below the ones that beat it there; it cannot lower their percentiles and overtake
+     them by leaving (see rule 5).
+4. **Score of a (unit, platform)** = weighted mean of its component percentiles.
+5. **Combining platforms** (institutions; ``platform_combination = "sum"``): the weighted sum
+   of its platform scores over *all* the category's platforms, 0 where it is not eligible,
+   divided by the total weight of those platforms. Falling below a platform's eligibility (or
+   leaving it) never raises an institution's score or its rank: its own score loses that
+   platform's term and nobody else's falls. An account is one platform: its score is (4).
+6. **Ties**: scores are compared rounded to 9 decimals (weighted sums of equal percentiles in
+   another order), then by the category's tie-breakers, always ending with the unit id.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
-from govsocial.awards.units import Array, UnitTable
+from govsocial.awards.methodology import Category, Methodology
+from govsocial.awards.results import SIGNIFICANT_DIGITS
+from govsocial.awards.units import Array, UnitTable, minimums
 
 TIE_DIRECTION = {"posts": -1, "interactions": -1, "platforms": -1, "followers": 1}
+SCORE_DECIMALS = 9
 
 
-def midrank_percentile(values: Array) -> Array:
-    """(number below + half the number equal, itself included) / n, for each value."""
+class MetricCell(TypedDict):
+    value: float  # as compared: quantised to SIGNIFICANT_DIGITS
+    percentile: float
+
+
+class PlatformCell(TypedDict):
+    platform: str
+    rank: int  # among the eligible units of the stratum (platform × cluster)
+    of: int  # eligible units of the stratum
+    score: float
+    posts: int
+    active_weeks: int
+    followers: int
+    components: dict[str, MetricCell]
+
+
+class ComponentCell(TypedDict):
+    metric: str
+    weight: float
+    percentile: float  # platforms combined as the score is
+    contribution: float  # weight ÷ Σ weights × percentile; contributions sum to the score
+
+
+def quantise(values: Array, digits: int = SIGNIFICANT_DIGITS) -> Array:
+    """Each value rounded to ``digits`` significant digits (NaN stays NaN): the precision of
+    the published results, far above that of any count, far below floating-point noise."""
+    floats = np.asarray(values, dtype=float).tolist()
+    return np.array([float(f"{v:.{digits}g}") for v in floats], dtype=float)
+
+
+def midrank_percentile(values: Array, population: int | None = None) -> Array:
+    """(number below + half the number equal, itself included + units outside ``values``)
+    / population, for each value. ``population`` defaults to ``len(values)``; the others of
+    the population count as beaten by every value."""
     values = np.asarray(values, dtype=float)
+    total = len(values) if population is None else population
     ordered = np.sort(values)
     below = np.searchsorted(ordered, values, side="left")
     equal = np.searchsorted(ordered, values, side="right") - below
-    result: Array = (below + 0.5 * equal) / len(values)
+    result: Array = (total - len(values) + below + 0.5 * equal) / total
     return result
 
 
@@ -42,13 +93,14 @@ class UnitScore:
     unit: str
     cluster: str
     institution: str
-    account: int
+    account: int  # account units; -1 for institutions
     score: float
-    platforms: list[dict[str, Any]]  # one per eligible platform: ranks, scores, components
-    components: list[dict[str, Any]]  # one per component: weight, contribution
-    posts: float
+    platforms: list[PlatformCell]  # one per eligible platform
+    components: list[ComponentCell]
+    posts: float  # over the eligible platforms, as the tie-breakers see them
     followers: float
     interactions: float
+    accounts: tuple[int, ...] = ()  # the accounts behind the eligible platforms
     rank: int = 0
 
 
@@ -60,54 +112,99 @@ class ClusterRanking:
     ineligible_reasons: dict[str, int] = field(default_factory=dict)
 
 
-def rank(units: UnitTable, category: Any, m: Any) -> dict[str, ClusterRanking]:
+def ineligible_reasons(units: UnitTable, category: Category) -> list[str | None]:
+    """Per (unit, platform) row: the first eligibility rule it fails, or None."""
     c = units.columns
-    rules = category.eligibility
+    checks = [
+        *minimums(c, category.eligibility),
+        *((f"no_{comp.metric}", np.isnan(c[comp.metric])) for comp in category.components),
+    ]
+    reasons: list[str | None] = [None] * len(units)
+    for reason, failed in reversed(checks):  # the first failed check is the one reported
+        for i in np.flatnonzero(failed):
+            reasons[i] = reason
+    return reasons
+
+
+def rank(units: UnitTable, category: Category, m: Methodology) -> dict[str, ClusterRanking]:
     metrics = [comp.metric for comp in category.components]
     weights = np.array([comp.weight for comp in category.components], dtype=float)
-    reasons: list[str | None] = []
-    for i in range(len(units)):
-        reasons.append(
-            "min_posts"
-            if c["posts"][i] < max(rules.min_posts, 1)
-            else "min_active_weeks"
-            if c["active_weeks"][i] < rules.min_active_weeks
-            else "min_followers"
-            if c["followers"][i] < rules.min_followers
-            else next((f"no_{name}" for name in metrics if np.isnan(c[name][i])), None)
-        )
+    reasons = ineligible_reasons(units, category)
     ok = np.array([r is None for r in reasons], dtype=bool)
-    pct = {name: np.full(len(units), np.nan) for name in metrics}
+    values = {name: quantise(units.columns[name]) for name in metrics}
+    population = _population(units) if category.unit == "institution" else None
+    pct = {name: np.zeros(len(units)) for name in metrics}
+    row_score = np.zeros(len(units))
     row_rank = np.zeros(len(units), dtype=int)
     row_of = np.zeros(len(units), dtype=int)
     strata = np.rec.fromarrays([units.platform, units.cluster])
-    row_score = np.full(len(units), np.nan)
     for stratum in np.unique(strata[ok]) if ok.any() else []:
         rows = np.flatnonzero((strata == stratum) & ok)
+        size = None if population is None else population[str(stratum[1])]
         for name in metrics:
-            pct[name][rows] = midrank_percentile(c[name][rows])
+            pct[name][rows] = midrank_percentile(values[name][rows], size)
         stacked = np.vstack([pct[name][rows] for name in metrics])
         row_score[rows] = (weights[:, None] * stacked).sum(axis=0) / weights.sum()
-        order = np.lexsort((units.unit[rows], -np.round(row_score[rows], 9)))
+        order = np.lexsort((units.unit[rows], -np.round(row_score[rows], SCORE_DECIMALS)))
         row_rank[rows[order]] = np.arange(1, len(rows) + 1)
         row_of[rows] = len(rows)
-    return _combine(units, category, m, ok, reasons, pct, row_score, row_rank, row_of)
+    cells = _Cells(units, values, pct, row_score, row_rank, row_of)
+    return _combine(units, category, m, ok, reasons, cells)
+
+
+def _population(units: UnitTable) -> dict[str, int]:
+    """Per cluster: its units in the table (all that published in the category's scope)."""
+    pairs = {
+        (str(cluster), str(unit)) for cluster, unit in zip(units.cluster, units.unit, strict=True)
+    }
+    population: dict[str, int] = {}
+    for cluster, _ in pairs:
+        population[cluster] = population.get(cluster, 0) + 1
+    return population
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """Per (unit, platform) row: what the ranking computed."""
+
+    units: UnitTable
+    values: dict[str, Array]
+    pct: dict[str, Array]
+    score: Array
+    rank: Array
+    of: Array
+
+    def platform(self, i: int) -> PlatformCell:
+        c = self.units.columns
+        return {
+            "platform": str(self.units.platform[i]),
+            "rank": int(self.rank[i]),
+            "of": int(self.of[i]),
+            "score": float(self.score[i]),
+            "posts": int(c["posts"][i]),
+            "active_weeks": int(c["active_weeks"][i]),
+            "followers": int(c["followers"][i]),
+            "components": {
+                name: {"value": float(self.values[name][i]), "percentile": float(self.pct[name][i])}
+                for name in self.values
+            },
+        }
 
 
 def _combine(
     units: UnitTable,
-    category: Any,
-    m: Any,
+    category: Category,
+    m: Methodology,
     ok: Array,
     reasons: list[str | None],
-    pct: dict[str, Array],
-    row_score: Array,
-    row_rank: Array,
-    row_of: Array,
+    cells: _Cells,
 ) -> dict[str, ClusterRanking]:
     c = units.columns
     weights = {comp.metric: comp.weight for comp in category.components}
     total_weight = sum(weights.values())
+    # Institutions: every platform of the category counts, 0 where the unit is not eligible.
+    platform_weight = {p: m.platform_weights.get(p, 1.0) for p in category.platforms or m.platforms}
+    all_platforms = sum(platform_weight.values())
     by_cluster: dict[str, ClusterRanking] = {}
     units_of: dict[tuple[str, str], list[int]] = {}
     for i in range(len(units)):
@@ -117,52 +214,40 @@ def _combine(
         ranking.considered += 1
         good = [i for i in rows if ok[i]]
         if len(good) < max(category.eligibility.min_platforms, 1):
-            reason = reasons[rows[0]] if not good else "min_platforms"
-            ranking.ineligible_reasons[reason or "?"] = (
-                ranking.ineligible_reasons.get(reason or "?", 0) + 1
-            )
+            reason = (reasons[rows[0]] if not good else "min_platforms") or "?"
+            ranking.ineligible_reasons[reason] = ranking.ineligible_reasons.get(reason, 0) + 1
             continue
-        pw = np.array([m.platform_weights.get(str(units.platform[i]), 1.0) for i in good])
-        score = float((pw * row_score[good]).sum() / pw.sum())
-        components = []
+        if category.unit == "account":  # one platform: its own score
+            share = np.ones(len(good))
+        else:
+            share = np.array([platform_weight[str(units.platform[i])] for i in good])
+            share /= all_platforms
+        components: list[ComponentCell] = []
         for name, weight in weights.items():
-            mean_pct = float((pw * pct[name][good]).sum() / pw.sum())
+            percentile = float((share * cells.pct[name][good]).sum())
             components.append(
                 {
                     "metric": name,
                     "weight": weight,
-                    "percentile": mean_pct,
-                    "contribution": weight / total_weight * mean_pct,
+                    "percentile": percentile,
+                    "contribution": weight / total_weight * percentile,
                 }
             )
-        platforms = [
-            {
-                "platform": str(units.platform[i]),
-                "rank": int(row_rank[i]),
-                "of": int(row_of[i]),
-                "score": float(row_score[i]),
-                "posts": int(c["posts"][i]),
-                "active_weeks": int(c["active_weeks"][i]),
-                "followers": int(c["followers"][i]),
-                "components": {
-                    name: {"value": float(c[name][i]), "percentile": float(pct[name][i])}
-                    for name in weights
-                },
-            }
-            for i in good
-        ]
         ranking.eligible.append(
             UnitScore(
                 unit,
                 cluster,
                 str(units.institution[rows[0]]),
                 int(units.account[rows[0]]),
-                score,
-                platforms,
+                float((share * cells.score[good]).sum()),
+                [cells.platform(i) for i in good],
                 components,
                 float(c["posts"][good].sum()),
                 float(c["followers"][good].sum()),
                 float(c["interactions"][good].sum()),
+                tuple(sorted({a for i in good for a in units.accounts[i]}))
+                if units.accounts
+                else (),
             )
         )
     for ranking in by_cluster.values():
@@ -172,14 +257,14 @@ def _combine(
     return by_cluster
 
 
-def _sort_key(u: UnitScore, tiebreakers: tuple[str, ...]) -> tuple[Any, ...]:
+def _sort_key(u: UnitScore, tiebreakers: tuple[str, ...]) -> tuple[float | str, ...]:
     values = {
         "posts": u.posts,
         "interactions": u.interactions,
         "platforms": float(len(u.platforms)),
         "followers": u.followers,
     }
-    key: list[Any] = [-round(u.score, 9)]
+    key: list[float | str] = [-round(u.score, SCORE_DECIMALS)]
     for name in tiebreakers:
         if name != "id":
             key.append(TIE_DIRECTION[name] * values[name])

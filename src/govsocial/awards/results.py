@@ -1,22 +1,231 @@
-"""The results document: deterministic JSON (docs/results-schema.md) and the run id."""
+"""The results document: typed records, their canonical JSON and the run id.
+
+Every record below is one table of docs/results-schema.md, with the same name and the same
+fields in the same order (tests/awards/test_results.py holds the two together). The engine
+builds a :class:`Results`; :func:`dumps` turns it into the canonical text: fields in record
+order, floats rounded to :data:`SIGNIFICANT_DIGITS`, NaN and infinities as null, no timestamps
+of the run itself. The same inputs therefore give byte-identical text on every backend.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, Literal
 
 from govsocial import __version__
 
-SCHEMA = "govsocial.results/1"
+SCHEMA = "govsocial.results/2"
 SIGNIFICANT_DIGITS = 6  # floats are rounded so that backends' last-bit differences vanish
+Severity = Literal["severe", "info"]
+SEVERITIES: tuple[Severity, ...] = ("severe", "info")
+NOMINATED, HELD = "nominated", "held for review"
+
+
+@dataclass(frozen=True)
+class Period:
+    start: str  # ISO 8601, UTC, inclusive
+    end: str  # exclusive
+
+
+@dataclass(frozen=True)
+class RunMethodology:
+    id: str
+    edition: str
+    version: str
+    sha256: str
+    champion_rule: str
+    period: Period
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    fingerprint: str
+    posts_in_scope: int
+
+
+@dataclass(frozen=True)
+class Title:
+    id: str  # Indonesian
+    en: str
+
+
+@dataclass(frozen=True)
+class ComponentWeight:
+    metric: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class ComponentScore:
+    metric: str
+    weight: float
+    percentile: float
+    contribution: float
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    value: float
+    percentile: float
+
+
+@dataclass(frozen=True)
+class PlatformScore:
+    platform: str
+    rank: int
+    of: int
+    score: float
+    posts: int
+    active_weeks: int
+    followers: int
+    components: Mapping[str, MetricValue]
+
+
+@dataclass(frozen=True)
+class TopPost:
+    post_id: int
+    platform: str
+    platform_post_id: str
+    url: str | None
+    posted_at: str
+    media_type: str
+    interactions: int
+    engagement_rate: float | None
+    expected: float
+    overperformance: float
+
+
+@dataclass(frozen=True)
+class Flag:
+    account_id: int
+    platform: str
+    handle: str | None
+    flag: str
+    severity: Severity
+    detail: str
+
+
+@dataclass(frozen=True)
+class Nominee:
+    rank: int
+    institution_id: str
+    institution_name: str
+    account_id: int | None  # account units only
+    platform: str | None
+    handle: str | None
+    score: float
+    components: tuple[ComponentScore, ...]
+    platforms: tuple[PlatformScore, ...]
+    posts: int
+    followers: int
+    interactions: int
+    top_posts: tuple[TopPost, ...]
+    flags: tuple[Flag, ...]
+
+
+@dataclass(frozen=True)
+class HeldNominee(Nominee):
+    """A unit ranked within the nominee places whose accounts have a severe flag."""
+
+    reason: str  # each severe flag, its account and its detail
+
+
+@dataclass(frozen=True)
+class Cluster:
+    cluster_id: str
+    cluster_name: str
+    considered: int
+    eligible: int
+    ineligible: Mapping[str, int]
+    note: str | None
+    nominees: tuple[Nominee, ...]
+    held: tuple[HeldNominee, ...]
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    title: Title
+    unit: str
+    media_types: tuple[str, ...]
+    components: tuple[ComponentWeight, ...]
+    notes: tuple[str, ...]
+    clusters: tuple[Cluster, ...]
+
+
+@dataclass(frozen=True)
+class Standing:
+    position: int  # 1 = first; institutions the rule cannot separate share a position
+    institution_id: str
+    institution_name: str
+    nominations: int  # categories in which the institution has a nominee (each at most once)
+    first_places: int  # categories in which it holds the first nominee place
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Champion:
+    rule: str
+    decided: bool
+    institution_id: str | None
+    explanation: str
+    standings: tuple[Standing, ...]
+
+
+@dataclass(frozen=True)
+class Results:
+    schema: str
+    run_id: str
+    synthetic_data: bool
+    methodology: RunMethodology
+    data: DataInfo
+    code_version: str
+    categories: tuple[Category, ...]
+    champion: Champion
+
+
+RECORDS: tuple[type, ...] = (
+    Results,
+    RunMethodology,
+    Period,
+    DataInfo,
+    Category,
+    Title,
+    ComponentWeight,
+    Cluster,
+    Nominee,
+    HeldNominee,
+    ComponentScore,
+    PlatformScore,
+    MetricValue,
+    TopPost,
+    Flag,
+    Champion,
+    Standing,
+)
 
 
 def run_id(methodology_sha256: str, data_fingerprint: str, code_version: str = __version__) -> str:
-    """Same methodology file + same data loaded + same code = same run id."""
-    text = f"{methodology_sha256}\n{data_fingerprint}\n{code_version}"
+    """Same methodology file + same data loaded + same code (and results schema) = same run
+    id. The schema is part of it so that a document of a new shape never hides behind the id
+    of a run kept with the old one."""
+    text = f"{methodology_sha256}\n{data_fingerprint}\n{code_version}\n{SCHEMA}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def as_json(value: object) -> Any:
+    """A record as JSON values: fields in declaration order, tuples as lists."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: as_json(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): as_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_json(v) for v in value]
+    return value
 
 
 def clean(value: Any) -> Any:
@@ -32,15 +241,19 @@ def clean(value: Any) -> Any:
     return value
 
 
-def dumps(document: dict[str, Any]) -> str:
-    """The canonical text: the same document always gives the same bytes."""
-    return json.dumps(clean(document), ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+def dumps(document: Results | Mapping[str, Any]) -> str:
+    """The canonical text: the same document always gives the same bytes (and a document
+    read back from that text gives the same text again)."""
+    return (
+        json.dumps(clean(as_json(document)), ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+    )
 
 
 NOMINEE_COLUMNS = (
     "category",
     "cluster",
     "rank",
+    "status",
     "institution_id",
     "institution_name",
     "account_id",
@@ -53,17 +266,22 @@ NOMINEE_COLUMNS = (
 )
 
 
-def nominee_rows(document: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """One row per nominee, in :data:`NOMINEE_COLUMNS` order (for CSV and spreadsheets)."""
+def nominee_rows(document: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """One row per nominee, and per unit held for review, in rank order and
+    :data:`NOMINEE_COLUMNS` order (for CSV and spreadsheets). ``status`` is "nominated" or
+    "held for review". Reads documents of schema 1 too (no ``held``)."""
     rows = []
     for category in document["categories"]:
         for cluster in category["clusters"]:
-            for n in cluster["nominees"]:
+            units = [(n, NOMINATED) for n in cluster["nominees"]]
+            units += [(n, HELD) for n in cluster.get("held", [])]
+            for n, status in sorted(units, key=lambda unit: int(unit[0]["rank"])):
                 rows.append(
                     (
                         category["id"],
                         cluster["cluster_id"],
                         n["rank"],
+                        status,
                         n["institution_id"],
                         n["institution_name"],
                         n.get("account_id"),

@@ -1,12 +1,21 @@
 """From the cube to one row per (unit, platform) of a category, with every metric value.
 
-A *unit* is an institution (all its accounts on a platform pooled: posts, interactions and
-followers summed) or a single account, as the category says. Rows are built with NumPy
-group-bys over the cube, which is small (see ``govsocial.metrics.cube``).
+A *unit* is a single account or an institution, as the category says. On each platform an
+institution is made of its accounts there as the methodology's ``accounts`` rule says:
+
+- ``"main"``: its **main account** alone, the one with the most followers at the period's end
+  among its accounts on the platform (ties: the smallest account id). Adding satellite
+  accounts changes nothing, and neither does how they perform.
+- ``"pooled"``: all its accounts summed (posts, interactions, followers; rates post-weighted).
+  Satellite accounts add posts (Most Active) and pull the rate toward theirs.
+
+Rows are built with NumPy group-bys over the cube, which is small (see
+``govsocial.metrics.cube``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,26 +23,12 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from govsocial.awards.methodology import Category, Eligibility, Methodology
+from govsocial.metrics.cube import SUMS
 from govsocial.metrics.formulas import unit_metrics, weeks_in_period
+from govsocial.store.lookup import AccountInfo
 
 Array = NDArray[Any]
-_SUMS = (
-    "n",
-    "n_rated",
-    "sum_rate",
-    "sum_log",
-    "sum_log2",
-    "interactions",
-    "likes",
-    "comments",
-    "shares",
-    "n_liked",
-    "n_commented",
-    "n_shared",
-    "n_viewed",
-    "sum_view_rate",
-    "n_above_audience",
-)
 
 
 @dataclass
@@ -45,6 +40,7 @@ class UnitTable:
     cluster: Array
     institution: Array
     account: Array  # account id (account units) or -1
+    accounts: list[tuple[int, ...]] = field(default_factory=list)  # per row: the accounts in it
     columns: dict[str, Array] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -60,36 +56,63 @@ def _group(keys: list[Array]) -> tuple[Array, Array]:
     """
     combined = np.zeros(len(keys[0]), dtype=np.int64)
     for key in keys:
-        uniques, codes = np.unique(key, return_inverse=True)
-        combined = combined * (len(uniques) + 1) + codes.ravel()
+        size, codes = _codes(key)
+        combined = combined * (size + 1) + codes
     _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
     return first, inverse.ravel()
 
 
+def _codes(key: Array) -> tuple[int, Array]:
+    """The number of distinct values of ``key``, and each value's position among them sorted.
+
+    Arrow's hash-based dictionary encoding, then a sort of the (few) distinct values only:
+    NumPy's ``unique`` sorts every row, slowly for text."""
+    encoded = pa.array(key).dictionary_encode()
+    distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+    position = np.empty(len(distinct), dtype=np.int64)
+    position[np.argsort(distinct, kind="stable")] = np.arange(len(distinct))
+    codes: Array = position[encoded.indices.to_numpy(zero_copy_only=False)]
+    return len(distinct), codes
+
+
 @dataclass(frozen=True)
 class Followers:
-    """Per account id (dense arrays): followers at the period's start and at its end."""
+    """Per account id (dense arrays): followers at the period's start and at its end, and how
+    far (days) each of those readings is from the period's start and end.
+
+    An account without any snapshot has 0 at both ends (it fails any follower floor, and has no
+    growth) and infinite distances."""
 
     first: Array
     last: Array
+    first_gap_days: Array
+    last_gap_days: Array
 
 
-def follower_bounds(snapshots: pa.Table, m: Any) -> Followers:
+_DAY_US = 86_400 * 1_000_000
+
+
+def follower_bounds(snapshots: pa.Table, m: Methodology) -> Followers:
     """First = latest snapshot at or before the period's start (else the earliest after it);
-    last = latest snapshot before the period's end. ``snapshots`` sorted by account, time."""
+    last = the latest snapshot given (those up to the period's end). ``snapshots`` sorted by
+    account, then time."""
     accounts = snapshots.column("account_id").to_numpy().astype(np.int64)
     captured = snapshots.column("captured_at").to_numpy().astype("datetime64[us]").astype(np.int64)
     followers = snapshots.column("followers").to_numpy().astype(float)
     start = np.datetime64(m.period_start.replace(tzinfo=None), "us").astype(np.int64)
+    end = np.datetime64(m.period_end.replace(tzinfo=None), "us").astype(np.int64)
     size = int(accounts.max()) + 1 if len(accounts) else 1
     first, last = np.zeros(size), np.zeros(size)
+    first_gap, last_gap = np.full(size, np.inf), np.full(size, np.inf)
     ids, begins, counts = np.unique(accounts, return_index=True, return_counts=True)
     for account, begin, count in zip(ids, begins, counts, strict=True):
         times = captured[begin : begin + count]
-        before = int(np.searchsorted(times, start, side="right"))
-        first[account] = followers[begin + max(before - 1, 0)]
+        at_start = max(int(np.searchsorted(times, start, side="right")) - 1, 0)
+        first[account] = followers[begin + at_start]
         last[account] = followers[begin + count - 1]
-    return Followers(first, last)
+        first_gap[account] = abs(int(times[at_start]) - int(start)) / _DAY_US
+        last_gap[account] = abs(int(end) - int(times[-1])) / _DAY_US
+    return Followers(first, last, first_gap, last_gap)
 
 
 def cube_columns(cube: pa.Table) -> dict[str, Array]:
@@ -97,21 +120,63 @@ def cube_columns(cube: pa.Table) -> dict[str, Array]:
     return {n: cube.column(n).to_numpy(zero_copy_only=False) for n in cube.column_names}
 
 
+def main_accounts(owners: Mapping[int, AccountInfo], followers: Followers) -> Array:
+    """The ids of the main accounts, sorted: per institution and platform, of the ``owners``
+    accounts, the one with the most followers at the period's end (``last``; an account
+    without a snapshot counts 0), ties to the smallest id.
+
+    What an account did in the period plays no part: an institution cannot choose which of its
+    accounts represents it by posting (or going silent) on one of them.
+    """
+    owned = sorted(
+        (a.institution_id, a.platform, a.account_id) for a in owners.values() if a.institution_id
+    )
+    if not owned:
+        return np.zeros(0, dtype=np.int64)
+    ids = np.array([account for _, _, account in owned], dtype=np.int64)
+    _, group = _group([np.array([o[0] for o in owned]), np.array([o[1] for o in owned])])
+    known = ids < len(followers.last)
+    audience = np.zeros(len(ids))
+    audience[known] = np.nan_to_num(followers.last[ids[known]], nan=0.0)
+    order = np.lexsort((ids, -audience, group))  # per group: most followers, then smallest id
+    ordered = group[order]
+    leads = np.r_[True, ordered[1:] != ordered[:-1]]
+    result: Array = np.sort(ids[order][leads])
+    return result
+
+
+def _cube_owners(columns: dict[str, Array]) -> dict[int, AccountInfo]:
+    """The accounts of the cube (those that published in the period) with their owners."""
+    ids, where = np.unique(columns["account_id"].astype(np.int64), return_index=True)
+    institutions, platforms = columns["institution_id"][where], columns["platform"][where]
+    return {
+        int(a): AccountInfo(int(a), str(i), str(p), None)
+        for a, i, p in zip(ids, institutions, platforms, strict=True)
+    }
+
+
 def build_units(
     columns: dict[str, Array],
     followers: Followers,
-    m: Any,
-    category: Any,
+    m: Methodology,
+    category: Category,
     theme_column: str | None,
+    owners: Mapping[int, AccountInfo] | None = None,
 ) -> UnitTable:
-    """``columns``: the cube as :func:`cube_columns` gives it."""
+    """``columns``: the cube as :func:`cube_columns` gives it. ``owners``: every account the
+    warehouse assigns to an institution (``store.lookup.accounts``), among which an
+    institution's main account is chosen; None: the accounts of the cube, i.e. those that
+    published in the period."""
     col = columns
     platforms = category.platforms or m.platforms
+    account_unit = category.unit == "account"
     keep = ~col["is_repost"].astype(bool) & np.isin(col["platform"], list(platforms))
+    if not account_unit and m.accounts == "main":
+        main = main_accounts(_cube_owners(col) if owners is None else owners, followers)
+        keep &= np.isin(col["account_id"].astype(np.int64), main)
     if category.media_types:
         keep &= np.isin(col["media_type"], list(category.media_types))
     col = {k: v[keep] for k, v in col.items()}
-    account_unit = category.unit == "account"
     unit = col["account_id"].astype(str) if account_unit else col["institution_id"].astype(str)
     first, group = _group([unit, col["platform"]])
     size = len(first)
@@ -127,46 +192,77 @@ def build_units(
         col["institution_id"][first],
         col["account_id"][first] if account_unit else np.full(size, -1),
     )
-    sums = {name: total(col[name]) for name in _SUMS}
+    sums = {name: total(col[name]) for name in SUMS}
     if theme_column is not None:
         theme = col[theme_column].astype(bool)
-        sums |= {f"theme_{name}": total(col[name], theme) for name in _SUMS}
+        sums |= {f"theme_{name}": total(col[name], theme) for name in SUMS}
     active = np.zeros(size)
     if len(group):
         weekly = np.unique((group.astype(np.int64) * 100_000 + col["week"])[col["n"] > 0])
         np.add.at(active, weekly // 100_000, 1)
-    followers_first, followers_last = _sum_followers(followers, col["account_id"], group, size)
+    members = _members(col["account_id"], group, size)
+    table.accounts = [tuple(int(a) for a in accounts) for accounts in members]
     table.columns = {
         "posts": sums["n"],
         "active_weeks": active,
         "interactions": sums["interactions"],
-        "followers": followers_last,
-        "followers_first": followers_first,
+        **_follower_columns(followers, members),
         **{f"_{k}": v for k, v in sums.items()},
     }
+    eligible = np.ones(size, dtype=bool)
+    for _, failed in minimums(table.columns, category.eligibility):
+        eligible &= ~failed
     metrics, notes = unit_metrics(
         sums,
         table.columns,
         platform=table.platform,
         cluster=table.cluster,
         weeks=weeks_in_period(m),
-        epsilon=m.shrinkage_epsilon,
         has_theme=theme_column is not None,
+        eligible=eligible,
     )
     table.columns |= metrics
     table.notes += notes
     return table
 
 
-def _sum_followers(
-    followers: Followers, account: Array, group: Array, size: int
-) -> tuple[Array, Array]:
-    """Per group: the summed followers of its distinct accounts at the period's start and end."""
+def minimums(columns: dict[str, Array], rules: Eligibility) -> list[tuple[str, Array]]:
+    """Each eligibility minimum of a (unit, platform) row, with the rows that fail it, in the
+    order a row's reason is reported. The shrinkage prior is estimated from the rows failing
+    none; the ranking adds "a value for every component" (:mod:`govsocial.awards.ranking`)."""
+    return [
+        ("min_posts", columns["posts"] < max(rules.min_posts, 1)),
+        ("min_active_weeks", columns["active_weeks"] < rules.min_active_weeks),
+        ("min_followers", columns["followers"] < rules.min_followers),
+    ]
+
+
+def _members(account: Array, group: Array, size: int) -> list[Array]:
+    """Per group: its distinct account ids, sorted."""
     account = account.astype(np.int64)
-    known = account < len(followers.first)
-    pairs = np.unique(group[known].astype(np.int64) * (len(followers.first) + 1) + account[known])
-    groups, accounts = pairs // (len(followers.first) + 1), pairs % (len(followers.first) + 1)
-    first, last = np.zeros(size), np.zeros(size)
-    np.add.at(first, groups, followers.first[accounts])
-    np.add.at(last, groups, followers.last[accounts])
-    return first, last
+    width = int(account.max()) + 1 if len(account) else 1
+    pairs = np.unique(group.astype(np.int64) * width + account)
+    groups, accounts = pairs // width, pairs % width
+    bounds = np.searchsorted(groups, np.arange(size + 1))
+    return [accounts[bounds[g] : bounds[g + 1]] for g in range(size)]
+
+
+def _follower_columns(followers: Followers, members: list[Array]) -> dict[str, Array]:
+    """Per group: the summed followers of its accounts at the period's start and end, and the
+    largest distance of their readings from the period's start and end (infinite when an
+    account has no snapshot)."""
+    first, last = np.zeros(len(members)), np.zeros(len(members))
+    first_gap, last_gap = np.zeros(len(members)), np.zeros(len(members))
+    size = len(followers.first)
+    for g, accounts in enumerate(members):
+        known = accounts[accounts < size]
+        first[g], last[g] = followers.first[known].sum(), followers.last[known].sum()
+        unknown = np.inf if len(known) < len(accounts) else 0.0
+        first_gap[g] = max(followers.first_gap_days[known].max(initial=0.0), unknown)
+        last_gap[g] = max(followers.last_gap_days[known].max(initial=0.0), unknown)
+    return {
+        "followers": last,
+        "followers_first": first,
+        "followers_first_gap_days": first_gap,
+        "followers_last_gap_days": last_gap,
+    }

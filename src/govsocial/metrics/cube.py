@@ -16,6 +16,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
+from govsocial.metrics.evidence import cube_measures
 from govsocial.metrics.facts import post_facts
 
 KEYS = ("account_id", "institution_id", "cluster_id", "platform", "media_type", "is_repost", "week")
@@ -46,15 +47,43 @@ def _one(condition: Any) -> Any:
     return ibis.ifelse(condition, 1, 0)
 
 
+# The additive measures: a unit's value is the sum over its cube rows (awards/units.py sums
+# exactly these, the formulas read them). ``max_interactions`` is in the cube but not summed.
+SUMS = (
+    "n",
+    "n_rated",
+    "n_positive",
+    "sum_rate",
+    "sum_log_positive",
+    "sum_log2_positive",
+    "interactions",
+    "likes",
+    "comments",
+    "shares",
+    "n_liked",
+    "n_commented",
+    "n_shared",
+    "n_viewed",
+    "sum_view_rate",
+    "n_above_audience",
+)
+
+
 def cube_expression(backend: Any, m: Any, themes: Sequence[ThemeFilter] = ()) -> Any:
     facts = post_facts(backend, m)
     facts = facts.mutate(**{t.name: t.expression(facts) for t in themes})
+    rate = facts.engagement_rate
+    # ln of the rates of posts with any interaction (NULL otherwise: ln is never taken of 0).
+    # Zero-interaction posts are counted apart (n_rated - n_positive): the two-part model of
+    # metrics/formulas.py needs no constant added to a rate.
+    log_positive = ibis.ifelse(rate > 0, rate, ibis.null("float64")).ln()
     return facts.group_by([*KEYS, *(t.name for t in themes)]).aggregate(
         n=facts.count(),
-        n_rated=facts.engagement_rate.count(),
-        sum_rate=facts.engagement_rate.sum(),
-        sum_log=facts.log_rate.sum(),
-        sum_log2=(facts.log_rate * facts.log_rate).sum(),
+        n_rated=rate.count(),
+        n_positive=_one(rate > 0).sum(),
+        sum_rate=rate.sum(),
+        sum_log_positive=log_positive.sum(),
+        sum_log2_positive=(log_positive * log_positive).sum(),
         interactions=facts.interactions.sum(),
         likes=facts.likes.fill_null(0).sum(),
         comments=facts.comments.fill_null(0).sum(),
@@ -66,6 +95,7 @@ def cube_expression(backend: Any, m: Any, themes: Sequence[ThemeFilter] = ()) ->
         sum_view_rate=facts.view_rate.sum(),
         n_above_audience=_one(facts.interactions > facts.followers_at_post).sum(),
         max_interactions=facts.interactions.max(),
+        **cube_measures(facts),  # what the flags read (metrics/evidence.py)
     )
 
 
@@ -78,9 +108,13 @@ def compute_cube(backend: Any, m: Any, themes: Sequence[ThemeFilter] = ()) -> pa
 
 
 def follower_snapshots(backend: Any, m: Any) -> pa.Table:
-    """Follower snapshots of in-scope accounts up to the period's end, sorted."""
+    """Follower snapshots up to and including the period's end, sorted by account and time.
+
+    A reading taken at the very end of the period (the period is ``[start, end)``) is the
+    audience at its end, the one follower growth wants: it is included.
+    """
     snaps = backend.table("account_snapshots")
     end = ibis.literal(m.period_end, type="timestamp('UTC')")
-    expr = snaps.filter(snaps.captured_at < end).select("account_id", "captured_at", "followers")
+    expr = snaps.filter(snaps.captured_at <= end).select("account_id", "captured_at", "followers")
     result: pa.Table = backend.to_arrow(expr.order_by(["account_id", "captured_at"]))
     return result

@@ -1,46 +1,118 @@
 """Post facts: one row per post in a methodology's scope, with its engagement measures.
 
 Scope: posts published in ``[period_start, period_end)`` on the methodology's platforms, by
-accounts assigned to institutions of its clusters. Counts are the post's latest snapshot.
+accounts assigned to institutions of its clusters. Counts are the post's latest snapshot, as
+DOUBLE (:mod:`govsocial.metrics.interactions` says why: no sum of counts can overflow).
 
 Followers at posting time: the latest follower snapshot captured at or before the post
-(Bonsón & Ratkai 2013 divide by the audience a post could reach). When an account has no
-snapshot before a post, its earliest snapshot is used instead (``followers_source`` says
-which); an account with no snapshot at all has no engagement rate (NULL), and such posts count
-for activity but not for rates. The lookup joins each post to the snapshot interval that
-contains it (:func:`followers_at_post`), which runs the same on DuckDB and Spark.
+(Bonsón & Ratkai 2013 divide by the audience a post could reach), if it is at most
+``max_follower_gap_days`` (:data:`MAX_FOLLOWER_GAP_DAYS`) before the post; else the next
+snapshot, if it is at most that many days after the post; else none. ``followers_source`` says
+which: ``before``, ``after``, ``too_far`` (the account has readings, none within the bound) or
+``none`` (the account has no reading at all), and ``followers_gap_days`` how far the reading
+used (or, for ``too_far``, the nearest one) is from the post. A post without followers at
+posting time has no engagement rate (NULL): it counts for activity but not for rates. The
+lookup joins each post to the snapshot interval that contains it (:func:`followers_at_post`),
+which runs the same on DuckDB and Spark.
+
+Why a bound, and why 90 days: a reading describes the audience near its date only. Without a
+bound a post made long before an account's first reading took that later reading, and an
+account whose audience grew tenfold in between had its rate divided by ten, unflagged. 90 days
+is one quarter: long enough for accounts read monthly or quarterly (collection rounds rarely
+come closer), short enough that a government account's audience changes by a small fraction
+in between (organic growth of established accounts is a few percent a quarter), so the rate
+it gives is the post's, not a different audience's.
 
 Engagement rate of a post = interactions / followers at posting time (a fraction, not %).
-``log_rate`` = ln(rate + epsilon): the scale on which rates are averaged and shrunk
-(engagement rates are roughly log-normal; epsilon keeps posts with no interactions finite).
+How a unit's rates are combined (posts with no interaction included) is in
+:mod:`govsocial.metrics.formulas`.
+
+Replies to other accounts (``posts.is_reply_to_other``) are conversation, not original posts:
+they are out of scope. NULL (the source cannot tell) counts as an original post.
+
+``implausible``: the post's counts cannot describe real people reacting to it (see
+:data:`INTERACTIONS_PER_FOLLOWER`, :data:`VIEWS_PER_FOLLOWER`, :data:`MAX_INTERACTIONS`,
+:data:`MAX_VIEWS`); :mod:`govsocial.metrics.evidence` turns such posts into a severe flag on
+their account.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import ibis
 
-from govsocial.metrics.interactions import interactions
-from govsocial.vocabulary import COUNT_COLUMNS
+from govsocial.metrics import interactions as definitions
+from govsocial.metrics.defaults import MAX_FOLLOWER_GAP_DAYS
+from govsocial.vocabulary import COUNT_COLUMNS, PLATFORMS
 
 WEEK_SECONDS = 7 * 24 * 3600
+DAY_SECONDS = 24 * 3600
 TIMESTAMP = "timestamp('UTC')"
 _EARLIEST = ibis.literal(datetime(1970, 1, 1, tzinfo=UTC), TIMESTAMP)
 _LATEST = ibis.literal(datetime(2200, 1, 1, tzinfo=UTC), TIMESTAMP)
 
+# The default bound between a post and the follower reading it is divided by (see above,
+# defined in metrics/defaults.py); a methodology may set its own as ``max_follower_gap_days``.
+FOLLOWERS_SOURCES = ("before", "after", "too_far", "none")
 
-def followers_at_post(posts: Any, snapshots: Any) -> Any:
-    """``posts`` (any columns, with account_id and posted_at) + followers_at_post, followers_source.
+# Implausible counts. A post whose interactions exceed this many times the account's followers
+# at posting is held for review before it can win anything. Median engagement per post per
+# follower is 0.035% on X, 0.06% on Facebook, 0.47% on Instagram and 5.7% on TikTok (Rival IQ,
+# 2023 Social Media Industry Benchmark Report, 2022 data; brands with 5,000+ followers).
+# 100 times the audience is 20,000 (Instagram) to 300,000 (X) times the median post: beyond
+# the viral hits of small accounts the sector shows, so either the counts are wrong (a parse
+# error, bought likes, a wrong account) or the post is extraordinary, and a jury should see it
+# before it decides an award. TikTok's feed shows videos mostly to non-followers and its median
+# is about 12 times Instagram's: 1,000 times, about 18,000 times its median.
+INTERACTIONS_PER_FOLLOWER: dict[str, float] = {
+    "facebook": 100.0,
+    "instagram": 100.0,
+    "x": 100.0,
+    "youtube": 100.0,
+    "tiktok": 1000.0,
+}
+# Views are reach, and recommendation feeds (Reels, Shorts, TikTok's For You, X's timeline)
+# show posts far beyond the followers: a small account's video seen 1,000 times its audience is
+# common. 10,000 times is the bound on every platform.
+VIEWS_PER_FOLLOWER = 10_000.0
+# Whatever the audience (also when it is unknown): more interactions than there are people
+# (8.1 billion, UN World Population Prospects 2024; one like per person at most), or more views
+# than ten times the most-viewed video ever (YouTube's "Baby Shark Dance", about 16 billion).
+MAX_INTERACTIONS = 1e10
+MAX_VIEWS = 1e11
+
+
+class Scope(Protocol):
+    """What the post facts read of a methodology (read-only)."""
+
+    @property
+    def period_start(self) -> datetime: ...
+    @property
+    def period_end(self) -> datetime: ...
+    @property
+    def platforms(self) -> Sequence[str]: ...
+    @property
+    def clusters(self) -> Sequence[str]: ...
+    @property
+    def interactions_version(self) -> int: ...
+
+
+def followers_at_post(
+    posts: Any, snapshots: Any, max_gap_days: float = MAX_FOLLOWER_GAP_DAYS
+) -> Any:
+    """``posts`` (any columns, with account_id and posted_at) + followers_at_post,
+    followers_source and followers_gap_days (module docstring).
 
     Each snapshot covers the time from its capture to the account's next one; the account's
-    first snapshot also covers everything before it, so a post made before the first reading
-    gets that reading (source ``after``). One hash join on the account plus a range condition:
-    portable to every backend and, with a few snapshots per account, faster on DuckDB than its
-    ASOF JOIN (0.6 s against 2.5 s for 10M posts; a test checks both give the same rows). The
-    posts' own columns are carried through: no join back.
+    first snapshot also covers everything before it. A post is joined to the interval that
+    contains it, which carries the interval's own reading (at or before the post; after it
+    for the first interval) and the next one (after the post). One hash join on the account
+    plus a range condition: portable to every backend and, with a few snapshots per account,
+    faster on DuckDB than its ASOF JOIN (0.6 s against 2.5 s for 10M posts; a test checks both
+    give the same rows). The posts' own columns are carried through: no join back.
     """
     keep = list(posts.columns)
     ordered = ibis.window(group_by=snapshots.account_id, order_by=snapshots.captured_at)
@@ -51,41 +123,96 @@ def followers_at_post(posts: Any, snapshots: Any) -> Any:
         s_from=ibis.ifelse(
             snapshots.captured_at.lag().over(ordered).isnull(), _EARLIEST, snapshots.captured_at
         ),
-        s_to=snapshots.captured_at.lead().over(ordered).fill_null(_LATEST),
+        s_next_at=snapshots.captured_at.lead().over(ordered),
+        s_next_followers=snapshots.followers.lead().over(ordered),
     )
     joined = posts.left_join(
         intervals,
         [
             posts.account_id == intervals.s_account,
             posts.posted_at >= intervals.s_from,
-            posts.posted_at < intervals.s_to,
+            posts.posted_at < intervals.s_next_at.fill_null(_LATEST),
         ],
+    )
+    posted = joined.posted_at.epoch_seconds()
+    reading = joined.s_captured_at.epoch_seconds()
+    before = joined.posted_at >= joined.s_captured_at  # NULL without any reading
+    # The reading after the post: the interval's own one for a post before the first reading.
+    after_at = ibis.ifelse(before, joined.s_next_at.epoch_seconds(), reading)
+    after_followers = ibis.ifelse(before, joined.s_next_followers, joined.s_followers)
+    gap_before = ibis.ifelse(before, posted - reading, ibis.null("int64"))
+    gap_after = after_at - posted
+    bound = int(max_gap_days * DAY_SECONDS)
+    use_before = gap_before <= bound
+    use_after = ~use_before.fill_null(False) & (gap_after <= bound)
+    nearest = ibis.least(gap_before.fill_null(gap_after), gap_after.fill_null(gap_before))
+    source = ibis.cases(
+        (joined.s_captured_at.isnull(), "none"),
+        (use_before, "before"),
+        (use_after, "after"),
+        else_="too_far",
+    )
+    gap = ibis.cases(
+        (use_before, gap_before),
+        (use_after, gap_after),
+        else_=nearest,
     )
     return joined.select(
         *keep,
-        followers_at_post=joined.s_followers,
-        followers_source=ibis.cases(
-            (joined.s_followers.isnull(), "none"),
-            (joined.posted_at >= joined.s_captured_at, "before"),
-            else_="after",
+        followers_at_post=ibis.cases(
+            (use_before, joined.s_followers),
+            (use_after, after_followers),
+            else_=ibis.null("int64"),
         ),
+        followers_source=source,
+        followers_gap_days=gap.cast("float64") / DAY_SECONDS,
     )
 
 
-def post_facts(backend: Any, m: Any, account_ids: Sequence[int] | None = None) -> Any:
+def implausible(platform: Any, inter: Any, views: Any, audience: Any) -> Any:
+    """Ibis boolean: counts no audience of this size explains (module docstring). Never NULL.
+
+    ``inter`` and ``views`` as the interactions definition counts them (what the metrics
+    use); ``audience``: followers at posting, NULL when unknown or 0 (then only the bounds
+    that hold whatever the audience apply).
+    """
+    limit = ibis.cases(
+        *((platform == p, INTERACTIONS_PER_FOLLOWER[p]) for p in PLATFORMS),
+        else_=min(INTERACTIONS_PER_FOLLOWER.values()),
+    )
+    tests = (
+        inter > MAX_INTERACTIONS,
+        views > MAX_VIEWS,
+        inter > limit * audience,
+        views > VIEWS_PER_FOLLOWER * audience,
+    )
+    result = tests[0].fill_null(False)
+    for test in tests[1:]:
+        result = result | test.fill_null(False)
+    return result
+
+
+def post_facts(backend: Any, m: Scope, account_ids: Sequence[int] | None = None) -> Any:
     """One row per in-scope post with interactions, followers at posting time and rates.
 
     ``account_ids`` restricts the posts to those accounts before any join (for evidence).
+    The bound on follower readings is the methodology's ``max_follower_gap_days`` when it has
+    one, else :data:`MAX_FOLLOWER_GAP_DAYS`.
     """
     posts = backend.table("posts")
     accounts = backend.table("accounts")
     institutions = backend.table("institutions")
     latest = backend.table("post_metrics_latest")
     snapshots = backend.table("account_snapshots")
-    start = ibis.literal(m.period_start, type="timestamp('UTC')")
-    end = ibis.literal(m.period_end, type="timestamp('UTC')")
+    start = ibis.literal(m.period_start, type=TIMESTAMP)
+    end = ibis.literal(m.period_end, type=TIMESTAMP)
     scoped = posts.filter(
-        posts.posted_at >= start, posts.posted_at < end, posts.platform.isin(list(m.platforms))
+        posts.posted_at >= start,
+        posts.posted_at < end,
+        posts.platform.isin(list(m.platforms)),
+        # Replies to other accounts are conversation, not original posts (docs/
+        # methodology-engine.md §1); NULL: the source could not tell, counted as original.
+        ~posts.is_reply_to_other.fill_null(False),
     )
     if account_ids is not None:
         scoped = scoped.filter(scoped.account_id.isin(list(account_ids)))
@@ -98,10 +225,14 @@ def post_facts(backend: Any, m: Any, account_ids: Sequence[int] | None = None) -
     facts = followers_at_post(
         scoped.join(counts, "post_id"),
         snapshots.select("account_id", "captured_at", "followers"),
+        getattr(m, "max_follower_gap_days", MAX_FOLLOWER_GAP_DAYS),
     )
-    inter = interactions(facts, m.interactions_version)
-    audience = ibis.ifelse(facts.followers_at_post > 0, facts.followers_at_post, ibis.null("int64"))
-    rate = inter.cast("float64") / audience.cast("float64")
+    inter = definitions.interactions(facts, m.interactions_version)
+    seen = definitions.views(facts, m.interactions_version)
+    audience = ibis.ifelse(
+        facts.followers_at_post > 0, facts.followers_at_post, ibis.null("int64")
+    ).cast("float64")
+    rate = inter / audience
     start_epoch = int(m.period_start.timestamp())
     return facts.select(
         "post_id",
@@ -115,15 +246,16 @@ def post_facts(backend: Any, m: Any, account_ids: Sequence[int] | None = None) -
         "is_repost",
         "posted_at",
         "text",
-        "views",
-        "likes",
-        "comments",
-        "shares",
         "followers_at_post",
         "followers_source",
+        "followers_gap_days",
+        views=seen,
+        likes=facts.likes.cast("float64"),
+        comments=facts.comments.cast("float64"),
+        shares=facts.shares.cast("float64"),
         week=((facts.posted_at.epoch_seconds() - start_epoch) // WEEK_SECONDS).cast("int32"),
         interactions=inter,
         engagement_rate=rate,
-        log_rate=(rate + m.shrinkage_epsilon).ln(),
-        view_rate=facts.views.cast("float64") / audience.cast("float64"),
+        view_rate=seen / audience,
+        implausible=implausible(facts.platform, inter, seen, audience),
     )
