@@ -165,3 +165,11 @@ def test_big_numbers_are_usage_errors(registered_dir: Path) -> None:
     assert limit.returncode == 2 and "This is a bug" not in limit.stderr
     posts = run("synth", "--posts", "100000000", "--no-load", cwd=registered_dir)
     assert posts.returncode == 2 and "This is a bug" not in posts.stderr
+
+
+def test_empty_option_values_and_install_are_named(registered_dir: Path) -> None:
+    write_csv(registered_dir / "p.csv", [post_row()])
+    empty = run("import", "p.csv", "--tz", "", "--db", "w.duckdb", cwd=registered_dir)
+    assert empty.returncode == 2 and "--tz is empty" in empty.stderr
+    install = run("sql", "INSTALL httpfs", "--db", "w.duckdb", cwd=registered_dir)
+    assert install.returncode == 1 and "an INSTALL statement" in install.stderr

@@ -86,7 +86,7 @@ def test_reads_run(
         ("EXPLAIN (FORMAT json) COPY institutions TO '{tmp}/out.csv'", "EXPLAIN of a COPY"),
         ("COPY institutions TO '{tmp}/out.csv'", "COPY"),
         ("EXPORT DATABASE '{tmp}/exported'", "EXPORT"),
-        ("INSTALL httpfs", "LOAD"),
+        ("INSTALL httpfs", "INSTALL"),
         ("LOAD httpfs", "LOAD"),
         ("ATTACH '{tmp}/other.duckdb'", "ATTACH"),
         ("SET threads = 1", "SET"),

@@ -49,6 +49,9 @@ def import_options(tz: str | None = None, captured_at: str | None = None) -> Imp
 
     A capture time without an offset is read in ``tz`` (else UTC).
     """
+    for flag, given in (("--tz", tz), ("--captured-at", captured_at)):
+        if given is not None and not given.strip():
+            raise UsageError(f"{flag} is empty. Give a value, or leave the option out.")
     zone = None
     if tz:
         from govsocial.sources.timezones import resolve_tz

@@ -293,6 +293,8 @@ def _refused(kind: str, text: str, where: str, explained: str | None) -> QueryRe
         reason = "is not a read DuckDB's parser can confirm"
         fix = "Write it as a plain SELECT, or split it into separate statements"
     snippet = " ".join(text.split())
+    if kind == "LOAD" and snippet[:7].upper() == "INSTALL":  # DuckDB types INSTALL as LOAD
+        kind = "INSTALL"
     snippet = snippet if len(snippet) <= 70 else snippet[:69] + "…"
     which = f" ({where})" if where else ""
     what = f"an EXPLAIN of {_a(explained)} statement" if explained else f"{_a(kind)} statement"
