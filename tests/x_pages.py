@@ -37,7 +37,11 @@ def page(
 # text with control characters (NUL) and unpaired surrogates, which JSON can carry escaped
 odd_text = st.text(st.characters() | st.characters(categories=["Cs", "Cc"]), max_size=8)
 json_value = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | odd_text,
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | odd_text,
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
     ),

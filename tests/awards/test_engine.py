@@ -23,7 +23,7 @@ from govsocial.awards.engine import (
 )
 from govsocial.awards.methodology import load_methodology
 from govsocial.awards.ranking import UnitScore
-from govsocial.awards.results import Category, Cluster, Flag, Nominee, Title
+from govsocial.awards.results import Category, Certainty, Cluster, Flag, Nominee, Title
 from govsocial.errors import MethodologyError
 from govsocial.registry import read_registry
 from govsocial.sources.generic import stage
@@ -451,7 +451,22 @@ def test_every_rule_a_methodology_may_declare_is_one_the_engine_applies() -> Non
 
 def nominee(institution: str, account: int | None = None) -> Nominee:
     return Nominee(
-        1, institution, institution.upper(), account, None, None, 0.5, (), (), 1, 1, 1, (), ()
+        1,
+        institution,
+        institution.upper(),
+        account,
+        None,
+        None,
+        0.5,
+        (),
+        (),
+        1,
+        1,
+        1,
+        (),
+        (),
+        1.0,
+        (1, 1),
     )
 
 
@@ -463,7 +478,10 @@ def category(ident: str, clusters: list[list[Nominee]]) -> Category:
         (),
         (),
         (),
-        tuple(Cluster(f"k{i}", "-", 9, 9, {}, None, tuple(n), ()) for i, n in enumerate(clusters)),
+        tuple(
+            Cluster(f"k{i}", "-", 9, 9, {}, None, tuple(n), (), Certainty(True, "-", (), ()))
+            for i, n in enumerate(clusters)
+        ),
     )
 
 

@@ -117,7 +117,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_real_run_matches_the_schema(world: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     m = load_methodology("gsm2025")
     with Warehouse.open(world, read_only=True) as wh:
-        plain = run_awards(wh, m)
+        plain = run_awards(wh, m, replicates=20)
         # The same run with the like/comment flag made severe, so that the document also
         # holds units held for review.
         real_flags = engine.account_flags
@@ -132,7 +132,7 @@ def test_a_real_run_matches_the_schema(world: Path, monkeypatch: pytest.MonkeyPa
             }
 
         monkeypatch.setattr(engine, "account_flags", severe_ratio)
-        strict = run_awards(wh, m)
+        strict = run_awards(wh, m, replicates=20)
     for run in (plain, strict):
         document = json.loads(run.text)
         check(document, "Results", "results")
@@ -143,6 +143,13 @@ def test_a_real_run_matches_the_schema(world: Path, monkeypatch: pytest.MonkeyPa
         n for c in plain.document["categories"] for cl in c["clusters"] for n in cl["nominees"]
     ]
     assert len(nominees) > 20
+    # How sure each ranking is: every nominee has a stability and a rank interval around its
+    # rank, and every cluster a statement.
+    assert plain.document["stability"]["replicates"] == 20
+    assert all(0 <= n["stability"] <= 1 for n in nominees)
+    assert all(lo <= hi for n in nominees for lo, hi in [n["rank_interval"]])
+    certainties = [cl["certainty"] for c in plain.document["categories"] for cl in c["clusters"]]
+    assert all(c["statement"] and c["clear"] == (c["places"] == []) for c in certainties)
     held = [h for c in strict.document["categories"] for cl in c["clusters"] for h in cl["held"]]
     assert held and all(
         any(f["severity"] == "severe" for f in h["flags"]) and h["reason"] for h in held

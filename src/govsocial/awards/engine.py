@@ -32,6 +32,8 @@ from govsocial.awards.ranking import ClusterRanking, UnitScore, rank
 from govsocial.awards.results import (
     SCHEMA,
     Category,
+    Certainty,
+    Challenger,
     Champion,
     Cluster,
     ComponentScore,
@@ -46,17 +48,31 @@ from govsocial.awards.results import (
     Results,
     RunMethodology,
     Severity,
+    Stability,
     Standing,
     Title,
     TopPost,
     dumps,
     run_id,
 )
+from govsocial.awards.stability import (
+    ENTERS,
+    INTERVAL,
+    METHOD,
+    REPLICATES,
+    STAYS,
+    Certainties,
+    UnitCertainty,
+    bootstrap,
+    seed_of,
+    verdict,
+)
 from govsocial.awards.units import build_units, cube_columns, follower_bounds
 from govsocial.errors import MethodologyError
 from govsocial.metrics.backend import open_backend
 from govsocial.metrics.cube import ThemeFilter, compute_cube, follower_snapshots
 from govsocial.metrics.evidence import account_flags, top_posts
+from govsocial.metrics.formulas import weeks_in_period
 from govsocial.store import Warehouse
 from govsocial.store.lookup import AccountInfo, accounts, cluster_names, institution_names
 from govsocial.store.runs import data_fingerprint
@@ -111,8 +127,13 @@ class Selection:
 
 
 def run_awards(
-    wh: Warehouse, m: Methodology, engine: str = "duckdb", step: Callable[[str], None] | None = None
+    wh: Warehouse,
+    m: Methodology,
+    engine: str = "duckdb",
+    step: Callable[[str], None] | None = None,
+    replicates: int = REPLICATES,
 ) -> AwardRun:
+    """``replicates``: resampled years of the stability analysis (awards/stability.py)."""
     started = time.perf_counter()
     check_champion_rule(m)  # before the heavy pass, not after it
     say = step or (lambda _: None)
@@ -153,11 +174,27 @@ def run_awards(
             for account in _accounts_of(unit, info)
         }
         evidence = top_posts(backend, m, sorted(wanted), cube) if wanted else None
+    say("Measuring how sure each ranking is")
+    the_run_id = run_id(m.sha256, fingerprint)
+    seed = seed_of(the_run_id)
+    certainties = bootstrap(
+        columns,
+        followers,
+        m,
+        {category: theme.name for category, theme in themes.items()},
+        info,
+        {c: {k: r.eligible for k, r in by.items()} for c, (by, _) in rankings.items()},
+        lambda unit: bool(_severe(flags, _accounts_of(unit, info))),
+        replicates,
+        seed,
+    )
     posts_in_scope = int(np.asarray(cube.column("n")).sum()) if len(cube) else 0
-    categories = _categories(wh, m, rankings, selections, info, flags, evidence)
+    categories = _categories(
+        wh, m, rankings, selections, info, flags, evidence, certainties, replicates
+    )
     results = Results(
         schema=SCHEMA,
-        run_id=run_id(m.sha256, fingerprint),
+        run_id=the_run_id,
         synthetic_data=is_synthetic(wh),
         methodology=RunMethodology(
             m.id,
@@ -168,6 +205,9 @@ def run_awards(
             Period(m.period_start.isoformat(), m.period_end.isoformat()),
         ),
         data=DataInfo(fingerprint, posts_in_scope),
+        stability=Stability(
+            METHOD, replicates, seed, weeks_in_period(m), list(INTERVAL), STAYS, ENTERS
+        ),
         code_version=__version__,
         categories=categories,
         champion=champion(m.champion_rule, categories),
@@ -396,13 +436,17 @@ def _categories(
     info: dict[int, AccountInfo],
     flags: Flags,
     evidence: pa.Table | None,
+    certainties: Certainties,
+    replicates: int,
 ) -> tuple[Category, ...]:
     names = institution_names(wh)
     clusters = cluster_names(wh)
     posts = _evidence_by_account(evidence)
+    unknown = UnitCertainty(float("nan"), (0, 0))
 
     def record(unit: UnitScore, category: CategoryRule) -> Nominee:
-        return _nominee(unit, category, names, info, posts, flags)
+        sure = certainties.get((category.id, unit.cluster), {}).get(unit.unit, unknown)
+        return _nominee(unit, category, names, info, posts, flags, sure)
 
     categories = []
     for category in m.categories:
@@ -419,6 +463,43 @@ def _categories(
                 for unit, severe in chosen.held
                 for base in [record(unit, category)]
             )
+            sure = certainties.get((category.id, cluster_id), {})
+            picked = {u.unit for u in chosen.nominees} | {u.unit for u, _ in chosen.held}
+            outsiders = [
+                u
+                for u in ranking.eligible
+                if u.unit not in picked and not _severe(flags, _accounts_of(u, info))
+            ]
+            nominee_records = tuple(record(unit, category) for unit in chosen.nominees)
+            challengers = [
+                (place, u, sure[u.unit])
+                for place, u in enumerate(outsiders, start=len(chosen.nominees) + 1)
+                if u.unit in sure
+                and (place == len(chosen.nominees) + 1 or sure[u.unit].stability > ENTERS)
+            ]
+            judged = verdict(
+                [n.stability for n in nominee_records],
+                [sure[u.unit].stability for u in outsiders if u.unit in sure],
+                replicates,
+            )
+            certainty = Certainty(
+                judged.clear,
+                judged.statement,
+                judged.places,
+                tuple(
+                    Challenger(
+                        place,
+                        u.rank,
+                        u.institution,
+                        names.get(u.institution, u.institution),
+                        u.account if u.account >= 0 else None,
+                        info[u.account].handle if u.account in info else None,
+                        c.stability,
+                        c.rank_interval,
+                    )
+                    for place, u, c in challengers
+                ),
+            )
             cluster_records.append(
                 Cluster(
                     cluster_id=cluster_id,
@@ -429,8 +510,9 @@ def _categories(
                     note=cluster_note(
                         ranking.considered, len(ranking.eligible), category.nominees, chosen
                     ),
-                    nominees=tuple(record(unit, category) for unit in chosen.nominees),
+                    nominees=nominee_records,
                     held=held,
+                    certainty=certainty,
                 )
             )
         categories.append(
@@ -454,6 +536,7 @@ def _nominee(
     info: dict[int, AccountInfo],
     posts: dict[int, list[TopPost]],
     flags: Flags,
+    sure: UnitCertainty,
 ) -> Nominee:
     owned = _accounts_of(unit, info)
     account = info[unit.account] if unit.account >= 0 else None
@@ -475,6 +558,8 @@ def _nominee(
         interactions=int(unit.interactions),
         top_posts=tuple(candidates[:3]),
         flags=tuple(f for a in owned for f in flags.get(a, ())),
+        stability=sure.stability,
+        rank_interval=sure.rank_interval,
     )
 
 

@@ -48,6 +48,19 @@ class DataInfo:
 
 
 @dataclass(frozen=True)
+class Stability:
+    """How the stability analysis was made (govsocial/awards/stability.py)."""
+
+    method: str  # "bootstrap over weeks"
+    replicates: int  # resampled years
+    seed: int  # of the generator, from the run id
+    weeks: int  # weeks of the period, drawn with replacement in each replicate
+    interval: list[float]  # the percentiles of a rank interval: [0.025, 0.975]
+    stays: float  # a nominee is sure when a nominee in at least this share of replicates
+    enters: float  # the first non-nominee, when a nominee in at most this share
+
+
+@dataclass(frozen=True)
 class Title:
     id: str  # Indonesian
     en: str
@@ -125,6 +138,8 @@ class Nominee:
     interactions: int
     top_posts: tuple[TopPost, ...]
     flags: tuple[Flag, ...]
+    stability: float  # share of resampled years in which it is a nominee
+    rank_interval: tuple[int, int]  # 2.5% and 97.5% percentiles of its rank in them
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,28 @@ class HeldNominee(Nominee):
     """A unit ranked within the nominee places whose accounts have a severe flag."""
 
     reason: str  # each severe flag, its account and its detail
+
+
+@dataclass(frozen=True)
+class Challenger:
+    """An eligible non-nominee (no severe flag) that may take a nominee place."""
+
+    place: int  # after the nominees: nominees + 1 is the first non-nominee
+    rank: int
+    institution_id: str
+    institution_name: str
+    account_id: int | None
+    handle: str | None
+    stability: float
+    rank_interval: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Certainty:
+    clear: bool
+    statement: str
+    places: tuple[int, ...]  # the places that are not sure; empty when clear
+    challengers: tuple[Challenger, ...]
 
 
 @dataclass(frozen=True)
@@ -144,6 +181,7 @@ class Cluster:
     note: str | None
     nominees: tuple[Nominee, ...]
     held: tuple[HeldNominee, ...]
+    certainty: Certainty
 
 
 @dataclass(frozen=True)
@@ -183,6 +221,7 @@ class Results:
     synthetic_data: bool
     methodology: RunMethodology
     data: DataInfo
+    stability: Stability
     code_version: str
     categories: tuple[Category, ...]
     champion: Champion
@@ -193,10 +232,13 @@ RECORDS: tuple[type, ...] = (
     RunMethodology,
     Period,
     DataInfo,
+    Stability,
     Category,
     Title,
     ComponentWeight,
     Cluster,
+    Certainty,
+    Challenger,
     Nominee,
     HeldNominee,
     ComponentScore,

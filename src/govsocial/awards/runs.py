@@ -50,8 +50,12 @@ def compute_run(
     methodology: str,
     engine: str,
     step: Callable[[str], None] | None = None,
+    replicates: int | None = None,
 ) -> ComputedRun:
     """Run ``methodology`` (a shipped name or a .toml path) on ``engine``; nothing is written.
+
+    ``replicates``: resampled years of the stability analysis (default
+    :data:`govsocial.awards.stability.REPLICATES`).
 
     ``step(name)`` is called as each of :data:`STEPS` starts (for progress).
     """
@@ -62,7 +66,10 @@ def compute_run(
     clusters = {c.id for c in (*default_clusters(), *known_clusters(wh))}
     m = load_methodology(methodology, sorted(clusters))
     say(STEPS[1])
-    run = run_awards(wh, m, engine, step=say)
+    if replicates is None:
+        run = run_awards(wh, m, engine, step=say)
+    else:
+        run = run_awards(wh, m, engine, step=say, replicates=replicates)
     say(STEPS[-1])
     return ComputedRun(m, engine, run.run_id, run.text, run.seconds, run.data_fingerprint)
 
@@ -88,12 +95,16 @@ def keep_run(wh: Warehouse, run: ComputedRun) -> None:
 
 
 def run_and_keep(
-    db: Path, methodology: str, engine: str, step: Callable[[str], None] | None = None
+    db: Path,
+    methodology: str,
+    engine: str,
+    step: Callable[[str], None] | None = None,
+    replicates: int | None = None,
 ) -> ComputedRun:
     """Compute a run on the warehouse at ``db`` opened read-only (other readers go on
     meanwhile), then keep it with a short write."""
     with Warehouse.open(db, read_only=True) as wh:
-        computed = compute_run(wh, methodology, engine, step)
+        computed = compute_run(wh, methodology, engine, step, replicates)
     with Warehouse.open(db) as wh:
         keep_run(wh, computed)
     return computed

@@ -40,6 +40,16 @@ def run(
     ] = "gsm2025",
     engine: Annotated[str | None, typer.Option(help=SETTINGS["engine"].option_help())] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results document.")] = False,
+    stability: Annotated[
+        int | None,
+        typer.Option(
+            "--stability",
+            min=0,
+            max=10_000,
+            help="Resampled years of the stability analysis (default 20; 200 gives sharper "
+            "rank intervals and takes minutes).",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Run a methodology: nominees per category and cluster, with evidence. Prints the run id.
@@ -47,7 +57,7 @@ def run(
     The warehouse is only read while the run computes (other commands can read it meanwhile);
     the run is kept at the end.
     """
-    document = run_with_progress(methodology, engine, db)
+    document = run_with_progress(methodology, engine, db, stability)
     if as_json:
         from govsocial.awards.results import dumps
 
@@ -58,7 +68,7 @@ def run(
 
 
 def run_with_progress(
-    methodology: str, engine: str | None, db: Path | None = None
+    methodology: str, engine: str | None, db: Path | None = None, replicates: int | None = None
 ) -> dict[str, Any]:
     """Run and keep (awards.runs.run_and_keep) with progress; the results document."""
     from govsocial.awards import runs
@@ -72,7 +82,7 @@ def run_with_progress(
             index = runs.STEPS.index(name) + 1 if name in runs.STEPS else 0
             status.update(f"{methodology} on {chosen}: {name} ({index} of {len(runs.STEPS)}) ...")
 
-        computed = runs.run_and_keep(db_path(db), methodology, chosen, step)
+        computed = runs.run_and_keep(db_path(db), methodology, chosen, step, replicates)
     warn(
         "Run ",
         styled(computed.run_id, "bold"),
@@ -182,6 +192,9 @@ def print_nominees(document: dict[str, Any]) -> None:
                 )
                 if n in cluster.get("held", []):
                     name += " (held for review)"
+                if n.get("stability") is not None:
+                    low, high = n["rank_interval"]
+                    name += f" [stays {n['stability']:.0%}; ranks {low}–{high}]"
                 grid.add_row(
                     cluster["cluster_id"] if position == 0 else "",
                     str(n["rank"]),
@@ -192,4 +205,7 @@ def print_nominees(document: dict[str, Any]) -> None:
                 )
             if shown and cluster.get("note"):
                 grid.add_row("", "", cluster["note"], "", "", "")
+            certainty = cluster.get("certainty")
+            if shown and certainty:
+                grid.add_row("", "", certainty["statement"], "", "", "")
         out.print(grid)
