@@ -27,8 +27,14 @@ from hypothesis import strategies as st
 from conftest import post_row, write_csv
 from govsocial.awards.methodology import Methodology, load_methodology, parse_methodology
 from govsocial.awards.ranking import ClusterRanking, UnitScore, rank
-from govsocial.awards.units import UnitTable, build_units, cube_columns, follower_bounds
-from govsocial.metrics.backend import open_backend
+from govsocial.awards.units import (
+    FOLLOWER_SOURCES,
+    UnitTable,
+    build_units,
+    cube_columns,
+    follower_bounds,
+)
+from govsocial.compute.backend import open_backend
 from govsocial.metrics.cube import compute_cube, follower_snapshots
 from govsocial.registry import read_registry
 from govsocial.sources.generic import stage
@@ -81,6 +87,7 @@ def unit_table(rows: Sequence[dict[str, Any]]) -> UnitTable:
     """One row per (unit, platform): ``unit``, ``platform``, ``cluster`` and the columns the
     ranking reads (``posts``, ``active_weeks``, ``followers``, ``interactions``, metrics)."""
     names = {"posts", "active_weeks", "followers", "interactions", *METRIC_COLUMNS}
+    names |= {f"followers_source_{source}" for source in FOLLOWER_SOURCES}
     names |= {k for r in rows for k in r} - {"unit", "platform", "cluster"}
     units = np.array([r["unit"] for r in rows], dtype=str)
     return UnitTable(
@@ -275,6 +282,7 @@ class Account:
     posts: int  # over ``weeks`` weeks from the period's start
     likes: int  # per post
     weeks: int = 12
+    readings: tuple[str, ...] = ("2024-07-20T00:00:00Z", "2025-07-25T00:00:00Z")  # followers
 
 
 START = datetime(2024, 8, 5, 3, tzinfo=UTC)  # inside gsm2025's period
@@ -297,7 +305,7 @@ def world(tmp_path: Path, institutions: dict[str, list[Account]]) -> Warehouse:
         )
         lines.append(f"     accounts: [{entries}]}}")
         for a in owned:
-            for at in ("2024-07-20T00:00:00Z", "2025-07-25T00:00:00Z"):
+            for at in a.readings:
                 snapshots.append(
                     {
                         "platform": a.platform,
@@ -418,6 +426,29 @@ def test_a_twelve_follower_account_does_not_win_a_rate_category(tmp_path: Path) 
         assert "tiny" in [u.unit for u in floored["most_active"].eligible]  # no rate, no floor
         best = [u.unit for u in floored["best_account"].eligible]
         assert len(best) == 7 and all(not unit.startswith("tiny") for unit in best)
+
+
+def test_each_unit_reports_where_its_followers_at_posting_came_from(tmp_path: Path) -> None:
+    """Posts before an account's first reading use it only within 90 days; the results say,
+    per unit and platform, how many posts used a reading before, one after, or none."""
+    late = ("2024-09-01T00:00:00Z", "2025-07-25T00:00:00Z")  # 27 days after the first post
+    lost = ("2025-03-01T00:00:00Z", "2025-07-25T00:00:00Z")  # > 90 days after every post
+    cities = honest_cities() | {
+        "late": [Account("late_ig", "instagram", 40_000, 36, 120, readings=late)],
+        "lost": [Account("lost_ig", "instagram", 40_000, 36, 120, readings=lost)],
+    }
+    with world(tmp_path, cities) as wh:
+        active = {u.unit: u for u in rankings(wh, shipped())["most_active"].eligible}
+    source = {name: active[name].platforms[0]["followers_source"] for name in ("city0", "late")}
+    # city0's two posts of week 11 (21 Oct) are 93 days after its 20 Jul reading: no rate.
+    assert source["city0"] == {"before": 28, "after": 0, "unknown": 2}
+    # 36 posts over 12 weeks from 5 Aug: weeks 0-3 (12 posts) precede the 1 Sep reading.
+    assert source["late"] == {"before": 24, "after": 12, "unknown": 0}
+    assert active["lost"].platforms[0]["followers_source"] == {
+        "before": 0,
+        "after": 0,
+        "unknown": 36,
+    }
 
 
 def test_gsm2025_floors_every_category_that_compares_rates() -> None:

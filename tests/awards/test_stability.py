@@ -18,8 +18,7 @@ from govsocial.awards.stability import (
     verdict,
     week_draws,
 )
-from govsocial.awards.units import Array, Followers, build_units
-from govsocial.metrics.cube import SUMS
+from govsocial.awards.units import UNIT_SUMS, Array, Followers, build_units
 
 METHODOLOGY = """\
 id = "weeks"
@@ -63,7 +62,7 @@ def cube(weekly: dict[int, list[int]]) -> dict[str, Array]:
         "is_repost": np.zeros(size, dtype=bool),
         "week": np.array([w for _, w, _ in rows], dtype=np.int32),
     }
-    for name in SUMS:
+    for name in UNIT_SUMS:
         columns[name] = np.zeros(size)
     columns["n"] = np.array([n for _, _, n in rows], dtype=np.int64)
     return columns

@@ -39,7 +39,7 @@ import numpy as np
 
 from govsocial.awards.methodology import Category, Methodology
 from govsocial.awards.results import SIGNIFICANT_DIGITS
-from govsocial.awards.units import Array, UnitTable, minimums
+from govsocial.awards.units import FOLLOWER_SOURCES, Array, UnitTable, minimums
 
 TIE_DIRECTION = {"posts": -1, "interactions": -1, "platforms": -1, "followers": 1}
 SCORE_DECIMALS = 9
@@ -58,6 +58,7 @@ class PlatformCell(TypedDict):
     posts: int
     active_weeks: int
     followers: int
+    followers_source: dict[str, int]  # posts by where their followers at posting came from
     components: dict[str, MetricCell]
 
 
@@ -184,6 +185,9 @@ class _Cells:
             "posts": int(c["posts"][i]),
             "active_weeks": int(c["active_weeks"][i]),
             "followers": int(c["followers"][i]),
+            "followers_source": {
+                source: int(c[f"followers_source_{source}"][i]) for source in FOLLOWER_SOURCES
+            },
             "components": {
                 name: {"value": float(self.values[name][i]), "percentile": float(self.pct[name][i])}
                 for name in self.values

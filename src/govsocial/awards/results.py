@@ -95,6 +95,7 @@ class PlatformScore:
     posts: int
     active_weeks: int
     followers: int
+    followers_source: Mapping[str, int]
     components: Mapping[str, MetricValue]
 
 

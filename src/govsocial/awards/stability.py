@@ -36,8 +36,7 @@ import numpy as np
 
 from govsocial.awards.methodology import Category, Methodology
 from govsocial.awards.ranking import UnitScore, rank
-from govsocial.awards.units import Array, Followers, build_units, main_accounts
-from govsocial.metrics.cube import SUMS
+from govsocial.awards.units import UNIT_SUMS, Array, Followers, build_units, main_accounts
 from govsocial.metrics.formulas import weeks_in_period
 from govsocial.store.lookup import AccountInfo
 
@@ -220,7 +219,7 @@ def _collapse(
     out["media_type"] = np.full(len(rows), category.media_types[0] if category.media_types else "")
     out["is_repost"] = np.zeros(len(rows), dtype=bool)
     out["week"] = cube["week"][rows]
-    for name in SUMS:
+    for name in UNIT_SUMS:
         values = np.nan_to_num(cube[name][keep].astype(float))
         out[name] = np.bincount(group, weights=values, minlength=len(rows))
     if theme:

@@ -30,6 +30,17 @@ from govsocial.store.lookup import AccountInfo
 
 Array = NDArray[Any]
 
+# Where the followers at posting of a unit's posts came from (``metrics.facts``:
+# ``followers_source``; the cube counts each per row): a reading before the post, the next one
+# after it (within ``max_follower_gap_days``), or none near enough (the post has no rate).
+FOLLOWER_SOURCES = {
+    "before": ("n_followers_before",),
+    "after": ("n_followers_after",),
+    "unknown": ("n_followers_too_far", "n_followers_none"),
+}
+# Every additive measure a unit row sums from the cube.
+UNIT_SUMS = (*SUMS, *(name for names in FOLLOWER_SOURCES.values() for name in names))
+
 
 @dataclass
 class UnitTable:
@@ -193,6 +204,10 @@ def build_units(
         col["account_id"][first] if account_unit else np.full(size, -1),
     )
     sums = {name: total(col[name]) for name in SUMS}
+    sources = {
+        f"followers_source_{source}": sum((total(col[name]) for name in names), np.zeros(size))
+        for source, names in FOLLOWER_SOURCES.items()
+    }
     if theme_column is not None:
         theme = col[theme_column].astype(bool)
         sums |= {f"theme_{name}": total(col[name], theme) for name in SUMS}
@@ -207,6 +222,7 @@ def build_units(
         "active_weeks": active,
         "interactions": sums["interactions"],
         **_follower_columns(followers, members),
+        **sources,
         **{f"_{k}": v for k, v in sums.items()},
     }
     eligible = np.ones(size, dtype=bool)
