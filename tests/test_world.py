@@ -171,7 +171,7 @@ def test_bought_likes_accounts_are_flagged(world_db: Path) -> None:
     import json as _json
 
     from govsocial.awards.methodology import load_methodology
-    from govsocial.metrics.backend import open_backend
+    from govsocial.compute.backend import open_backend
     from govsocial.metrics.cube import compute_cube
     from govsocial.metrics.evidence import account_flags
 

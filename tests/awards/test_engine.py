@@ -240,11 +240,10 @@ def unit_score(rank: int, institution: str = "", account: int = -1) -> UnitScore
         institution or f"i{rank}",
         account,
         1.0 / rank,
-        [],
-        [],
-        1,
-        1,
-        1,
+        posts=1,
+        followers=1,
+        interactions=1,
+        n_platforms=1,
         rank=rank,
     )
 

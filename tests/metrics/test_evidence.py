@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from conftest import post_row, write_csv
 from govsocial.awards.engine import run_awards
 from govsocial.awards.methodology import load_methodology
+from govsocial.compute.backend import ENGINES, open_backend
 from govsocial.demo import load_world
-from govsocial.metrics.backend import ENGINES, open_backend
 from govsocial.metrics.cube import compute_cube
 from govsocial.metrics.evidence import AccountFlag, account_flags
 from govsocial.metrics.facts import (

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from conftest import post_row, write_csv
 from govsocial.awards.methodology import load_methodology
+from govsocial.compute.backend import open_backend
 from govsocial.demo import load_world
-from govsocial.metrics.backend import open_backend
 from govsocial.metrics.facts import (
     FOLLOWERS_SOURCES,
     MAX_FOLLOWER_GAP_DAYS,

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govsocial.awards.methodology import load_methodology
+from govsocial.compute.backend import open_backend
 from govsocial.demo import load_world
-from govsocial.metrics.backend import open_backend
 from govsocial.metrics.cube import SUMS, compute_cube, follower_snapshots
 from govsocial.metrics.facts import post_facts
 from govsocial.metrics.formulas import (

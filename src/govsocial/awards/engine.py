@@ -68,8 +68,8 @@ from govsocial.awards.stability import (
     verdict,
 )
 from govsocial.awards.units import build_units, cube_columns, follower_bounds
+from govsocial.compute.backend import open_backend
 from govsocial.errors import MethodologyError
-from govsocial.metrics.backend import open_backend
 from govsocial.metrics.cube import ThemeFilter, compute_cube, follower_snapshots
 from govsocial.metrics.evidence import account_flags, top_posts
 from govsocial.metrics.formulas import weeks_in_period

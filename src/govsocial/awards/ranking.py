@@ -32,14 +32,16 @@ reasons in docs/methodology-engine.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import TypedDict
 
 import numpy as np
 
 from govsocial.awards.methodology import Category, Methodology
 from govsocial.awards.results import SIGNIFICANT_DIGITS
-from govsocial.awards.units import FOLLOWER_SOURCES, Array, UnitTable, minimums
+from govsocial.awards.units import FOLLOWER_SOURCES, Array, UnitTable, group_rows, minimums
 
 TIE_DIRECTION = {"posts": -1, "interactions": -1, "platforms": -1, "followers": 1}
 SCORE_DECIMALS = 9
@@ -91,18 +93,46 @@ def midrank_percentile(values: Array, population: int | None = None) -> Array:
 
 @dataclass
 class UnitScore:
+    """An eligible unit of a category × cluster. Its platform cells, components and accounts
+    are read from the ranking's arrays when first asked for (``detail``): the bootstrap ranks
+    each resampled year with the same :func:`rank` and reads only the order."""
+
     unit: str
     cluster: str
     institution: str
     account: int  # account units; -1 for institutions
     score: float
-    platforms: list[PlatformCell]  # one per eligible platform
-    components: list[ComponentCell]
     posts: float  # over the eligible platforms, as the tie-breakers see them
     followers: float
     interactions: float
-    accounts: tuple[int, ...] = ()  # the accounts behind the eligible platforms
+    n_platforms: int  # eligible platforms
     rank: int = 0
+    detail: Callable[[], _Detail] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def _details(self) -> _Detail:
+        return self.detail() if self.detail else _Detail([], [], ())
+
+    @property
+    def platforms(self) -> list[PlatformCell]:
+        """One per eligible platform."""
+        return self._details.platforms
+
+    @property
+    def components(self) -> list[ComponentCell]:
+        return self._details.components
+
+    @property
+    def accounts(self) -> tuple[int, ...]:
+        """The accounts behind the eligible platforms."""
+        return self._details.accounts
+
+
+@dataclass(frozen=True)
+class _Detail:
+    platforms: list[PlatformCell]
+    components: list[ComponentCell]
+    accounts: tuple[int, ...]
 
 
 @dataclass
@@ -203,55 +233,61 @@ def _combine(
     reasons: list[str | None],
     cells: _Cells,
 ) -> dict[str, ClusterRanking]:
+    """Per (cluster, unit): its platform rows combined (rule 5), vectorised over the groups;
+    then each cluster's eligible units sorted by score and the tie-breakers (rule 6)."""
     c = units.columns
-    weights = {comp.metric: comp.weight for comp in category.components}
-    total_weight = sum(weights.values())
-    # Institutions: every platform of the category counts, 0 where the unit is not eligible.
-    platform_weight = {p: m.platform_weights.get(p, 1.0) for p in category.platforms or m.platforms}
-    all_platforms = sum(platform_weight.values())
+    weights = np.array([comp.weight for comp in category.components], dtype=float)
     by_cluster: dict[str, ClusterRanking] = {}
-    units_of: dict[tuple[str, str], list[int]] = {}
-    for i in range(len(units)):
-        units_of.setdefault((str(units.cluster[i]), str(units.unit[i])), []).append(i)
-    for (cluster, unit), rows in sorted(units_of.items()):
-        ranking = by_cluster.setdefault(cluster, ClusterRanking(cluster, 0, []))
+    if not len(units):
+        return by_cluster
+    first, group = group_rows([units.cluster, units.unit])  # groups sorted by (cluster, unit)
+    size = len(first)
+    if category.unit == "account":  # one platform: its own score
+        share = np.ones(len(units))
+    else:  # every platform of the category counts, 0 where the unit is not eligible
+        platform_weight = {
+            p: m.platform_weights.get(p, 1.0) for p in category.platforms or m.platforms
+        }
+        total = sum(platform_weight.values())
+        share = np.array([platform_weight[str(p)] / total for p in units.platform])
+    share = np.where(ok, share, 0.0)
+
+    def per_unit(values: Array) -> Array:
+        summed: Array = np.bincount(group, weights=share * values, minlength=size)
+        return summed
+
+    def eligible_sum(values: Array) -> Array:
+        summed: Array = np.bincount(group, weights=np.where(ok, values, 0.0), minlength=size)
+        return summed
+
+    good = np.bincount(group, weights=ok.astype(float), minlength=size).astype(int)
+    score = per_unit(cells.score)
+    pct = np.vstack([per_unit(cells.pct[comp.metric]) for comp in category.components])
+    posts, followers = eligible_sum(c["posts"]), eligible_sum(c["followers"])
+    interactions = eligible_sum(c["interactions"])
+    rows_of = np.split(np.argsort(group, kind="stable"), np.cumsum(np.bincount(group))[:-1])
+    cluster_of, unit_of = units.cluster[first].astype(str), units.unit[first].astype(str)
+    needed = max(category.eligibility.min_platforms, 1)
+    for g in range(size):
+        ranking = by_cluster.setdefault(cluster_of[g], ClusterRanking(cluster_of[g], 0, []))
         ranking.considered += 1
-        good = [i for i in rows if ok[i]]
-        if len(good) < max(category.eligibility.min_platforms, 1):
-            reason = (reasons[rows[0]] if not good else "min_platforms") or "?"
+        if good[g] < needed:
+            reason = (reasons[rows_of[g][0]] if not good[g] else "min_platforms") or "?"
             ranking.ineligible_reasons[reason] = ranking.ineligible_reasons.get(reason, 0) + 1
             continue
-        if category.unit == "account":  # one platform: its own score
-            share = np.ones(len(good))
-        else:
-            share = np.array([platform_weight[str(units.platform[i])] for i in good])
-            share /= all_platforms
-        components: list[ComponentCell] = []
-        for name, weight in weights.items():
-            percentile = float((share * cells.pct[name][good]).sum())
-            components.append(
-                {
-                    "metric": name,
-                    "weight": weight,
-                    "percentile": percentile,
-                    "contribution": weight / total_weight * percentile,
-                }
-            )
+        rows = rows_of[g][ok[rows_of[g]]]
         ranking.eligible.append(
             UnitScore(
-                unit,
-                cluster,
-                str(units.institution[rows[0]]),
-                int(units.account[rows[0]]),
-                float((share * cells.score[good]).sum()),
-                [cells.platform(i) for i in good],
-                components,
-                float(c["posts"][good].sum()),
-                float(c["followers"][good].sum()),
-                float(c["interactions"][good].sum()),
-                tuple(sorted({a for i in good for a in units.accounts[i]}))
-                if units.accounts
-                else (),
+                unit_of[g],
+                cluster_of[g],
+                str(units.institution[first[g]]),
+                int(units.account[first[g]]),
+                float(score[g]),
+                float(posts[g]),
+                float(followers[g]),
+                float(interactions[g]),
+                int(good[g]),
+                detail=partial(_detail, units, category, cells, rows, pct[:, g], weights),
             )
         )
     for ranking in by_cluster.values():
@@ -261,11 +297,29 @@ def _combine(
     return by_cluster
 
 
+def _detail(
+    units: UnitTable, category: Category, cells: _Cells, rows: Array, pct: Array, weights: Array
+) -> _Detail:
+    """What a unit's score is made of: its platform cells, components and accounts."""
+    total_weight = float(weights.sum())
+    components: list[ComponentCell] = [
+        {
+            "metric": comp.metric,
+            "weight": comp.weight,
+            "percentile": float(percentile),
+            "contribution": comp.weight / total_weight * float(percentile),
+        }
+        for comp, percentile in zip(category.components, pct, strict=True)
+    ]
+    accounts = tuple(sorted({a for i in rows for a in units.accounts[i]})) if units.accounts else ()
+    return _Detail([cells.platform(int(i)) for i in rows], components, accounts)
+
+
 def _sort_key(u: UnitScore, tiebreakers: tuple[str, ...]) -> tuple[float | str, ...]:
     values = {
         "posts": u.posts,
         "interactions": u.interactions,
-        "platforms": float(len(u.platforms)),
+        "platforms": float(u.n_platforms),
         "followers": u.followers,
     }
     key: list[float | str] = [-round(u.score, SCORE_DECIMALS)]

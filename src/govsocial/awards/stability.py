@@ -40,8 +40,8 @@ from govsocial.awards.units import UNIT_SUMS, Array, Followers, build_units, mai
 from govsocial.metrics.formulas import weeks_in_period
 from govsocial.store.lookup import AccountInfo
 
-# Resampled years by default. 200 gives sharper intervals but adds ~3 min on the demo until
-# units and ranking have a vectorised path: `govsocial awards run --stability 200`.
+# Resampled years by default: a quick screen. A run to publish uses 200
+# (`govsocial awards run --stability 200`; docs/methodology-engine.md, section 8).
 REPLICATES = 20
 INTERVAL = (0.025, 0.975)
 STAYS = 0.95  # a nominee is sure when it stays a nominee in at least this share ...

@@ -59,7 +59,7 @@ class UnitTable:
         return len(self.unit)
 
 
-def _group(keys: list[Array]) -> tuple[Array, Array]:
+def group_rows(keys: list[Array]) -> tuple[Array, Array]:
     """Row index of each group's first row, and each row's group number (sorted groups).
 
     Each key column is coded to integers first, then the codes are combined into one int64:
@@ -145,7 +145,7 @@ def main_accounts(owners: Mapping[int, AccountInfo], followers: Followers) -> Ar
     if not owned:
         return np.zeros(0, dtype=np.int64)
     ids = np.array([account for _, _, account in owned], dtype=np.int64)
-    _, group = _group([np.array([o[0] for o in owned]), np.array([o[1] for o in owned])])
+    _, group = group_rows([np.array([o[0] for o in owned]), np.array([o[1] for o in owned])])
     known = ids < len(followers.last)
     audience = np.zeros(len(ids))
     audience[known] = np.nan_to_num(followers.last[ids[known]], nan=0.0)
@@ -189,7 +189,7 @@ def build_units(
         keep &= np.isin(col["media_type"], list(category.media_types))
     col = {k: v[keep] for k, v in col.items()}
     unit = col["account_id"].astype(str) if account_unit else col["institution_id"].astype(str)
-    first, group = _group([unit, col["platform"]])
+    first, group = group_rows([unit, col["platform"]])
     size = len(first)
 
     def total(values: Array, mask: Array | None = None) -> Array:
@@ -215,13 +215,14 @@ def build_units(
     if len(group):
         weekly = np.unique((group.astype(np.int64) * 100_000 + col["week"])[col["n"] > 0])
         np.add.at(active, weekly // 100_000, 1)
-    members = _members(col["account_id"], group, size)
-    table.accounts = [tuple(int(a) for a in accounts) for accounts in members]
+    groups, accounts = _members(col["account_id"], group, size)
+    bounds = np.searchsorted(groups, np.arange(1, size))
+    table.accounts = [tuple(part.tolist()) for part in np.split(accounts, bounds)] if size else []
     table.columns = {
         "posts": sums["n"],
         "active_weeks": active,
         "interactions": sums["interactions"],
-        **_follower_columns(followers, members),
+        **_follower_columns(followers, groups, accounts, size),
         **sources,
         **{f"_{k}": v for k, v in sums.items()},
     }
@@ -253,32 +254,35 @@ def minimums(columns: dict[str, Array], rules: Eligibility) -> list[tuple[str, A
     ]
 
 
-def _members(account: Array, group: Array, size: int) -> list[Array]:
-    """Per group: its distinct account ids, sorted."""
+def _members(account: Array, group: Array, size: int) -> tuple[Array, Array]:
+    """The distinct (group, account) pairs, sorted: each group's accounts."""
     account = account.astype(np.int64)
     width = int(account.max()) + 1 if len(account) else 1
     pairs = np.unique(group.astype(np.int64) * width + account)
-    groups, accounts = pairs // width, pairs % width
-    bounds = np.searchsorted(groups, np.arange(size + 1))
-    return [accounts[bounds[g] : bounds[g + 1]] for g in range(size)]
+    return pairs // width, pairs % width
 
 
-def _follower_columns(followers: Followers, members: list[Array]) -> dict[str, Array]:
+def _follower_columns(
+    followers: Followers, groups: Array, accounts: Array, size: int
+) -> dict[str, Array]:
     """Per group: the summed followers of its accounts at the period's start and end, and the
     largest distance of their readings from the period's start and end (infinite when an
     account has no snapshot)."""
-    first, last = np.zeros(len(members)), np.zeros(len(members))
-    first_gap, last_gap = np.zeros(len(members)), np.zeros(len(members))
-    size = len(followers.first)
-    for g, accounts in enumerate(members):
-        known = accounts[accounts < size]
-        first[g], last[g] = followers.first[known].sum(), followers.last[known].sum()
-        unknown = np.inf if len(known) < len(accounts) else 0.0
-        first_gap[g] = max(followers.first_gap_days[known].max(initial=0.0), unknown)
-        last_gap[g] = max(followers.last_gap_days[known].max(initial=0.0), unknown)
+    known = accounts < len(followers.first)
+    at = np.where(known, accounts, 0)
+
+    def summed(values: Array) -> Array:
+        total: Array = np.bincount(groups, weights=np.where(known, values[at], 0.0), minlength=size)
+        return total
+
+    def farthest(gaps: Array) -> Array:
+        out = np.zeros(size)
+        np.maximum.at(out, groups, np.where(known, gaps[at], np.inf))
+        return out
+
     return {
-        "followers": last,
-        "followers_first": first,
-        "followers_first_gap_days": first_gap,
-        "followers_last_gap_days": last_gap,
+        "followers": summed(followers.last),
+        "followers_first": summed(followers.first),
+        "followers_first_gap_days": farthest(followers.first_gap_days),
+        "followers_last_gap_days": farthest(followers.last_gap_days),
     }

@@ -11,13 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ibis
 import pyarrow as pa
 
 from govsocial.metrics.evidence import cube_measures
 from govsocial.metrics.facts import post_facts
+from govsocial.metrics.scope import Scope
+
+if TYPE_CHECKING:
+    from govsocial.compute.backend import Backend, Column, Table
 
 KEYS = ("account_id", "institution_id", "cluster_id", "platform", "media_type", "is_repost", "week")
 
@@ -30,7 +34,7 @@ class ThemeFilter:
     hashtags: tuple[str, ...]
     keywords: tuple[str, ...]
 
-    def expression(self, facts: Any) -> Any:
+    def expression(self, facts: Table) -> Column:
         text = facts.text.fill_null("").lower()
         tests = []
         if self.hashtags:
@@ -43,7 +47,7 @@ class ThemeFilter:
         return match
 
 
-def _one(condition: Any) -> Any:
+def _one(condition: Column) -> Column:
     return ibis.ifelse(condition, 1, 0)
 
 
@@ -69,7 +73,7 @@ SUMS = (
 )
 
 
-def cube_expression(backend: Any, m: Any, themes: Sequence[ThemeFilter] = ()) -> Any:
+def cube_expression(backend: Backend, m: Scope, themes: Sequence[ThemeFilter] = ()) -> Table:
     facts = post_facts(backend, m)
     facts = facts.mutate(**{t.name: t.expression(facts) for t in themes})
     rate = facts.engagement_rate
@@ -99,7 +103,7 @@ def cube_expression(backend: Any, m: Any, themes: Sequence[ThemeFilter] = ()) ->
     )
 
 
-def compute_cube(backend: Any, m: Any, themes: Sequence[ThemeFilter] = ()) -> pa.Table:
+def compute_cube(backend: Backend, m: Scope, themes: Sequence[ThemeFilter] = ()) -> pa.Table:
     """Run the pass on the backend; the cube comes back sorted by its keys (deterministic)."""
     expr = cube_expression(backend, m, themes)
     keys = [*KEYS, *(t.name for t in themes)]
@@ -107,7 +111,7 @@ def compute_cube(backend: Any, m: Any, themes: Sequence[ThemeFilter] = ()) -> pa
     return table
 
 
-def follower_snapshots(backend: Any, m: Any) -> pa.Table:
+def follower_snapshots(backend: Backend, m: Scope) -> pa.Table:
     """Follower snapshots up to and including the period's end, sorted by account and time.
 
     A reading taken at the very end of the period (the period is ``[start, end)``) is the

@@ -38,7 +38,7 @@ never judged.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import ibis
 import numpy as np
@@ -50,9 +50,12 @@ from govsocial.metrics.facts import (
     MAX_INTERACTIONS,
     MAX_VIEWS,
     VIEWS_PER_FOLLOWER,
-    Scope,
     post_facts,
 )
+from govsocial.metrics.scope import Scope
+
+if TYPE_CHECKING:
+    from govsocial.compute.backend import Backend, Column, Scalar, Table
 
 MIN_POSTS = 10
 TOP_POSTS = 3
@@ -72,11 +75,11 @@ class AccountFlag(TypedDict):
     detail: str
 
 
-def cube_measures(facts: Any) -> dict[str, Any]:
+def cube_measures(facts: Table) -> dict[str, Scalar]:
     """The sums the flags read from the cube, beyond the metrics' own: the cube's aggregate
     adds them (``**cube_measures(facts)``), grouped by its keys like every other measure."""
 
-    def one(condition: Any) -> Any:
+    def one(condition: Column) -> Scalar:
         return ibis.ifelse(condition, 1, 0).sum()
 
     return {
@@ -245,7 +248,7 @@ def _spikes(
             )
 
 
-def top_posts(backend: Any, m: Scope, account_ids: Sequence[int], cube: pa.Table) -> pa.Table:
+def top_posts(backend: Backend, m: Scope, account_ids: Sequence[int], cube: pa.Table) -> pa.Table:
     """Top posts per (account, media type) by overperformance, for the given accounts.
 
     Within one (account, media type) the baseline is one number, so the top posts by

@@ -40,13 +40,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 import ibis
 
 from govsocial.metrics import interactions as definitions
 from govsocial.metrics.defaults import MAX_FOLLOWER_GAP_DAYS
+from govsocial.metrics.scope import Scope
 from govsocial.vocabulary import COUNT_COLUMNS, PLATFORMS
+
+if TYPE_CHECKING:
+    from govsocial.compute.backend import Backend, Column, Table
 
 WEEK_SECONDS = 7 * 24 * 3600
 DAY_SECONDS = 24 * 3600
@@ -85,24 +89,9 @@ MAX_INTERACTIONS = 1e10
 MAX_VIEWS = 1e11
 
 
-class Scope(Protocol):
-    """What the post facts read of a methodology (read-only)."""
-
-    @property
-    def period_start(self) -> datetime: ...
-    @property
-    def period_end(self) -> datetime: ...
-    @property
-    def platforms(self) -> Sequence[str]: ...
-    @property
-    def clusters(self) -> Sequence[str]: ...
-    @property
-    def interactions_version(self) -> int: ...
-
-
 def followers_at_post(
-    posts: Any, snapshots: Any, max_gap_days: float = MAX_FOLLOWER_GAP_DAYS
-) -> Any:
+    posts: Table, snapshots: Table, max_gap_days: float = MAX_FOLLOWER_GAP_DAYS
+) -> Table:
     """``posts`` (any columns, with account_id and posted_at) + followers_at_post,
     followers_source and followers_gap_days (module docstring).
 
@@ -169,7 +158,7 @@ def followers_at_post(
     )
 
 
-def implausible(platform: Any, inter: Any, views: Any, audience: Any) -> Any:
+def implausible(platform: Column, inter: Column, views: Column, audience: Column) -> Column:
     """Ibis boolean: counts no audience of this size explains (module docstring). Never NULL.
 
     ``inter`` and ``views`` as the interactions definition counts them (what the metrics
@@ -192,12 +181,11 @@ def implausible(platform: Any, inter: Any, views: Any, audience: Any) -> Any:
     return result
 
 
-def post_facts(backend: Any, m: Scope, account_ids: Sequence[int] | None = None) -> Any:
+def post_facts(backend: Backend, m: Scope, account_ids: Sequence[int] | None = None) -> Table:
     """One row per in-scope post with interactions, followers at posting time and rates.
 
     ``account_ids`` restricts the posts to those accounts before any join (for evidence).
-    The bound on follower readings is the methodology's ``max_follower_gap_days`` when it has
-    one, else :data:`MAX_FOLLOWER_GAP_DAYS`.
+    Follower readings are bounded by the scope's ``max_follower_gap_days``.
     """
     posts = backend.table("posts")
     accounts = backend.table("accounts")
@@ -225,7 +213,7 @@ def post_facts(backend: Any, m: Scope, account_ids: Sequence[int] | None = None)
     facts = followers_at_post(
         scoped.join(counts, "post_id"),
         snapshots.select("account_id", "captured_at", "followers"),
-        getattr(m, "max_follower_gap_days", MAX_FOLLOWER_GAP_DAYS),
+        m.max_follower_gap_days,
     )
     inter = definitions.interactions(facts, m.interactions_version)
     seen = definitions.views(facts, m.interactions_version)

@@ -33,13 +33,13 @@ Each formula is written once here, with its source:
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from govsocial.metrics.facts import WEEK_SECONDS
+from govsocial.metrics.scope import Scope
 from govsocial.metrics.shrinkage import Shrunk, shrink_log_means, shrink_shares
 from govsocial.words import count
 
@@ -53,16 +53,7 @@ DEFAULT_PRIOR_MIN_POSTS = 12
 GROWTH_TOLERANCE_DAYS = 45.0
 
 
-class Period(Protocol):
-    """Anything with a period (a methodology): read-only, so frozen dataclasses qualify."""
-
-    @property
-    def period_start(self) -> datetime: ...
-    @property
-    def period_end(self) -> datetime: ...
-
-
-def weeks_in_period(m: Period) -> int:
+def weeks_in_period(m: Scope) -> int:
     seconds = (m.period_end - m.period_start).total_seconds()
     return int(np.ceil(seconds / WEEK_SECONDS))
 

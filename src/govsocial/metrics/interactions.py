@@ -62,11 +62,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import ibis
 
 from govsocial.errors import MethodologyError
+
+if TYPE_CHECKING:
+    from govsocial.compute.backend import Column, Table, Value
 
 # Facebook Reactions launched worldwide on 24 Feb 2016; before it, Like was the only reaction.
 REACTIONS_LAUNCH = datetime(2016, 2, 24, tzinfo=UTC)
@@ -123,7 +126,7 @@ def definition(version: int) -> Definition:
     return DEFINITIONS[version]
 
 
-def interactions(t: Any, version: int) -> Any:
+def interactions(t: Table, version: int) -> Column:
     """Ibis DOUBLE expression: interactions of each row of ``t`` (needs platform and the counts;
     version 2 also posted_at). NULL for a platform the definition does not cover."""
     d = definition(version)
@@ -134,7 +137,7 @@ def interactions(t: Any, version: int) -> Any:
     return ibis.cases(*branches, else_=ibis.null("float64"))
 
 
-def views(t: Any, version: int) -> Any:
+def views(t: Table, version: int) -> Value:
     """Ibis DOUBLE expression: the views of each row of ``t`` that the definition counts
     (needs platform, media_type and views), else NULL."""
     d = definition(version)
@@ -149,7 +152,7 @@ def views(t: Any, version: int) -> Any:
     return ibis.cases(*branches, else_=ibis.null("float64")) if branches else ibis.null("float64")
 
 
-def _part(t: Any, name: str, missing: str) -> Any:
+def _part(t: Table, name: str, missing: str) -> Column:
     if name == "reactions_or_likes":
         value = t.reactions.fill_null(t.likes)
     elif name == "reactions_before_2016_likes":
@@ -161,7 +164,7 @@ def _part(t: Any, name: str, missing: str) -> Any:
     return value.fill_null(0.0) if missing == "zero" else value
 
 
-def _sum(values: list[Any]) -> Any:
+def _sum(values: list[Column]) -> Column:
     total = values[0]
     for value in values[1:]:
         total = total + value

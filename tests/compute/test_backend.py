@@ -1,4 +1,4 @@
-"""The backend layer: one Ibis expression, the same result on DuckDB and on Spark.
+"""The compute layer: one Ibis expression, the same result on DuckDB and on Spark.
 
 :data:`PORTABLE` lists the Ibis operations the metrics rely on; each runs on both engines and
 must give identical rows and Arrow types (floats within 1e-9 relative). :data:`NOT_PORTABLE`
@@ -46,9 +46,9 @@ import pytest
 from ibis import _
 
 from conftest import post_row, scalar, write_csv
+from govsocial.compute import spark as spark_module
+from govsocial.compute.backend import ENGINES, RELATIONS, Backend, open_backend
 from govsocial.errors import ConfigError, StoreError, UsageError
-from govsocial.metrics import backend as backend_module
-from govsocial.metrics.backend import ENGINES, RELATIONS, Backend, open_backend
 from govsocial.sources.generic import stage
 from govsocial.store import Warehouse, load_file
 from govsocial.store.export import export_relations
@@ -742,7 +742,7 @@ def test_an_unknown_engine_says_the_valid_ones_and_how_to_choose(warehouse: Ware
 def test_missing_pyspark_or_java_says_how_to_install_them(
     warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(backend_module, "_spark", None)  # as if not started yet
+    monkeypatch.setattr(spark_module, "_spark", None)  # as if not started yet
     with monkeypatch.context() as patch:
         patch.setitem(sys.modules, "pyspark", None)
         missing = r"pip install 'govsocial\[spark\]'"
@@ -809,7 +809,7 @@ def test_export_writes_types_spark_reads(exotic: Warehouse, tmp_path: Path) -> N
 
 def test_spark_reuses_one_application_and_cleans_up(world: Warehouse) -> None:
     with open_backend(world, "spark") as first:
-        started = backend_module._spark
+        started = spark_module._spark
         assert first.con.name == "pyspark"
         assert set(RELATIONS) <= {t.name for t in first.con._session.catalog.listTables()}
         assert str(first.table("posts").posted_at.type()) == "timestamp('UTC', 6)"
@@ -818,7 +818,7 @@ def test_spark_reuses_one_application_and_cleans_up(world: Warehouse) -> None:
         assert folder.is_dir()
     assert not folder.exists()
     with open_backend(world, "spark") as second:
-        assert backend_module._spark is started
+        assert spark_module._spark is started
         assert second.to_arrow(second.table("accounts").count()).column(0).to_pylist() == [4]
     assert started.conf.get("spark.sql.session.timeZone") == "UTC"
     assert started.sparkContext.master == "local[2]"
