@@ -129,6 +129,10 @@ def test_a_wrong_setting_is_named_where_it_is_used_and_listed_by_settings(
     (registered_dir / "govsocial.toml").write_text("threads = 2.5\n")
     coerced = run("info", "--db", "w.duckdb", cwd=registered_dir)
     assert coerced.returncode == 1 and "threads" in coerced.stderr and "2.5" in coerced.stderr
+    (registered_dir / "govsocial.toml").write_text("threads = 2.5\nmemory_limit = 'lots'\n")
+    both = run("settings", cwd=registered_dir)
+    assert both.returncode == 1 and both.stderr.count("2.5") == 1  # each problem once
+    assert "memory_limit" in both.stderr and "threads" in both.stderr
 
 
 def test_ctrl_c_during_the_demo_leaves_nothing_half_built(

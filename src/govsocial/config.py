@@ -4,27 +4,35 @@ Each setting is declared once in :data:`SETTINGS` with its default, help text an
 (``option_help``), the docs (``govsocial settings``) and error messages all read this table, so
 a message can always name every way to change a value.
 
-A value is checked where it is resolved (:func:`resolve`): a wrong one is refused with a message
-naming the setting, where the value came from (option, environment variable or file and line),
-what is allowed and how to change it. From a command-line option it is a :class:`UsageError`
-(exit 2), from the environment or govsocial.toml a :class:`ConfigError` (exit 1).
+A value is checked where it is resolved (:func:`resolve`, or :func:`resolve_all` for every
+setting at once) through the one :class:`govsocial.checking.Checker`: every wrong value is
+refused together, each with a sentence naming the setting, where the value came from (option,
+environment variable, or file and line), what is allowed and how to change it. A settings file
+is checked whole when it is read: two wrong values in it are two problems in one error. From
+command-line options only, it is a :class:`UsageError` (exit 2); from the environment or
+govsocial.toml a :class:`ConfigError` (exit 1).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Generic, Literal, TypeVar, overload
 
+from govsocial.checking import Checker, Problem, listed
 from govsocial.errors import ConfigError, UsageError
+from govsocial.words import count
 
 CONFIG_FILE_NAME = "govsocial.toml"
 
 Kind = Literal["path", "choice", "count", "size"]
+Value = str | int  # a count is an int, every other kind text
+_V = TypeVar("_V", bound=Value, covariant=True)
 MAX_THREADS = 1024  # DuckDB starts every thread at once: 100,000 hung a machine for minutes
 
 # The memory sizes DuckDB's `SET memory_limit` accepts (checked against DuckDB 2.0.1 in
@@ -43,7 +51,7 @@ class _Refused(ValueError):
 @dataclass(frozen=True)
 class Setting:
     name: str
-    default: Any
+    default: Value
     help: str
     kind: Kind
     choices: tuple[str, ...] = ()  # for kind "choice"
@@ -67,7 +75,7 @@ class Setting:
 
     def shown_default(self) -> str:
         """The default as people write it (a relative path with its ``./``)."""
-        if self.kind == "path" and not Path(self.default).is_absolute():
+        if self.kind == "path" and not Path(str(self.default)).is_absolute():
             return f"./{self.default}"
         return str(self.default)
 
@@ -93,7 +101,7 @@ class Setting:
             return f"one of: {', '.join(self.choices)}"
         return "a file path, such as ./govsocial.duckdb"
 
-    def parse(self, raw: Any) -> Any:
+    def parse(self, raw: object) -> Value:
         """``raw`` (text from the environment or an option, or a TOML value) as this
         setting's value; raises ``ValueError`` saying what is wrong."""
         if self.kind == "count":
@@ -144,57 +152,181 @@ SETTINGS: dict[str, Setting] = {
 
 
 @dataclass(frozen=True)
-class Resolved:
-    value: Any
+class Resolved(Generic[_V]):
+    value: _V
     origin: str  # "flag", "env", "file <path>", or "default"
 
 
+TextSetting = Literal["db", "engine", "memory_limit"]  # the settings whose value is text
+
+
+@overload
 def resolve(
-    name: str,
-    flag_value: Any = None,
+    name: Literal["threads"],
+    flag_value: object = None,
     *,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
-) -> Resolved:
+) -> Resolved[int]: ...
+@overload
+def resolve(
+    name: TextSetting,
+    flag_value: object = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Resolved[str]: ...
+@overload
+def resolve(
+    name: str,
+    flag_value: object = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Resolved[Value]: ...
+def resolve(
+    name: str,
+    flag_value: object = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Resolved[Value]:
     """Setting ``name``: the flag if given, else the env var, else the file, else the default.
 
     The value is checked: a wrong flag raises :class:`UsageError`, a wrong environment variable
-    or file value :class:`ConfigError`, each naming the setting, the source and the fix.
+    or file value :class:`ConfigError`, each naming the setting, the source and the fix. When
+    the file is read it is checked whole: its every problem is in the error.
     """
-    setting = SETTINGS[name]
-    if flag_value is not None:
-        return Resolved(
-            _checked(setting, flag_value, f"The {setting.flag} option", UsageError), "flag"
-        )
+    return check_settings([name], {name: flag_value}, env=env, cwd=cwd).values()[name]
+
+
+def resolve_all(
+    flags: Mapping[str, object] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> dict[str, Resolved[Value]]:
+    """Every setting at once (``flags``: setting name → the option's value, None when not
+    given). One error lists every wrong option, environment variable and file value."""
+    return check_settings(None, flags, env=env, cwd=cwd).values()
+
+
+@dataclass(frozen=True)
+class SettingsCheck:
+    """Settings resolved and checked together (:func:`check_settings`)."""
+
+    resolved: Mapping[str, Resolved[Value]]  # the settings whose value is right
+    problems: tuple[Problem, ...]  # each names its setting (``key``), where and the fix
+    error: ConfigError | UsageError | None  # every problem in one error; None: all right
+
+    def values(self) -> dict[str, Resolved[Value]]:
+        """The resolved settings; raises :attr:`error` if any value is wrong."""
+        if self.error is not None:
+            raise self.error
+        return dict(self.resolved)
+
+
+def check_settings(
+    names: Sequence[str] | None = None,
+    flags: Mapping[str, object] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> SettingsCheck:
+    """Resolve ``names`` (default: every setting) and check them, raising nothing: for
+    ``govsocial settings``, which lists the right ones and then every problem."""
+    resolved, check, from_flags = _resolve(names or list(SETTINGS), flags or {}, env, cwd)
+    return SettingsCheck(resolved, tuple(check.problems), check.failure(_error(from_flags)))
+
+
+def read_config_file(path: Path) -> dict[str, Value]:
+    """The settings in ``path`` (TOML, UTF-8 with or without a byte order mark), checked: a
+    :class:`ConfigError` lists every problem."""
+    check = Checker(_DOCS)
+    values = _check_file(check, path)
+    check.raise_if_any(_error(0))
+    return values
+
+
+_DOCS = "docs/cli.md"  # "govsocial settings"
+
+
+def _resolve(
+    names: Sequence[str],
+    flags: Mapping[str, object],
+    env: Mapping[str, str] | None,
+    cwd: Path | None,
+) -> tuple[dict[str, Resolved[Value]], Checker, int]:
+    """The right values, the checker holding every problem, and how many are of options."""
     environ = os.environ if env is None else env
-    if environ.get(setting.env_var, "") != "":
-        where = f"The {setting.env_var} environment variable"
-        return Resolved(_checked(setting, environ[setting.env_var], where), "env")
-    path = _config_file(environ, cwd)
-    if path is not None:
-        data, text = _read(path)
-        if name in data:
-            line = _line_of(text, name)
-            where = f"Line {line} of {path}" if line else f"{path}"
-            return Resolved(_checked(setting, data[name], where), f"file {path}")
-    return Resolved(setting.default, "default")
+    check = Checker(_DOCS)
+    resolved: dict[str, Resolved[Value]] = {}
+    file: dict[str, Value] | None = None  # read once, when a setting needs it; its good values
+    path: Path | None = None
+    from_flags = 0  # problems of options: a UsageError when they are the only ones
+    for name in names:
+        setting = SETTINGS[name]
+        flag = flags.get(name)
+        if flag is not None:
+            before = len(check.problems)
+            value = _checked(check, setting, flag, f"The {setting.flag} option")
+            from_flags += len(check.problems) - before
+            if value is not None:
+                resolved[name] = Resolved(value, "flag")
+        elif environ.get(setting.env_var, "") != "":
+            where = f"The {setting.env_var} environment variable"
+            value = _checked(check, setting, environ[setting.env_var], where)
+            if value is not None:
+                resolved[name] = Resolved(value, "env")
+        else:
+            if file is None:
+                path = _config_file(check, environ, cwd)
+                file = _check_file(check, path) if path is not None else {}
+            if name in file:
+                resolved[name] = Resolved(file[name], f"file {path}")
+            elif not any(p.key == name for p in check.problems):  # else wrong in the file
+                resolved[name] = Resolved(setting.default, "default")
+    return resolved, check, from_flags
+
+
+def _error(from_flags: int) -> Callable[[list[Problem]], ConfigError | UsageError]:
+    def error(problems: list[Problem]) -> ConfigError | UsageError:
+        kind = UsageError if from_flags == len(problems) else ConfigError
+
+        def sentence(p: Problem) -> str:
+            return f"{p.reason}. {p.fix}"
+
+        if len(problems) == 1:
+            return kind(sentence(problems[0]))
+        return kind(
+            f"{count(len(problems), 'problem')} with the settings:\n{listed(problems, sentence)}"
+        )
+
+    return error
 
 
 def _checked(
-    setting: Setting, raw: Any, where: str, error: type[ConfigError | UsageError] = ConfigError
-) -> Any:
+    check: Checker, setting: Setting, raw: object, where: str, line: int | None = None
+) -> Value | None:
+    """``raw`` as ``setting``'s value, or None and a problem: the sentence "<where> sets
+    'threads' to '-1': it is negative" and the fix "'threads' must be ... Change it with ..."."""
     try:
         return setting.parse(raw)
     except ValueError as exc:
         shown = repr(raw) if isinstance(raw, str) else _toml_repr(raw)
         reason = f": {exc}" if str(exc) else ""
-        raise error(
-            f"{where} sets '{setting.name}' to {shown}{reason}. '{setting.name}' must be "
-            f"{setting.allowed()}. Change it with {setting.ways_to_set()}."
-        ) from None
+        check.problem(
+            setting.name,
+            f"{where} sets '{setting.name}' to {shown}{reason}",
+            f"'{setting.name}' must be {setting.allowed()}. "
+            f"Change it with {setting.ways_to_set()}.",
+            value=raw,
+            line=line,
+        )
+        return None
 
 
-def _whole_number(raw: Any) -> int:
+def _whole_number(raw: object) -> int:
     if isinstance(raw, bool):  # TOML true/false are ints to Python
         raise _Refused(f"it is a {_toml_type(raw)}")
     if isinstance(raw, int):
@@ -232,7 +364,7 @@ def _memory_size(raw: str) -> str:
     return raw.strip()
 
 
-def _toml_type(value: Any) -> str:
+def _toml_type(value: object) -> str:
     if isinstance(value, bool):
         return "true/false value"
     if isinstance(value, int):
@@ -248,7 +380,7 @@ def _toml_type(value: Any) -> str:
     return "date or time"
 
 
-def _toml_repr(value: Any) -> str:
+def _toml_repr(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return repr(value)
@@ -261,61 +393,81 @@ _TOML_FIX = (
 )
 
 
-def _config_file(environ: Mapping[str, str], cwd: Path | None = None) -> Path | None:
+def _config_file(
+    check: Checker, environ: Mapping[str, str], cwd: Path | None = None
+) -> Path | None:
     explicit = environ.get("GOVSOCIAL_CONFIG")
     if explicit:
         path = Path(explicit)
         if not path.is_file():
-            raise ConfigError(
-                f"GOVSOCIAL_CONFIG points to {path}, which is not a file. "
-                f"Fix the path or unset GOVSOCIAL_CONFIG to use ./{CONFIG_FILE_NAME}."
+            check.problem(
+                "GOVSOCIAL_CONFIG",
+                f"GOVSOCIAL_CONFIG points to {path}, which is not a file",
+                f"Fix the path or unset GOVSOCIAL_CONFIG to use ./{CONFIG_FILE_NAME}.",
+                value=explicit,
             )
+            return None
         return path
     path = (cwd or Path.cwd()) / CONFIG_FILE_NAME
     return path if path.is_file() else None
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """The settings in ``path`` (TOML, UTF-8 with or without a byte order mark)."""
-    return _read(path)[0]
-
-
-def _read(path: Path) -> tuple[dict[str, Any], str]:
+def _check_file(check: Checker, path: Path) -> dict[str, Value]:
+    """The good values of the settings file ``path``; each problem of it goes to ``check``:
+    a file that cannot be read, is not UTF-8 or not TOML, an unknown setting, a wrong value."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(
-            f"Cannot read the settings file {path} ({exc.strerror or exc}). "
-            f"Make it readable, or remove it."
-        ) from exc
+        check.problem(
+            "",
+            f"Cannot read the settings file {path} ({exc.strerror or exc})",
+            "Make it readable, or remove it.",
+        )
+        return {}
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(
-            f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}). "
-            f"Save the file as UTF-8."
-        ) from exc
+        check.problem(
+            "",
+            f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            "Save the file as UTF-8.",
+            line=line,
+        )
+        return {}
     try:
         settings = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"{path}, {_toml_error_place(exc, text)}: not valid TOML ({_toml_error_reason(exc)}). "
-            f"{_TOML_FIX}; or remove the file."
-        ) from exc
-    unknown = sorted(set(settings) - set(SETTINGS))
-    if unknown:
-        first = _line_of(text, unknown[0])
-        where = f"{path}, line {first}" if first else f"{path}"
-        raise ConfigError(
-            f"{where}: unknown {'setting' if len(unknown) == 1 else 'settings'} "
-            f"{', '.join(unknown)}. "
-            f"Valid settings: {', '.join(sorted(SETTINGS))}."
+        place, line = _toml_error_place(exc, text)
+        check.problem(
+            "",
+            f"{path}, {place}: not valid TOML ({_toml_error_reason(exc)})",
+            f"{_TOML_FIX}; or remove the file.",
+            line=line,
         )
-    return settings, text
+        return {}
+    values: dict[str, Value] = {}
+    for key, raw in settings.items():
+        at = _line_of(text, key)
+        if key not in SETTINGS:
+            close = difflib.get_close_matches(key, list(SETTINGS), n=1)
+            hint = f"Did you mean {close[0]}? " if close else ""
+            check.problem(
+                key,
+                f"{path}{f', line {at}' if at else ''}: unknown setting {key}",
+                f"{hint}Valid settings: {', '.join(sorted(SETTINGS))}.",
+                value=raw,
+                line=at,
+            )
+            continue
+        where = f"Line {at} of {path}" if at else f"{path}"
+        value = _checked(check, SETTINGS[key], raw, where, at)
+        if value is not None:
+            values[key] = value
+    return values
 
 
-def _toml_error_place(exc: tomllib.TOMLDecodeError, text: str) -> str:
+def _toml_error_place(exc: tomllib.TOMLDecodeError, text: str) -> tuple[str, int]:
     # Python 3.14 gives lineno/colno; before, only the message says where.
     lineno, colno = getattr(exc, "lineno", None), getattr(exc, "colno", None)
     if lineno is None:
@@ -325,7 +477,7 @@ def _toml_error_place(exc: tomllib.TOMLDecodeError, text: str) -> str:
     if lineno is None:  # "at end of document"
         lines = text.split("\n")
         lineno, colno = len(lines), len(lines[-1]) + 1
-    return f"line {lineno}, column {colno}"
+    return f"line {lineno}, column {colno}", int(lineno)
 
 
 def _toml_error_reason(exc: tomllib.TOMLDecodeError) -> str:

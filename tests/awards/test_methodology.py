@@ -7,14 +7,9 @@ from pathlib import Path
 import pytest
 
 from govsocial.awards import methodology as m
-from govsocial.awards.methodology import (
-    METRICS,
-    MetricInfo,
-    list_methodologies,
-    load_methodology,
-    parse_methodology,
-)
+from govsocial.awards.methodology import list_methodologies, load_methodology, parse_methodology
 from govsocial.errors import MethodologyError, UsageError
+from govsocial.metrics.catalogue import METRICS, MetricInfo
 
 CLUSTERS_2025 = ("kementerian", "lembaga", "pemda", "perguruan_tinggi")
 

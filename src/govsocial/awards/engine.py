@@ -26,8 +26,8 @@ import numpy as np
 import pyarrow as pa
 
 from govsocial import __version__
-from govsocial.awards.methodology import METRICS, Methodology
 from govsocial.awards.methodology import Category as CategoryRule
+from govsocial.awards.methodology import Methodology
 from govsocial.awards.ranking import ClusterRanking, UnitScore, rank
 from govsocial.awards.results import (
     SCHEMA,
@@ -70,6 +70,7 @@ from govsocial.awards.stability import (
 from govsocial.awards.units import build_units, cube_columns, follower_bounds
 from govsocial.compute.backend import open_backend
 from govsocial.errors import MethodologyError
+from govsocial.metrics.catalogue import METRICS
 from govsocial.metrics.cube import ThemeFilter, compute_cube, follower_snapshots
 from govsocial.metrics.evidence import account_flags, top_posts
 from govsocial.metrics.formulas import weeks_in_period

@@ -117,18 +117,13 @@ def settings(db: DbOption = None) -> None:
 
     A setting with a wrong value is listed as wrong, with why, and the exit code is 1.
     """
-    from govsocial.config import SETTINGS, resolve
-    from govsocial.errors import GovsocialError
+    from govsocial.config import SETTINGS, check_settings
 
-    rows, wrong = [], []
+    checked = check_settings(flags={"db": db if db is not None else State.db})
+    rows = []
     for s in SETTINGS.values():
-        flag = db if db is not None else State.db
-        try:
-            resolved = resolve(s.name, flag if s.name == "db" else None)
-            value, origin = str(resolved.value), resolved.origin
-        except GovsocialError as exc:
-            value, origin = "(wrong, see below)", "-"
-            wrong.append(exc.message)
+        resolved = checked.resolved.get(s.name)
+        value, origin = (str(resolved.value), resolved.origin) if resolved else ("(wrong)", "-")
         rows.append((s.name, s.flag if s.has_flag else "-", s.env_var, value, origin, s.help))
     out.print(
         table(
@@ -137,9 +132,8 @@ def settings(db: DbOption = None) -> None:
             keep=("setting", "env var", "value"),
         )
     )
-    for message in wrong:
-        warn(styled("Error: ", "bold red"), message)
-    if wrong:
+    if checked.error is not None:
+        warn(styled("Error: ", "bold red"), checked.error.message)
         raise typer.Exit(1)
 
 

@@ -1,7 +1,8 @@
 """Read and validate a registry file (YAML or CSV) into a :class:`Registry`.
 
-Every problem in the file is collected (file, line, field, reason, fix) and reported together;
-a file with any problem yields nothing, so a registry is never half-loaded.
+Every problem in the file is collected (file, line, field, bad value, reason, fix) by the one
+:class:`govsocial.checking.Checker` and reported together in a :class:`RegistryError`; a file
+with any problem yields nothing, so a registry is never half-loaded.
 
 YAML shape (see docs/registry.md)::
 
@@ -25,13 +26,15 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
 
 import yaml
 
-from govsocial.errors import InputError, Problem, RegistryError
+from govsocial import errors
+from govsocial.checking import Checker, Problem, Table
+from govsocial.errors import InputError, RegistryError
 from govsocial.registry.models import (
     PLATFORMS,
     Account,
@@ -40,33 +43,16 @@ from govsocial.registry.models import (
     Registry,
     normalise_handle,
 )
-from govsocial.registry.parse import (
-    CSV_COLUMNS,
-    LINE,
-    LINES,
-    Located,
-    line_of,
-    parse_csv,
-    parse_yaml,
-)
+from govsocial.registry.parse import CSV_COLUMNS, line_of, parse_csv, parse_yaml
 
 __all__ = ["CSV_COLUMNS", "default_clusters", "read_registry"]
 
+DOCS = "docs/registry.md"
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_TOP_KEYS = {"synthetic", "clusters", "institutions"}
-_INSTITUTION_KEYS = {"id", "name", "cluster", "sub_cluster", "region", "accounts"}
-_ACCOUNT_KEYS = {"platform", "handle", "platform_id", "name"}
-_CLUSTER_KEYS = {"id", "name", "name_en", "sub_clusters"}
-_BOOKKEEPING = {LINE, LINES}
-
-
-class _Report(Protocol):
-    """Notes one problem at ``line``, else at the line of ``field`` in ``item``, else at the
-    line of ``item``."""
-
-    def __call__(
-        self, item: Any, field: str, reason: str, fix: str, *, line: int | None = None
-    ) -> None: ...
+_TOP_KEYS = ("synthetic", "clusters", "institutions")
+_INSTITUTION_KEYS = ("id", "name", "cluster", "sub_cluster", "region", "accounts")
+_ACCOUNT_KEYS = ("platform", "handle", "platform_id", "name")
+_CLUSTER_KEYS = ("id", "name", "name_en", "sub_clusters")
 
 
 @functools.cache
@@ -76,12 +62,13 @@ def default_clusters() -> tuple[Cluster, ...]:
     return tuple(_cluster(c) for c in yaml.safe_load(text)["clusters"])
 
 
-def _cluster(raw: dict[str, Any]) -> Cluster:
+def _cluster(raw: Table) -> Cluster:
+    subs = raw.get("sub_clusters") or ()
     return Cluster(
         str(raw["id"]),
         str(raw["name"]),
         _text(raw.get("name_en")),
-        tuple(str(s) for s in raw.get("sub_clusters") or ()),
+        tuple(str(s) for s in subs) if isinstance(subs, list | tuple) else (),
     )
 
 
@@ -115,33 +102,28 @@ def read_registry(path: Path, known_clusters: tuple[Cluster, ...] = ()) -> Regis
     else:
         raise InputError(
             f"unknown registry file type '{suffix}'. Use a .yaml/.yml or .csv file "
-            "(formats in docs/registry.md).",
+            f"(formats in {DOCS}).",
             path=path,
         )
     return _validate(path, top, known_clusters, problems)
 
 
 def _validate(
-    path: Path, top: dict[str, Any], known: tuple[Cluster, ...], problems: list[Problem]
+    path: Path, top: Table, known: tuple[Cluster, ...], problems: list[Problem]
 ) -> Registry:
-    problems = list(problems)
-
-    def problem(item: Any, field: str, reason: str, fix: str, *, line: int | None = None) -> None:
-        line = line or line_of(item, field)
-        problems.append(Problem(f"line {line}" if line else "top level", field, reason, fix))
-
-    for key in sorted(set(top) - _TOP_KEYS - _BOOKKEEPING):
-        problem(top, key, "unknown key", f"use only {', '.join(sorted(_TOP_KEYS))}")
-    synthetic = top.get("synthetic")
-    if synthetic is not None and not isinstance(synthetic, bool):
-        problem(top, "synthetic", f"{synthetic!r} is not true or false", "write true or false")
-    clusters = {c.id: c for c in (*default_clusters(), *known)}
-    file_clusters = _clusters(top, problem)
-    clusters.update((c.id, c) for c in file_clusters)
+    # Problems are named by field and line (the line says which record): RegistryError shows
+    # "line 12, field 'cluster': ...".
+    c = Checker(DOCS, line_of)
+    c.extend(problems)
+    c.table(top, "", (), _TOP_KEYS)
+    synthetic = c.boolean(top, "synthetic", "", False)
+    clusters = {x.id: x for x in (*default_clusters(), *known)}
+    file_clusters = _clusters(c, top)
+    clusters.update((x.id, x) for x in file_clusters)
 
     raw_institutions = top.get("institutions")
     if not isinstance(raw_institutions, list):
-        problem(
+        c.problem_at(
             top, "institutions", "must be a list", "write `institutions:` then `- id: ...` items"
         )
         raw_institutions = []
@@ -149,111 +131,121 @@ def _validate(
     seen_ids: dict[str, int] = {}
     seen_accounts: dict[tuple[str, str, str], tuple[str, int]] = {}
     for index, raw in enumerate(raw_institutions):
-        if not isinstance(raw, dict):
-            problem(
-                None,
+        if not isinstance(raw, Mapping):
+            c.problem(
                 "institutions",
                 f"expected a mapping, got {raw!r}",
                 "write each institution as `- id: ...` with its fields",
-                line=_item_line(raw_institutions, index),
+                value=raw,
+                line=c.line(raw_institutions, index),
             )
             continue
-        for key in sorted(set(raw) - _INSTITUTION_KEYS - _BOOKKEEPING):
-            problem(
-                raw,
-                key,
-                "unknown institution field",
-                f"valid fields are {', '.join(sorted(_INSTITUTION_KEYS))}",
-            )
-        inst_id, name, cluster_id, sub_cluster, region = (
-            _field_text(raw, field, problem)
-            for field in ("id", "name", "cluster", "sub_cluster", "region")
+        institutions.append(_institution(c, raw, clusters, seen_ids, seen_accounts))
+
+    def error(found: list[Problem]) -> RegistryError:
+        return RegistryError(
+            path,
+            [
+                errors.Problem(f"line {p.line}" if p.line else "top level", p.key, p.reason, p.fix)
+                for p in found
+            ],
         )
-        if _text(raw.get("id")) is None:
-            problem(raw, "id", "missing", "give every institution a short id such as 'jabarprov'")
-        elif inst_id is None:
-            pass  # not text: reported by _field_text
-        elif not _ID_RE.match(inst_id):
-            problem(
-                raw,
-                "id",
-                f"'{inst_id}' is not a valid id",
-                "use lower-case letters, digits, '.', '_' or '-' (at most 64)",
-            )
-        elif inst_id in seen_ids:
-            problem(
-                raw,
-                "id",
-                f"duplicate institution id '{inst_id}' (first at line {seen_ids[inst_id]})",
-                "give each institution its own id, or merge the two",
-            )
-        else:
-            seen_ids[inst_id] = line_of(raw, "id") or 0
-        if _text(raw.get("name")) is None:
-            problem(raw, "name", "missing", "add the institution's official name")
-        if _text(raw.get("cluster")) is None:
-            problem(raw, "cluster", "missing", f"use one of: {', '.join(sorted(clusters))}")
-        elif cluster_id is None:
-            pass  # not text: reported by _field_text
-        elif cluster_id not in clusters:
-            problem(
-                raw,
-                "cluster",
-                f"unknown cluster '{cluster_id}'",
-                f"use one of: {', '.join(sorted(clusters))}, or declare it under `clusters:`",
-            )
-        elif sub_cluster and sub_cluster not in clusters[cluster_id].sub_clusters:
-            valid = ", ".join(clusters[cluster_id].sub_clusters) or "none (leave it empty)"
-            problem(
-                raw,
-                "sub_cluster",
-                f"'{sub_cluster}' is not a sub-cluster of '{cluster_id}'",
-                f"use one of: {valid}",
-            )
-        accounts = _accounts(raw, inst_id or "?", problem, seen_accounts)
-        institutions.append(
-            Institution(
-                inst_id or "", name or "", cluster_id or "", sub_cluster, region, tuple(accounts)
-            )
-        )
-    if problems:
-        problems.sort(key=_line_number)  # in the order of the file
-        raise RegistryError(path, problems)
-    return Registry(tuple(institutions), tuple(file_clusters), synthetic is True)
+
+    c.raise_if_any(error)
+    return Registry(tuple(institutions), tuple(file_clusters), synthetic)
 
 
-def _clusters(top: dict[str, Any], problem: _Report) -> list[Cluster]:
+def _institution(
+    c: Checker,
+    raw: Table,
+    clusters: dict[str, Cluster],
+    seen_ids: dict[str, int],
+    seen_accounts: dict[tuple[str, str, str], tuple[str, int]],
+) -> Institution:
+    c.table(raw, "", (), _INSTITUTION_KEYS, noun="institution field")
+    inst_id = _required(c, raw, "id", "give every institution a short id such as 'jabarprov'")
+    name = _required(c, raw, "name", "add the institution's official name")
+    cluster_id = _required(c, raw, "cluster", f"use one of: {', '.join(sorted(clusters))}")
+    sub_cluster, region = c.text(raw, "sub_cluster", ""), c.text(raw, "region", "")
+    if inst_id is None:
+        pass  # missing, or not text: reported
+    elif not _ID_RE.match(inst_id):
+        c.problem_at(
+            raw,
+            "id",
+            f"'{inst_id}' is not a valid id",
+            "use lower-case letters, digits, '.', '_' or '-' (at most 64)",
+        )
+    elif inst_id in seen_ids:
+        c.problem_at(
+            raw,
+            "id",
+            f"duplicate institution id '{inst_id}' (first at line {seen_ids[inst_id]})",
+            "give each institution its own id, or merge the two",
+        )
+    else:
+        seen_ids[inst_id] = c.line(raw, "id") or 0
+    if cluster_id is None:
+        pass  # missing, or not text: reported
+    elif cluster_id not in clusters:
+        c.problem_at(
+            raw,
+            "cluster",
+            f"unknown cluster '{cluster_id}'",
+            f"use one of: {', '.join(sorted(clusters))}, or declare it under `clusters:`",
+        )
+    elif sub_cluster and sub_cluster not in clusters[cluster_id].sub_clusters:
+        valid = ", ".join(clusters[cluster_id].sub_clusters) or "none (leave it empty)"
+        c.problem_at(
+            raw,
+            "sub_cluster",
+            f"'{sub_cluster}' is not a sub-cluster of '{cluster_id}'",
+            f"use one of: {valid}",
+        )
+    accounts = _accounts(c, raw, inst_id or "?", seen_accounts)
+    return Institution(
+        inst_id or "", name or "", cluster_id or "", sub_cluster, region, tuple(accounts)
+    )
+
+
+def _required(c: Checker, raw: Table, field: str, fix: str) -> str | None:
+    """``raw[field]`` as text; missing or empty is a problem, as is a list or mapping."""
+    value = c.text(raw, field, "")
+    if value is None and not isinstance(raw.get(field), list | Mapping):
+        c.problem(field, "missing", fix, line=c.line(raw, field))
+    return value
+
+
+def _clusters(c: Checker, top: Table) -> list[Cluster]:
     raw_clusters = top.get("clusters") or []
     if not isinstance(raw_clusters, list):
-        problem(
+        c.problem_at(
             top, "clusters", "must be a list", "write `clusters:` then `- {id: ..., name: ...}`"
         )
         return []
     clusters: list[Cluster] = []
     for index, raw in enumerate(raw_clusters):
-        if not isinstance(raw, dict) or not _text(raw.get("id")) or not _text(raw.get("name")):
-            problem(
-                raw,
+        if not isinstance(raw, Mapping) or not _text(raw.get("id")) or not _text(raw.get("name")):
+            c.problem(
                 "clusters",
                 "a cluster needs an id and a name",
                 "write `- {id: ..., name: ...}`",
-                line=_item_line(raw_clusters, index),
+                value=raw,
+                line=c.line(raw_clusters, index),
             )
             continue
-        for key in sorted(set(raw) - _CLUSTER_KEYS - _BOOKKEEPING):
-            problem(raw, key, "unknown cluster key", f"use {', '.join(sorted(_CLUSTER_KEYS))}")
-        sub_clusters = raw.get("sub_clusters") or []
-        if not isinstance(sub_clusters, list):
-            problem(raw, "sub_clusters", "must be a list", "write `sub_clusters: [a, b]`")
+        c.table(raw, "", (), _CLUSTER_KEYS, noun="cluster key")
+        if not isinstance(raw.get("sub_clusters") or [], list):
+            c.problem_at(raw, "sub_clusters", "must be a list", "write `sub_clusters: [a, b]`")
             continue
         clusters.append(_cluster(raw))
     return clusters
 
 
 def _accounts(
-    raw: dict[str, Any],
+    c: Checker,
+    raw: Table,
     inst_id: str,
-    problem: _Report,
     seen: dict[tuple[str, str, str], tuple[str, int]],
 ) -> list[Account]:
     """The institution's accounts. ``seen``: (platform, "handle" or "platform_id", value) →
@@ -261,7 +253,7 @@ def _accounts(
     accounts: list[Account] = []
     raw_accounts = raw.get("accounts") or []
     if not isinstance(raw_accounts, list):
-        problem(
+        c.problem_at(
             raw,
             "accounts",
             "must be a list",
@@ -269,36 +261,29 @@ def _accounts(
         )
         return accounts
     for index, acc in enumerate(raw_accounts):
-        if not isinstance(acc, dict):
-            problem(
-                raw,
+        if not isinstance(acc, Mapping):
+            c.problem(
                 "accounts",
                 f"expected a mapping, got {acc!r}",
                 "write each account as `- {platform: ..., handle: ...}`",
-                line=_item_line(raw_accounts, index),
+                value=acc,
+                line=c.line(raw_accounts, index),
             )
             continue
-        for key in sorted(set(acc) - _ACCOUNT_KEYS - _BOOKKEEPING):
-            problem(
-                acc,
-                key,
-                "unknown account field",
-                f"valid fields are {', '.join(sorted(_ACCOUNT_KEYS))}",
-            )
+        c.table(acc, "", (), _ACCOUNT_KEYS, noun="account field")
         platform_text, handle, platform_id, name = (
-            _field_text(acc, field, problem)
-            for field in ("platform", "handle", "platform_id", "name")
+            c.text(acc, field, "") for field in _ACCOUNT_KEYS
         )
         platform = (platform_text or "").lower()
         if platform not in PLATFORMS:
-            problem(
+            c.problem_at(
                 acc,
                 "platform",
                 f"unknown platform '{platform_text}'" if platform else "missing",
                 f"use one of: {', '.join(PLATFORMS)}",
             )
         if not handle and not platform_id:
-            problem(
+            c.problem_at(
                 acc,
                 "handle",
                 "an account needs a handle or a platform_id",
@@ -310,10 +295,10 @@ def _accounts(
         ):
             if not value or not platform:
                 continue
-            line = line_of(acc, field) or 0
+            line = c.line(acc, field) or 0
             first = seen.setdefault((platform, field, value), (inst_id, line))
             if first != (inst_id, line):
-                problem(
+                c.problem_at(
                     acc,
                     field,
                     f"duplicate {platform} {shown} (also listed for institution "
@@ -326,25 +311,7 @@ def _accounts(
     return accounts
 
 
-def _line_number(problem: Problem) -> int:
-    return int(problem.place.removeprefix("line ")) if problem.place.startswith("line ") else 0
-
-
-def _item_line(items: list[Any], index: int) -> int | None:
-    return items.line(index) if isinstance(items, Located) else None
-
-
-def _field_text(item: dict[str, Any], field: str, problem: _Report) -> str | None:
-    """``item[field]`` as text; a list or mapping where text belongs is a problem."""
-    value = item.get(field)
-    if isinstance(value, list | dict):
-        kind = "a list" if isinstance(value, list) else "a mapping"
-        problem(item, field, f"is {kind}, not text", f"write one value after `{field}:`")
-        return None
-    return _text(value)
-
-
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     if value is None:
         return None
     text = str(value).strip()

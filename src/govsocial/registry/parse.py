@@ -1,10 +1,11 @@
 """Registry files (YAML or CSV) as plain structures that remember the line of every part.
 
-Validation (load.py) reports each problem at the line a person sees in their editor: the line of
-the field's key (YAML) or cell (CSV), else of its record. A mapping carries its own line under
-:data:`LINE` and the line of each field under :data:`LINES`; a list is a :class:`Located` with
-the line of each item. Comments, blank lines, multi-line values, flow (``{...}``) and block
-items, a CSV header and quoted cells that span lines are all counted as the editor counts them.
+Validation (load.py, through :class:`govsocial.checking.Checker` with :func:`line_of`) reports
+each problem at the line a person sees in their editor: the line of the field's key (YAML) or
+cell (CSV), else of its record. A mapping is a :class:`Record` that knows its own line and the
+line of each field; a list is a :class:`Located` with the line of each item. Comments, blank
+lines, multi-line values, flow (``{...}``) and block items, a CSV header and quoted cells that
+span lines are all counted as the editor counts them.
 
 Problems only a parser can see (a YAML key given twice in one mapping, a CSV row with more cells
 than the header, an institution whose CSV rows disagree) are returned beside the structure.
@@ -15,16 +16,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from govsocial.errors import InputError, Problem
+from govsocial.checking import Problem, Table
+from govsocial.errors import InputError
 
-LINE = "__line__"  # the line where a mapping (YAML) or row (CSV) starts
-LINES = "__lines__"  # {field: the line of its key or cell}
 CSV_COLUMNS = [
     "institution_id",
     "institution_name",
@@ -52,12 +51,25 @@ _ACCOUNT_COLUMNS = {
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-class Located(list[Any]):
+class Record(dict[str, object]):
+    """A mapping (YAML) or row (CSV) that knows the line where it starts and the line of each
+    of its fields (the field's key in YAML, its cell in CSV)."""
+
+    line: int
+    lines: dict[str, int]
+
+    def __init__(self, fields: Mapping[str, object], line: int, lines: Mapping[str, int]) -> None:
+        super().__init__(fields)
+        self.line = line
+        self.lines = dict(lines)
+
+
+class Located(list[object]):
     """A list that knows the line of each of its items."""
 
     lines: list[int]
 
-    def __init__(self, items: list[Any], lines: list[int]) -> None:
+    def __init__(self, items: list[object], lines: list[int]) -> None:
         super().__init__(items)
         self.lines = lines
 
@@ -65,15 +77,17 @@ class Located(list[Any]):
         return self.lines[index] if index < len(self.lines) else None
 
 
-def line_of(item: Any, field: str | None = None) -> int | None:
-    """The line of ``field`` in the mapping ``item`` (or of the mapping when the field is
-    absent or not given); None for anything that carries no line."""
-    if not isinstance(item, dict):
-        return None
-    if field is not None and field in item.get(LINES, {}):
-        return int(item[LINES][field])
-    line = item.get(LINE)
-    return int(line) if line else None
+def line_of(container: object, key: str | int | None = None) -> int | None:
+    """The line of field ``key`` of a :class:`Record` (else of the record), or of item ``key``
+    of a :class:`Located` list; None for anything that carries no line (a
+    :data:`govsocial.checking.LineOf`)."""
+    if isinstance(container, Record):
+        if isinstance(key, str) and key in container.lines:
+            return container.lines[key]
+        return container.line or None
+    if isinstance(container, Located) and isinstance(key, int):
+        return container.line(key)
+    return None
 
 
 # -- YAML --------------------------------------------------------------------------------------
@@ -86,25 +100,25 @@ class _LineLoader(yaml.SafeLoader):
         self.problems: list[Problem] = []
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Record:
     first: dict[str, int] = {}
     for key, line in _key_lines(loader, node):  # before merging (<<), which may repeat keys
         if key in first:
             loader.problems.append(
                 Problem(
-                    f"line {line}",
                     key,
                     f"given twice in one mapping (first at line {first[key]})",
                     "keep one of the two",
+                    line=line,
                 )
             )
         first.setdefault(key, line)
     # Keys as text (YAML reads `yes:` as a boolean).
     mapping = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     lines = dict(_key_lines(loader, node))  # merged keys come first: the mapping's own win
-    mapping[LINE] = node.start_mark.line + 1
-    mapping[LINES] = {key: lines[key] for key in mapping if key in lines}
-    return mapping
+    return Record(
+        mapping, node.start_mark.line + 1, {key: lines[key] for key in mapping if key in lines}
+    )
 
 
 def _key_lines(loader: _LineLoader, node: yaml.MappingNode) -> list[tuple[str, int]]:
@@ -131,7 +145,7 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def parse_yaml(path: Path, text: str) -> tuple[dict[str, Any], list[Problem]]:
+def parse_yaml(path: Path, text: str) -> tuple[Table, list[Problem]]:
     loader = _LineLoader(text)
     try:
         top = loader.get_single_data()
@@ -147,7 +161,7 @@ def parse_yaml(path: Path, text: str) -> tuple[dict[str, Any], list[Problem]]:
         raise InputError(f"not valid YAML ({exc}). Fix the value.", path=path) from exc
     finally:
         loader.dispose()
-    if not isinstance(top, dict) or "institutions" not in top:
+    if not isinstance(top, Record) or "institutions" not in top:
         raise InputError(
             "expected a mapping with an 'institutions:' list (see docs/registry.md).", path=path
         )
@@ -155,7 +169,7 @@ def parse_yaml(path: Path, text: str) -> tuple[dict[str, Any], list[Problem]]:
 
 
 # -- CSV ---------------------------------------------------------------------------------------
-def parse_csv(path: Path, text: str) -> tuple[dict[str, Any], list[Problem]]:
+def parse_csv(path: Path, text: str) -> tuple[Table, list[Problem]]:
     """One institution per ``institution_id`` (its first row gives its line), one account per
     row with account columns; each field's line is the line of its cell."""
     rows = _rows_with_lines(path, text)
@@ -163,17 +177,18 @@ def parse_csv(path: Path, text: str) -> tuple[dict[str, Any], list[Problem]]:
     columns = [c.strip() for c in header]
     _check_header(path, columns, header_line)
     problems: list[Problem] = []
-    institutions: dict[str, dict[str, Any]] = {}
-    account_lines: dict[str, list[int]] = {}
+    institutions: dict[str, Record] = {}
+    accounts: dict[str, list[Record]] = {}
     for line, row in rows:
         if len(row) > len(columns):
             problems.append(
                 Problem(
-                    f"line {line}",
                     f"cell {len(columns) + 1}",
                     f"the row has {len(row)} cells but the header has {len(columns)} columns",
                     "remove the extra cells, or put a value that contains a comma in double "
                     'quotes ("Kota Bandung, Jawa Barat")',
+                    line=line,
+                    value=row[len(columns) :],
                 )
             )
         cells: dict[str, tuple[str | None, int]] = {}
@@ -183,30 +198,29 @@ def parse_csv(path: Path, text: str) -> tuple[dict[str, Any], list[Problem]]:
             cell_line += len(_LINE_BREAK.findall(raw))
 
         institution = _record(_INSTITUTION_COLUMNS, cells, line)
-        key = institution["id"] or f"__line{line}"
+        key = str(institution["id"] or f"__line{line}")
         first = institutions.get(key)
         if first is None:
-            first = institutions[key] = {**institution, "accounts": []}
+            first = institutions[key] = institution
         else:
             problems.extend(_disagreements(first, institution))
         if any(cells.get(c, (None, 0))[0] for c in ("platform", "handle", "platform_id")):
-            first["accounts"].append(_record(_ACCOUNT_COLUMNS, cells, line))
-            account_lines.setdefault(key, []).append(line)
+            accounts.setdefault(key, []).append(_record(_ACCOUNT_COLUMNS, cells, line))
     for key, institution in institutions.items():
-        institution["accounts"] = Located(institution["accounts"], account_lines.get(key, []))
+        listed_accounts = accounts.get(key, [])
+        institution["accounts"] = Located(list(listed_accounts), [a.line for a in listed_accounts])
     listed = list(institutions.values())
-    return {"institutions": Located(listed, [i[LINE] for i in listed])}, problems
+    located = Located(list(listed), [i.line for i in listed])
+    return {"institutions": located}, problems
 
 
-def _record(
-    names: dict[str, str], cells: dict[str, tuple[str | None, int]], line: int
-) -> dict[str, Any]:
+def _record(names: dict[str, str], cells: dict[str, tuple[str | None, int]], line: int) -> Record:
     """The fields ``names`` (column → field) of one row, with the row's and each cell's line."""
-    return {
-        LINE: line,
-        LINES: {field: cells[c][1] for c, field in names.items() if c in cells},
-        **{field: cells.get(c, (None, 0))[0] for c, field in names.items()},
-    }
+    return Record(
+        {field: cells.get(c, (None, 0))[0] for c, field in names.items()},
+        line,
+        {field: cells[c][1] for c, field in names.items() if c in cells},
+    )
 
 
 def _rows_with_lines(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
@@ -252,16 +266,17 @@ def _check_header(path: Path, columns: list[str], line: int) -> None:
         )
 
 
-def _disagreements(first: dict[str, Any], later: dict[str, Any]) -> list[Problem]:
+def _disagreements(first: Record, later: Record) -> list[Problem]:
     """An institution's columns on a later row that differ from its first row (an empty cell
     repeats nothing and is fine)."""
     return [
         Problem(
-            f"line {line_of(later, field)}",
             field,
             f"'{later[field]}' differs from '{first[field] or ''}' given for institution "
             f"'{first['id']}' on line {line_of(first, field)}",
             "give an institution the same institution columns on each of its rows",
+            line=line_of(later, field),
+            value=later[field],
         )
         for field in ("name", "cluster", "sub_cluster", "region")
         if later[field] and later[field] != first[field]
