@@ -10,7 +10,10 @@ as one paragraph (no traceback unless ``--debug``) and exits with :attr:`exit_co
     ├── InputError             a bad file or record (carries file, place and reason)
     │   ├── RecordError        one record that cannot be read: quarantined, the file goes on
     │   └── RegistryError      a registry file with validation problems (all of them listed)
-    ├── SourceError            a platform API failed (retryable or terminal; status, URL)
+    ├── SourceError            a platform API failed (status, URL without tokens, the API's words)
+    │   ├── TransientSourceError   trying again later may help (5xx, timeout, throttling)
+    │   └── TerminalSourceError    it will not (revoked token, no permission, account gone)
+    │       └── QuotaExhausted     the period's quota is spent; says when it resets
     ├── MethodologyError       a methodology file that does not validate
     ├── StoreError             the warehouse cannot be opened, read or written
     │   ├── WarehouseLockedError   another process holds the file
@@ -30,7 +33,12 @@ Messages say what went wrong, name the thing (file, row, field, setting) and say
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for annotations: errors.py imports no stage
+    from govsocial.sources.api import ApiError
 
 
 class GovsocialError(Exception):
@@ -120,7 +128,11 @@ class RegistryError(InputError):
 
 
 class SourceError(GovsocialError):
-    """A platform API call failed. ``retryable`` says whether trying again may help."""
+    """A platform API call failed. ``retryable`` says whether trying again may help; ``url`` is
+    the request's URL with every token, key and secret removed; ``platform`` names the platform
+    ("YouTube"); ``api_error`` is what the API itself said (its code, type and message, secrets
+    removed); ``retry_at`` is when the platform said to try again, if it did. The message says
+    all of it and the fix (made by :mod:`govsocial.sources.http`)."""
 
     def __init__(
         self,
@@ -129,11 +141,83 @@ class SourceError(GovsocialError):
         status: int | None = None,
         url: str | None = None,
         retryable: bool = False,
+        platform: str | None = None,
+        api_error: ApiError | None = None,
+        retry_at: datetime | None = None,
     ):
         super().__init__(message)
         self.status = status
         self.url = url
         self.retryable = retryable
+        self.platform = platform
+        self.api_error = api_error
+        self.retry_at = retry_at
+
+
+class TransientSourceError(SourceError):
+    """Trying again later may help: a server error (5xx), a timeout, a dropped connection, a
+    body cut off, throttling or a rate limit; ``retry_at`` is when the platform said to retry.
+    ``rate_limited`` says it was the platform's rate limit or throttling. The HTTP client
+    retries these itself; one that reaches a caller has used up its attempts, or its wait would
+    be longer than the client's longest wait."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        url: str | None = None,
+        platform: str | None = None,
+        api_error: ApiError | None = None,
+        retry_at: datetime | None = None,
+        rate_limited: bool = False,
+    ):
+        super().__init__(
+            message,
+            status=status,
+            url=url,
+            retryable=True,
+            platform=platform,
+            api_error=api_error,
+            retry_at=retry_at,
+        )
+        self.rate_limited = rate_limited
+
+
+class TerminalSourceError(SourceError):
+    """Trying again will not help until someone acts: a revoked or expired token, a missing
+    permission, a deleted or unknown account, a request the API refuses. A collector reports it
+    for the account and goes on with the others."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        url: str | None = None,
+        platform: str | None = None,
+        api_error: ApiError | None = None,
+        retry_at: datetime | None = None,
+    ):
+        super().__init__(
+            message,
+            status=status,
+            url=url,
+            retryable=False,
+            platform=platform,
+            api_error=api_error,
+            retry_at=retry_at,
+        )
+
+
+class QuotaExhausted(TerminalSourceError):
+    """The platform's quota for the period is used up (YouTube's daily units, TikTok's daily
+    requests, X's monthly post cap), or the next call would exceed it. ``resets_at`` (also
+    ``retry_at``) is when it comes back, None when the platform does not say."""
+
+    @property
+    def resets_at(self) -> datetime | None:
+        return self.retry_at
 
 
 class MethodologyError(GovsocialError):
