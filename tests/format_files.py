@@ -14,6 +14,7 @@ FILES = {
     "facebook-graph": FIXTURES / "facebook" / "page_with_feed.json",
     "instagram-graph": FIXTURES / "instagram" / "business_discovery.json",
     "youtube": FIXTURES / "youtube" / "videos_info.json",
+    "tiktok-research": FIXTURES / "tiktok" / "api_response.json",
 }
 # Formats that keep every good record's payload in raw_records (tabular files keep their bytes).
-RECORD_FORMATS = ("x-v2", "facebook-graph", "instagram-graph", "youtube")
+RECORD_FORMATS = ("x-v2", "facebook-graph", "instagram-graph", "youtube", "tiktok-research")

@@ -35,4 +35,12 @@ FUTURE_TOLERANCE = timedelta(hours=1)
 
 # The import formats, in the order they are sniffed (govsocial.sources.formats.FORMATS holds
 # the readers; named here so that the command line can list them without importing them).
-FORMAT_NAMES = ("generic", "crowdtangle", "x-v2", "facebook-graph", "instagram-graph", "youtube")
+FORMAT_NAMES = (
+    "generic",
+    "crowdtangle",
+    "x-v2",
+    "facebook-graph",
+    "instagram-graph",
+    "youtube",
+    "tiktok-research",
+)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from govsocial.errors import InputError, UsageError
-from govsocial.sources import crowdtangle, facebook, generic, instagram, x, youtube
+from govsocial.sources import crowdtangle, facebook, generic, instagram, tiktok, x, youtube
 from govsocial.sources.documents import BOM, loads
 from govsocial.sources.opening import head, is_gzip, plain_name
 from govsocial.sources.staging import (
@@ -40,6 +40,7 @@ FORMATS: dict[str, Format] = {
         facebook.FORMAT,
         instagram.FORMAT,
         youtube.FORMAT,
+        tiktok.FORMAT,
     ]
 }
 
