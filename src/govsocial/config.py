@@ -29,8 +29,11 @@ from govsocial.errors import ConfigError, UsageError
 from govsocial.words import count
 
 CONFIG_FILE_NAME = "govsocial.toml"
+# Credentials may also live in a file of their own (kept out of version control), named by
+# GOVSOCIAL_SECRETS or found beside the settings file: only "secret" settings are read from it.
+SECRETS_FILE_NAME = "govsocial.secrets.toml"
 
-Kind = Literal["path", "choice", "count", "size"]
+Kind = Literal["path", "choice", "count", "size", "secret", "text", "url"]
 Value = str | int  # a count is an int, every other kind text
 _V = TypeVar("_V", bound=Value, covariant=True)
 MAX_THREADS = 1024  # DuckDB starts every thread at once: 100,000 hung a machine for minutes
@@ -99,6 +102,10 @@ class Setting:
             )
         if self.kind == "choice":
             return f"one of: {', '.join(self.choices)}"
+        if self.kind == "url":
+            return "an http:// or https:// address, such as http://127.0.0.1:8080"
+        if self.kind in ("secret", "text"):
+            return "text in quotes, on one line"
         return "a file path, such as ./govsocial.duckdb"
 
     def parse(self, raw: object) -> Value:
@@ -121,7 +128,11 @@ class Setting:
             raise _Refused("it is empty")
         if "\0" in raw:
             raise _Refused("it contains a NUL character")
-        return raw
+        if self.kind in ("secret", "text") and ("\n" in raw or raw != raw.strip()):
+            raise _Refused("it has spaces or line breaks around or inside it")
+        if self.kind == "url" and not re.match(r"https?://[^\s/]+", raw.strip()):
+            raise _Refused("it is not an http:// or https:// address")
+        return raw.strip() if self.kind == "url" else raw
 
 
 SETTINGS: dict[str, Setting] = {
@@ -146,6 +157,27 @@ SETTINGS: dict[str, Setting] = {
             "DuckDB memory limit, e.g. '8GB'; beyond it DuckDB spills to disk "
             "(empty = DuckDB's default, 80% of RAM).",
             "size",
+        ),
+        # Credentials of the platform APIs (docs/collect.md says how to get each); never
+        # printed, logged or kept in the warehouse.
+        Setting("youtube_key", "", "YouTube Data API v3 key.", "secret"),
+        Setting("facebook_token", "", "Facebook Graph API access token (Pages).", "secret"),
+        Setting("instagram_token", "", "Instagram Graph API access token.", "secret"),
+        Setting(
+            "instagram_user_id",
+            "",
+            "Instagram business account id that makes business_discovery calls.",
+            "text",
+        ),
+        Setting("x_bearer_token", "", "X API v2 bearer token.", "secret"),
+        Setting("tiktok_client_key", "", "TikTok Research API client key.", "secret"),
+        Setting("tiktok_client_secret", "", "TikTok Research API client secret.", "secret"),
+        Setting(
+            "api_root",
+            "",
+            "Collect from this server instead of the platforms (the fake platform server of "
+            "tests and the demo); empty = the real APIs.",
+            "url",
         ),
     ]
 }
@@ -263,6 +295,8 @@ def _resolve(
     resolved: dict[str, Resolved[Value]] = {}
     file: dict[str, Value] | None = None  # read once, when a setting needs it; its good values
     path: Path | None = None
+    secrets: dict[str, Value] | None = None  # the secrets file, read when a credential is asked
+    secrets_path: Path | None = None
     from_flags = 0  # problems of options: a UsageError when they are the only ones
     for name in names:
         setting = SETTINGS[name]
@@ -284,9 +318,38 @@ def _resolve(
                 file = _check_file(check, path) if path is not None else {}
             if name in file:
                 resolved[name] = Resolved(file[name], f"file {path}")
-            elif not any(p.key == name for p in check.problems):  # else wrong in the file
+                continue
+            if setting.kind == "secret":
+                if secrets is None:
+                    secrets_path = _secrets_file(check, environ, path, cwd)
+                    secrets = _check_file(check, secrets_path) if secrets_path else {}
+                if name in secrets:
+                    resolved[name] = Resolved(secrets[name], f"file {secrets_path}")
+                    continue
+            if not any(p.key == name for p in check.problems):  # else wrong in the file
                 resolved[name] = Resolved(setting.default, "default")
     return resolved, check, from_flags
+
+
+def _secrets_file(
+    check: Checker, environ: Mapping[str, str], config: Path | None, cwd: Path | None
+) -> Path | None:
+    """GOVSOCIAL_SECRETS, else govsocial.secrets.toml beside the settings file (or in the
+    working folder)."""
+    explicit = environ.get("GOVSOCIAL_SECRETS")
+    if explicit:
+        if not Path(explicit).is_file():
+            check.problem(
+                "GOVSOCIAL_SECRETS",
+                f"GOVSOCIAL_SECRETS points to {explicit}, which is not a file",
+                f"Fix the path or unset GOVSOCIAL_SECRETS to use ./{SECRETS_FILE_NAME}.",
+                value=explicit,
+            )
+            return None
+        return Path(explicit)
+    folder = config.parent if config is not None else (cwd or Path.cwd())
+    candidate = folder / SECRETS_FILE_NAME
+    return candidate if candidate.is_file() else None
 
 
 def _error(from_flags: int) -> Callable[[list[Problem]], ConfigError | UsageError]:
@@ -314,6 +377,8 @@ def _checked(
         return setting.parse(raw)
     except ValueError as exc:
         shown = repr(raw) if isinstance(raw, str) else _toml_repr(raw)
+        if setting.kind == "secret":  # a credential is never shown, even a wrong one
+            shown, raw = "a value (not shown)", None
         reason = f": {exc}" if str(exc) else ""
         check.problem(
             setting.name,

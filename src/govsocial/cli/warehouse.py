@@ -124,6 +124,8 @@ def settings(db: DbOption = None) -> None:
     for s in SETTINGS.values():
         resolved = checked.resolved.get(s.name)
         value, origin = (str(resolved.value), resolved.origin) if resolved else ("(wrong)", "-")
+        if s.kind == "secret" and resolved:  # a credential is never printed
+            value = "(set)" if resolved.value else "(not set)"
         rows.append((s.name, s.flag if s.has_flag else "-", s.env_var, value, origin, s.help))
     out.print(
         table(

@@ -16,6 +16,12 @@ class FileIdentity:
     path: Path
     sha256: str
     size: int
+    origin: str | None = None  # where the bytes came from when not a user's file: an API page
+
+    @property
+    def name(self) -> str:
+        """What the batch and the kept file are called: the origin, else the path."""
+        return self.origin or str(self.path)
 
 
 def identify(path: Path) -> FileIdentity:
@@ -49,7 +55,7 @@ def start_batch(
             batch_id,
             kind,
             source_format,
-            str(file.path) if file else None,
+            file.name if file else None,
             file.sha256 if file else None,
             file.size if file else None,
             synthetic,

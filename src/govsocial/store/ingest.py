@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,32 +76,49 @@ class ImportSummary:
 
 
 def load_file(
-    wh: Warehouse, path: Path, stage: Callable[[Path], Staged | Sequence[Staged]]
+    wh: Warehouse,
+    path: Path,
+    stage: Callable[[Path], Staged | Sequence[Staged]],
+    *,
+    origin: str | None = None,
+    then: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
     """Stage ``path`` with ``stage`` and load it, unless the same bytes were loaded before.
 
     ``stage`` may return several relations for one file (a page of posts that also carries
     its authors' follower counts): they load in the same transaction, as one batch.
+    ``origin`` names bytes that are not a user's file (an API page: its URL without
+    credentials and its page number). ``then`` runs inside the load's transaction after the
+    data (in its own transaction when the bytes were loaded before): the collector keeps a
+    page's cursor with the page, so a crash keeps both or neither.
     """
-    file = identify(path)
-    with wh.faults(f"importing {path}"):
+    file = replace(identify(path), origin=origin)
+    with wh.faults(f"importing {file.name}"):
         earlier = find_loaded(wh, file.sha256)
     if earlier is not None:
-        return ImportSummary(str(path), "-", "-", "skipped", earlier)
+        summary = ImportSummary(file.name, "-", "-", "skipped", earlier)
+        if then is not None:
+            with wh.transaction(f"importing {file.name}"):
+                then(summary)
+        return summary
     # The original bytes are kept (compressed in a thread while the file is read); a gzip
     # file is staged from its plain content, which lives until the load is done.
     with Packing(path) as packing, plain_file(path) as plain:
         staged = stage(plain)
         parts = [staged] if isinstance(staged, Staged) else list(staged)
-        return _load_parts(wh, file, parts, packing)
+        return _load_parts(wh, file, parts, packing, then)
 
 
 def _load_parts(
-    wh: Warehouse, file: FileIdentity, parts: list[Staged], packing: Packing
+    wh: Warehouse,
+    file: FileIdentity,
+    parts: list[Staged],
+    packing: Packing,
+    then: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
     kind = "+".join(dict.fromkeys(p.kind for p in parts)) or "posts"
     source_format = parts[0].source_format if parts else "-"
-    doing = f"importing {file.path}"
+    doing = f"importing {file.name}"
     try:
         with wh.transaction(doing):
             batch = start_batch(
@@ -111,11 +128,13 @@ def _load_parts(
                 file=file,
                 synthetic=any(p.synthetic for p in parts),
             )
-            summary = ImportSummary(str(file.path), source_format, kind, "loaded", batch)
+            summary = ImportSummary(file.name, source_format, kind, "loaded", batch)
             keep(wh, file, packing.result(), batch)
             for part in parts:
                 _load(wh, part, summary)
             _finish(wh, summary)
+            if then is not None:
+                then(summary)
             return summary
     except Exception as exc:
         # A trace of the attempt, if the warehouse can still be written (not if it is full).
@@ -139,7 +158,7 @@ def _load_parts(
                 f"could not be loaded: the warehouse refused its values ({_first_line(exc)}). "
                 "Nothing of it was kept; check the file against its format's documentation "
                 "(docs/formats.md). The full error is in ingest_batches.error.",
-                path=file.path,
+                path=file.name,
             ) from exc
         raise
     finally:

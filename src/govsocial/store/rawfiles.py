@@ -125,7 +125,14 @@ def keep(wh: Warehouse, file: FileIdentity, packed: Packed, batch: int) -> None:
             "INSERT INTO raw_files (file_sha256, file_name, file_bytes, content, first_batch_id,"
             " compression) SELECT ?, ?, ?, content, ?, ? FROM _blob "
             "WHERE NOT EXISTS (SELECT 1 FROM raw_files WHERE file_sha256 = ?)",
-            [file.sha256, file.path.name, file.size, batch, packed.compression, file.sha256],
+            [
+                file.sha256,
+                file.origin or file.path.name,
+                file.size,
+                batch,
+                packed.compression,
+                file.sha256,
+            ],
         )
     finally:
         wh.con.unregister("_blob")

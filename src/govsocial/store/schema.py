@@ -267,6 +267,51 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        7,
+        "collection state",
+        # collect_cursors: per account and stream ('posts'), the walk in progress: its window and
+        # where it continues (the client's Resume as JSON, no URL, no credential), written in the
+        # same transaction as the page it follows. collect_accounts: per account, the outcome of
+        # the last collection and how far its posts are complete. collect_runs: one row per run.
+        """
+        CREATE TABLE collect_cursors (
+            account_id BIGINT NOT NULL,
+            stream VARCHAR NOT NULL,
+            since TIMESTAMPTZ NOT NULL,
+            until TIMESTAMPTZ NOT NULL,
+            resume VARCHAR,
+            pages BIGINT NOT NULL DEFAULT 0,
+            updated_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (account_id, stream)
+        );
+        CREATE TABLE collect_accounts (
+            account_id BIGINT PRIMARY KEY,
+            last_run_id BIGINT,
+            last_attempt_at TIMESTAMPTZ,
+            last_success_at TIMESTAMPTZ,
+            complete_until TIMESTAMPTZ,
+            pages BIGINT NOT NULL DEFAULT 0,
+            last_error VARCHAR,
+            last_error_at TIMESTAMPTZ
+        );
+        CREATE TABLE collect_runs (
+            run_id BIGINT PRIMARY KEY,
+            started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ,
+            status VARCHAR NOT NULL,
+            scope VARCHAR NOT NULL,
+            accounts BIGINT NOT NULL DEFAULT 0,
+            pages BIGINT NOT NULL DEFAULT 0,
+            errors BIGINT NOT NULL DEFAULT 0,
+            usage VARCHAR,
+            govsocial_version VARCHAR NOT NULL
+        );
+        """,
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 # Tables and views users may rely on (docs/schema.md documents each column).
@@ -286,4 +331,7 @@ PUBLIC_RELATIONS = [
     "schema_migrations",
     "award_runs",
     "award_run_executions",
+    "collect_cursors",
+    "collect_accounts",
+    "collect_runs",
 ]
