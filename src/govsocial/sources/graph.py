@@ -155,7 +155,32 @@ def _document_items(
         return [Item("bad", value, place, reason="bad_value", detail=detail)]
     if is_error(value):
         return [Item("error", value, place)]
+    if keyed_by_id(value):
+        return [
+            item
+            for node_id, node in value.items()
+            for item in classify(node, within(place, f"id {node_id}"))
+        ]
     return classify(value, place)
+
+
+def keyed_by_id(value: Mapping[str, Any]) -> bool:
+    """Whether ``value`` answers a multiple-id read, ``GET /?ids=a,b&fields=...``: an object
+    keyed by the ids asked for, each holding that object (its ``id`` the key, or the id the
+    key is an alias of: a Page asked by username)::
+
+        {"19292868552_10158349356748553": {"id": "19292868552_10158349356748553", ...},
+         "19292868552_10158347294083553": {"id": "19292868552_10158347294083553", ...}}
+
+    (https://developers.facebook.com/docs/graph-api/using-graph-api). Every value must be an
+    object with an ``id``, and at least one keyed by its own id, so a post or Page (whose
+    values are strings, numbers and edges without an ``id``) is never taken for one."""
+    if not value:
+        return False
+    nodes = list(value.values())
+    if not all(isinstance(node, Mapping) and isinstance(node.get("id"), str) for node in nodes):
+        return False
+    return any(key == node["id"] for key, node in value.items())
 
 
 def quarantine(rows: Rows, item: Item[Any]) -> None:
