@@ -50,7 +50,8 @@ from govsocial.sources.http.redact import Redactor
 from govsocial.words import count, number, when
 
 USER_AGENT = f"govsocial/{__version__} (government social media monitoring; python-httpx)"
-_NUMERIC_SEGMENT = re.compile(r"/\d+(?=/|$)")
+_NUMERIC_SEGMENT = re.compile(r"/\d{3,}(?=/|$)")  # ids, not versions such as /2/
+_USERNAME_SEGMENT = re.compile(r"(/by/username/)[^/]+")
 
 
 def _utc_now() -> datetime:
@@ -60,7 +61,8 @@ def _utc_now() -> datetime:
 def endpoint_of(path: str) -> str:
     """A request path with its numeric ids written ``:id`` (``/2/users/:id/tweets``): rate
     limits are per endpoint, not per account."""
-    return _NUMERIC_SEGMENT.sub("/:id", httpx.URL(path).path or "/")
+    plain = _USERNAME_SEGMENT.sub(r"\1:username", httpx.URL(path).path or "/")
+    return _NUMERIC_SEGMENT.sub("/:id", plain)
 
 
 @dataclass(frozen=True, slots=True)

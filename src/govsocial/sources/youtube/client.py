@@ -1,0 +1,278 @@
+"""The YouTube Data API v3 live client (:class:`YouTubeClient`), on the one HTTP toolkit.
+
+It reads, with an API key (the ``key`` parameter,
+https://developers.google.com/youtube/v3/docs#calling-the-api):
+
+- followers: ``channels.list`` (``part=snippet,statistics,contentDetails``; ``id`` = the
+  channel id, or ``forHandle`` = ``@handle`` when the registry has no id)
+  https://developers.google.com/youtube/v3/docs/channels/list — the response is what the
+  ``youtube`` reader reads as a channel snapshot (subscribers, video count);
+- posts: the channel's uploads playlist (``contentDetails.relatedPlaylists.uploads`` of the
+  same channels.list answer, asked once per account and kept) walked with
+  ``playlistItems.list`` (``part=contentDetails``, ``maxResults=50``, ``pageToken``)
+  https://developers.google.com/youtube/v3/docs/playlistItems/list , newest first; for each
+  page, ``videos.list`` (``part=snippet,statistics,contentDetails``, ``id`` = up to 50
+  comma-separated ids) https://developers.google.com/youtube/v3/docs/videos/list gives the
+  videos with their counts: that body is what is loaded, carrying the playlist page's resume;
+- recount: ``videos.list`` by id, 50 at a time (the most ``id`` takes).
+
+Only videos published in ``[since, until)`` (``contentDetails.videoPublishedAt`` of the
+playlist item) are asked for, since the reader loads every video of a body; an item without
+``videoPublishedAt`` is a private or deleted video, which ``videos.list`` would not return
+either. The walk stops after the first page holding a video older than ``since`` (the uploads
+playlist lists the newest first).
+
+Quota: every call costs units of a daily quota, 10,000 by default, reset at midnight Pacific
+time; ``channels.list``, ``playlistItems.list`` and ``videos.list`` cost 1 unit each
+(https://developers.google.com/youtube/v3/determine_quota_cost). Each call's cost is taken
+from a :class:`~govsocial.sources.http.QuotaBudget` before it is sent, so a run stops cleanly
+(:class:`~govsocial.errors.QuotaExhausted`) instead of being refused by Google mid-walk.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from govsocial.errors import ConfigError, TerminalSourceError
+from govsocial.sources.clients import AccountRef, Fetched
+from govsocial.sources.http import (
+    ApiClient,
+    Page,
+    PageTokenPaginator,
+    QuotaBudget,
+    Resume,
+    Usage,
+    Wait,
+    YouTubeApi,
+)
+from govsocial.sources.http.apis import NOT_FOUND
+from govsocial.sources.youtube.files import FORMAT_NAME
+
+BASE_URL = "https://www.googleapis.com/youtube/v3"
+CREDENTIAL = "GOVSOCIAL_YOUTUBE_KEY (or youtube_key in govsocial.toml)"
+BATCH = 50  # the most ids videos.list takes, and the most items a playlistItems page holds
+# Units per call (https://developers.google.com/youtube/v3/determine_quota_cost).
+COST_LIST = 1
+CHANNEL_PARTS = "snippet,statistics,contentDetails"
+VIDEO_PARTS = "snippet,statistics,contentDetails"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _credential(credentials: Mapping[str, str]) -> str:
+    key = (credentials.get("youtube_key") or "").strip()
+    if not key:
+        raise ConfigError(
+            "YouTube: no API key is set, so YouTube channels cannot be collected. Set "
+            "GOVSOCIAL_YOUTUBE_KEY, or youtube_key in govsocial.toml (or the secrets file), to "
+            "an API key of a Google Cloud project with the YouTube Data API v3 enabled; "
+            "docs/collect-youtube.md says how to get one."
+        )
+    return key
+
+
+def _moment(value: Any) -> datetime | None:
+    """An RFC 3339 time as the API writes it (``2019-11-21T22:17:43.000Z``), else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _items(data: Any) -> list[dict[str, Any]]:
+    items = data.get("items") if isinstance(data, dict) else None
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+class YouTubeClient:
+    """A :class:`~govsocial.sources.clients.PlatformClient` for YouTube channels (see the
+    module docstring). ``credentials["youtube_key"]`` is the API key; ``budget`` the daily
+    quota (default: 10,000 units, :meth:`QuotaBudget.youtube`)."""
+
+    platform = "youtube"
+    format = FORMAT_NAME
+
+    def __init__(
+        self,
+        credentials: Mapping[str, str],
+        *,
+        base_url: str | None = None,
+        on_wait: Callable[[Wait], None] | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+        budget: QuotaBudget | None = None,
+    ) -> None:
+        key = _credential(credentials)
+        self.budget = budget if budget is not None else QuotaBudget.youtube()
+        self._api = ApiClient(
+            "YouTube",
+            YouTubeApi(),
+            base_url or BASE_URL,
+            auth_params={"key": key},
+            credential=CREDENTIAL,
+            budget=self.budget,
+            on_wait=on_wait,
+            clock=clock,
+            sleep=sleep,
+            transport=transport,
+        )
+        self._uploads: dict[int, str] = {}  # account_id -> its uploads playlist id
+
+    def __repr__(self) -> str:
+        return f"YouTubeClient({self._api!r})"
+
+    @property
+    def usage(self) -> Usage:
+        return self._api.usage
+
+    def close(self) -> None:
+        self._api.close()
+
+    def __enter__(self) -> YouTubeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- followers --------------------------------------------------------------------------
+
+    def followers(self, account: AccountRef) -> Fetched:
+        """The channel's ``channels.list`` answer: one subscriber reading."""
+        page = self._channel(account)
+        return Fetched(page.body, page.origin, page.number, page.fetched_at)
+
+    def _channel(self, account: AccountRef) -> Page:
+        params = {"part": CHANNEL_PARTS}
+        if account.platform_id:
+            params["id"] = account.platform_id
+        elif account.handle:
+            handle = account.handle
+            params["forHandle"] = handle if handle.startswith("@") else f"@{handle}"
+        else:
+            raise TerminalSourceError(
+                f"YouTube ({account.describe()}): the account has neither a channel id nor a "
+                "handle. Fix: add its channel id (UC...) or @handle to the registry.",
+                platform="YouTube",
+            )
+        page = self._api.get("/channels", params, cost=COST_LIST, about=account.describe())
+        channels = _items(page.data)
+        if not channels:
+            # An unknown or deleted channel is not an HTTP error: the list is just empty.
+            raise TerminalSourceError(
+                f"YouTube ({account.describe()}): the channel was not found (channels.list "
+                f"answered with no channel, GET {page.origin}). Fix: {NOT_FOUND}.",
+                status=page.status,
+                url=page.origin,
+                platform="YouTube",
+            )
+        related = channels[0].get("contentDetails", {})
+        uploads = related.get("relatedPlaylists", {}) if isinstance(related, dict) else {}
+        playlist = uploads.get("uploads") if isinstance(uploads, dict) else None
+        if isinstance(playlist, str) and playlist:
+            self._uploads[account.account_id] = playlist
+        return page
+
+    def _uploads_of(self, account: AccountRef) -> str:
+        if account.account_id not in self._uploads:
+            page = self._channel(account)
+            if account.account_id not in self._uploads:
+                raise TerminalSourceError(
+                    f"YouTube ({account.describe()}): the channel lists no uploads playlist "
+                    f"(GET {page.origin}), so its videos cannot be listed. Fix: {NOT_FOUND}.",
+                    status=page.status,
+                    url=page.origin,
+                    platform="YouTube",
+                )
+        return self._uploads[account.account_id]
+
+    # -- posts ------------------------------------------------------------------------------
+
+    def posts(
+        self, account: AccountRef, since: datetime, until: datetime, resume: Resume | None
+    ) -> Iterator[Fetched]:
+        """The channel's videos published in ``[since, until)``, newest first: one
+        ``videos.list`` body per uploads page that holds any (pages without any are skipped,
+        and the body before them carries the resume past them)."""
+        if until <= since:
+            return
+        playlist = self._uploads_of(account)
+        about = account.describe()
+        walk = self._api.paginate(
+            "/playlistItems",
+            {"part": "contentDetails", "playlistId": playlist, "maxResults": str(BATCH)},
+            PageTokenPaginator(),
+            resume=resume,
+            cost=COST_LIST,
+            about=about,
+        )
+        pending: Fetched | None = None
+        for page in walk:
+            ids, older = _wanted(page.data, since, until)
+            following = None if older else page.resume
+            if ids:
+                videos = self._videos(ids, about)
+                fetched = Fetched(
+                    videos.body, videos.origin, page.number, videos.fetched_at, following
+                )
+                if pending is not None:
+                    yield pending
+                pending = fetched
+            elif pending is not None:  # nothing here: the last body resumes past this page
+                pending = replace(pending, resume=following)
+            if older:
+                break
+        if pending is not None:
+            yield pending
+
+    def _videos(self, ids: Sequence[str], about: str) -> Page:
+        # No maxResults: videos.list refuses it together with id.
+        params = {"part": VIDEO_PARTS, "id": ",".join(ids)}
+        return self._api.get("/videos", params, cost=COST_LIST, about=about)
+
+    # -- recount ----------------------------------------------------------------------------
+
+    def recount(self, account: AccountRef, post_ids: Sequence[str]) -> Iterator[Fetched]:
+        """Fresh counts of the given videos, ``videos.list`` 50 ids at a time (a deleted or
+        private video is simply absent from the answer)."""
+        about = account.describe()
+        unique = list(dict.fromkeys(i for i in post_ids if i))
+        for number, start in enumerate(range(0, len(unique), BATCH), 1):
+            page = self._videos(unique[start : start + BATCH], about)
+            yield Fetched(page.body, page.origin, number, page.fetched_at)
+
+
+def _wanted(data: Any, since: datetime, until: datetime) -> tuple[list[str], bool]:
+    """The ids of a ``playlistItems.list`` page's videos published in ``[since, until)``, and
+    whether the page holds one older than ``since`` (the walk ends with it). A page::
+
+        {"kind": "youtube#playlistItemListResponse", "nextPageToken": "CAoQAA",
+         "items": [{"kind": "youtube#playlistItem", "id": "UExPVTJY...",
+                    "contentDetails": {"videoId": "CvTApw9X8aA",
+                                       "videoPublishedAt": "2019-11-21T22:17:43Z"}}, ...]}
+    """
+    ids: list[str] = []
+    older = False
+    for item in _items(data):
+        details = item.get("contentDetails")
+        if not isinstance(details, dict):
+            continue
+        video, published = details.get("videoId"), _moment(details.get("videoPublishedAt"))
+        if not isinstance(video, str) or not video or published is None:
+            continue  # private or deleted: videos.list would not return it
+        if published < since:
+            older = True
+        elif published < until and video not in ids:
+            ids.append(video)
+    return ids, older
