@@ -221,5 +221,6 @@ class FakeApi(ABC):
     @abstractmethod
     def forbidden(self, request: Request, account: FakeAccount) -> Reply: ...
 
-    def decorate(self, request: Request, reply: Reply) -> None:
-        """Add the headers every response of this API carries (rate-limit state)."""
+    def decorate(self, request: Request, reply: Reply) -> None:  # noqa: B027 (optional hook)
+        """Add the headers every response of this API carries (rate-limit state); none by
+        default."""

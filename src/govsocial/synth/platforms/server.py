@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -122,13 +123,17 @@ class FakePlatforms:
         return self.root + MOUNTS[platform]
 
     def start(self) -> FakePlatforms:
-        server = ThreadingHTTPServer(self._address, _handler(self))
+        server = _Server(self._address, _handler(self))
         server.daemon_threads = True
         self._server = server
         host, port = server.server_address[:2]
         self.context.root = f"http://{host!s}:{port}"
         self._thread = threading.Thread(
-            target=server.serve_forever, name="fake-platforms", daemon=True
+            # A short poll: stopping waits for it, and tests start many servers.
+            target=server.serve_forever,
+            args=(0.05,),
+            name="fake-platforms",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -236,6 +241,13 @@ class FakePlatforms:
     def faulted(self, fault: str) -> list[LoggedRequest]:
         """The logged requests that ``fault`` answered."""
         return [r for r in self.log if r.fault == fault]
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that gave up (its timeout, during a slow answer) is not an error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def _body(headers: dict[str, str], raw: bytes) -> object:

@@ -175,7 +175,7 @@ class FakeWorld:
             if number >= len(_NAMES):
                 base += str(number // len(_NAMES) + 1)
                 name += f" {number // len(_NAMES) + 1}"
-            institution = f"fake-{base}"
+            institution = f"syn-fake-{base}"
             self._institutions.append((institution, name, cluster, sub))
             for platform in platforms:
                 self._add_account(platform, base, name, institution, posts_per_account)
@@ -186,7 +186,8 @@ class FakeWorld:
         self, platform: str, base: str, name: str, institution: str, posts: int
     ) -> None:
         rng = self._rng
-        handle = f"{base}{'' if platform in ('instagram', 'tiktok') else 'go'}"
+        # Labelled as synthetic as docs/synthetic.md says (Facebook usernames take no "_").
+        handle = ("syn." if platform == "facebook" else "syn_") + base
         platform_id = {
             "youtube": "UC" + "".join(rng.choices(_ALNUM + "-_", k=22)),
             "facebook": str(rng.randrange(10**14, 10**15)),

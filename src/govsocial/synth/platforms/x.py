@@ -76,7 +76,7 @@ class X(FakeApi):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or token.strip() != self.context.credentials.x_bearer_token:
             return problem(401, "Unauthorized")
-        limit, remaining, reset = self._window(request, take=True)
+        _, remaining, reset = self._window(request, take=True)
         if remaining < 0:
             return self.rate_limited(request, datetime.fromtimestamp(reset, UTC))
         return None
@@ -84,6 +84,8 @@ class X(FakeApi):
     def _window(self, request: Request, take: bool = False) -> tuple[int, int, int]:
         limits = self.context.limits
         endpoint = _NUMBER.sub("/:id", request.path)
+        if "/by/username/" in endpoint:  # one window for the endpoint, not per username
+            endpoint = "/2/users/by/username/:username"
         now = int(self.context.now().timestamp())
         with self.context.lock:
             start, used = self._windows.get(endpoint, (now, 0))
@@ -354,7 +356,8 @@ class X(FakeApi):
     def forbidden(self, request: Request, account: FakeAccount) -> Reply:
         error = {
             "value": account.platform_id,
-            "detail": f"Sorry, you are not authorized to see the user with id: [{account.platform_id}].",
+            "detail": "Sorry, you are not authorized to see the user with id: "
+            f"[{account.platform_id}].",
             "title": "Authorization Error",
             "resource_type": "user",
             "parameter": "id",
