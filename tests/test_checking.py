@@ -109,7 +109,7 @@ KINDS = [
         [
             ("Line 2 of {path} sets 'threads' to 2.5: it is a decimal number", "Change it with"),
             ("Line 3 of {path} sets 'memory_limit' to 'lots'", "Change it with"),
-            ("{path}, line 5: unknown setting dbb", "Did you mean db? Valid settings: api_root, db,"),
+            ("{path}, line 5: unknown setting dbb", "Did you mean db? Valid settings: api_root,"),
         ],
     ),
 ]
