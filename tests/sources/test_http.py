@@ -116,45 +116,44 @@ def waits() -> list[Wait]:
     return []
 
 
-def graph_client(server: HTTPServer, fake: FakeTime, waits: list[Wait], **kw: Any) -> ApiClient:
+def api_client(
+    server: HTTPServer,
+    fake: FakeTime,
+    waits: list[Wait] | None,
+    platform: str,
+    api: Any,
+    path: str,
+    credential: str,
+    **kw: Any,
+) -> ApiClient:
+    if waits is not None:
+        kw["on_wait"] = waits.append
     return ApiClient(
-        "Facebook",
-        GraphApi(),
-        server.url_for("/v19.0"),
-        auth_params={"access_token": TOKEN},
-        credential="GOVSOCIAL_FACEBOOK_TOKEN",
+        platform,
+        api,
+        server.url_for(path),
+        credential=credential,
         clock=fake.clock,
         sleep=fake.sleep,
-        on_wait=waits.append,
         **kw,
     )
+
+
+def graph_client(server: HTTPServer, fake: FakeTime, waits: list[Wait], **kw: Any) -> ApiClient:
+    token = {"access_token": TOKEN}
+    facebook = ("Facebook", GraphApi(), "/v19.0", "GOVSOCIAL_FACEBOOK_TOKEN")
+    return api_client(server, fake, waits, *facebook, auth_params=token, **kw)
 
 
 def youtube_client(server: HTTPServer, fake: FakeTime, **kw: Any) -> ApiClient:
-    return ApiClient(
-        "YouTube",
-        YouTubeApi(),
-        server.url_for("/youtube/v3"),
-        auth_params={"key": KEY},
-        credential="GOVSOCIAL_YOUTUBE_KEY",
-        clock=fake.clock,
-        sleep=fake.sleep,
-        **kw,
-    )
+    youtube = ("YouTube", YouTubeApi(), "/youtube/v3", "GOVSOCIAL_YOUTUBE_KEY")
+    return api_client(server, fake, None, *youtube, auth_params={"key": KEY}, **kw)
 
 
 def x_client(server: HTTPServer, fake: FakeTime, waits: list[Wait], **kw: Any) -> ApiClient:
-    return ApiClient(
-        "X",
-        XApi(),
-        server.url_for("/2"),
-        auth_headers={"Authorization": f"Bearer {BEARER}"},
-        credential="GOVSOCIAL_X_BEARER_TOKEN",
-        clock=fake.clock,
-        sleep=fake.sleep,
-        on_wait=waits.append,
-        **kw,
-    )
+    bearer = {"Authorization": f"Bearer {BEARER}"}
+    x = ("X", XApi(), "/2", "GOVSOCIAL_X_BEARER_TOKEN")
+    return api_client(server, fake, waits, *x, auth_headers=bearer, **kw)
 
 
 # -- paging ---------------------------------------------------------------------------------
@@ -749,6 +748,168 @@ def test_youtube_invalid_key_is_terminal(httpserver: HTTPServer, fake: FakeTime)
         client.get("/channels", {"part": "id"})
     assert "the API key was refused" in err.value.message
     assert "GOVSOCIAL_YOUTUBE_KEY" in err.value.message
+
+
+def google_key_error(message: str, reason: str | None) -> dict[str, Any]:
+    """A refused key as Google answers it today (400 ``badRequest``, the reason in
+    ``error.details[]``, a ``google.rpc.ErrorInfo``), as recorded in
+    gabe565/CastSponsorSkip#66 (API_KEY_INVALID), vueschool/vue-masterclass#10 (an expired key:
+    its message, reason API_KEY_INVALID) and served by the fake YouTube server
+    (API_KEY_EXPIRED); without ``reason``, the same answer with no details (eritislami/evobot
+    discussion 405, trizen/youtube-viewer#308)."""
+    inner: dict[str, Any] = {
+        "code": 400,
+        "message": message,
+        "errors": [{"message": message, "domain": "global", "reason": "badRequest"}],
+        "status": "INVALID_ARGUMENT",
+    }
+    if reason is not None:
+        inner["details"] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": reason,
+                "domain": "googleapis.com",
+                "metadata": {"service": "youtube.googleapis.com"},
+            }
+        ]
+    return {"error": inner}
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ("API key not valid. Please pass a valid API key.", "API_KEY_INVALID"),
+        ("API key expired. Please renew the API key.", "API_KEY_EXPIRED"),
+        ("API key expired. Please renew the API key.", "API_KEY_INVALID"),
+        ("API key not valid. Please pass a valid API key.", None),
+    ],
+)
+def test_youtube_bad_request_for_a_refused_key_names_the_key_setting(
+    httpserver: HTTPServer, fake: FakeTime, message: str, reason: str | None
+) -> None:
+    routes = Routes(httpserver, lambda r: status(400, google_key_error(message, reason)))
+    with youtube_client(httpserver, fake) as client, pytest.raises(TerminalSourceError) as err:
+        client.get("/channels", {"part": "id", "id": "UC_x5XG1OV2P6uZZ5FSM9Ttw"})
+    text = err.value.message
+    assert "the API key was refused" in text and "Fix: create an API key" in text
+    assert "GOVSOCIAL_YOUTUBE_KEY" in text and "govsocial bug" not in text
+    assert message in text and (reason is None or reason in text)
+    assert KEY not in text and len(routes.seen) == 1  # terminal: not tried again
+
+
+def test_youtube_other_bad_requests_stay_refusals(httpserver: HTTPServer, fake: FakeTime) -> None:
+    # The fake YouTube server's answer to an id it cannot read (badRequest, no key reason).
+    body = {
+        "error": {
+            "code": 400,
+            "message": "Invalid value for parameter id",
+            "errors": [
+                {
+                    "message": "Invalid value for parameter id",
+                    "domain": "youtube.parameter",
+                    "reason": "badRequest",
+                    "location": "id",
+                    "locationType": "parameter",
+                }
+            ],
+        }
+    }
+    Routes(httpserver, lambda r: status(400, body))
+    with youtube_client(httpserver, fake) as client, pytest.raises(TerminalSourceError) as err:
+        client.get("/videos", {"part": "statistics", "id": "???"})
+    assert "the API refused the request" in err.value.message
+    assert "API key" not in err.value.message.split("Fix:")[0]
+
+
+# Business discovery of a username that is not there, or is a personal account: 110/2207013
+# (as public business-discovery clients meet it, and as the fake Graph server serves it).
+NO_SUCH_IG_USER = {
+    "error": {
+        "message": "Invalid user id",
+        "type": "OAuthException",
+        "code": 110,
+        "error_subcode": 2207013,
+        "is_transient": False,
+        "error_user_title": "Cannot find User",
+        "error_user_msg": "The user with username: nosuchaccount cannot be found.",
+        "fbtrace_id": "AnqXk1tEzQ1sR1bBv9nQvHx",
+    }
+}
+
+
+def test_graph_business_discovery_of_an_unknown_user_is_that_account_unknown(
+    httpserver: HTTPServer, fake: FakeTime, waits: list[Wait]
+) -> None:
+    # Code 110 without that subcode is not read as an unknown account.
+    other = {"error": {**NO_SUCH_IG_USER["error"], "error_subcode": 1}}
+    answers = iter([status(400, NO_SUCH_IG_USER), status(400, other)])
+    routes = Routes(httpserver, lambda r: next(answers))
+    fields = "business_discovery.username(nosuchaccount){followers_count,username}"
+    with (
+        graph_client(httpserver, fake, waits) as client,
+        pytest.raises(TerminalSourceError) as err,
+    ):
+        client.get("/17841406338772941", {"fields": fields}, about="instagram account @x")
+    text = err.value.message
+    assert "the account is unknown or not visible" in text
+    assert "Business and Creator accounts" in text and "govsocial bug" not in text
+    assert "code 110" in text and "Invalid user id" in text
+    assert err.value.api_error is not None and err.value.api_error.code == "110"
+    assert len(routes.seen) == 1 and fake.slept == []
+    with graph_client(httpserver, fake, waits) as client, pytest.raises(TerminalSourceError) as err:
+        client.get("/17841406338772941", {"fields": fields})
+    assert "unknown or not visible" not in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("body", "unknown"),
+    [
+        (fixture("tiktok", "user_not_found.json"), True),
+        (
+            # The fake TikTok server's answer for user info of a gone account.
+            {
+                "data": {},
+                "error": {
+                    "code": "invalid_params",
+                    "message": "The user does not exist or is not public",
+                    "log_id": "20250301031422D3E6A1F0B7C9485E2A72",
+                },
+            },
+            True,
+        ),
+        (
+            {
+                "data": {},
+                "error": {
+                    "code": "invalid_params",
+                    "message": "max_count must be between 1 and 100",
+                    "log_id": "20250301031422D3E6A1F0B7C9485E2A73",
+                },
+            },
+            False,
+        ),
+        (fixture("tiktok", "search_id_expired.json"), False),
+    ],
+)
+def test_tiktok_invalid_params_about_the_user_is_that_account_unknown(
+    httpserver: HTTPServer, fake: FakeTime, body: bytes | dict[str, Any], unknown: bool
+) -> None:
+    routes = Routes(httpserver, lambda r: status(400, body))
+    with (
+        ApiClient(
+            "TikTok", TikTokApi(), httpserver.url_for("/v2"), clock=fake.clock, sleep=fake.sleep
+        ) as client,
+        pytest.raises(TerminalSourceError) as err,
+    ):
+        client.request(
+            "POST", "/research/user/info/", json={"username": "nosuchuser"}, about="@nosuch"
+        )
+    text = err.value.message
+    assert "invalid_params" in text and len(routes.seen) == 1
+    assert ("the account is unknown or not visible" in text) is unknown
+    assert ("govsocial bug" in text) is not unknown
+    if unknown:
+        assert "Fix: check the account's id or handle in the registry" in text
 
 
 # -- credentials never shown ----------------------------------------------------------------

@@ -300,6 +300,41 @@ def test_a_terminal_error_names_the_account_and_never_the_token(
     assert token not in error.message and token not in error.url
 
 
+def test_a_username_business_discovery_cannot_find_is_that_account_unknown() -> None:
+    """A username that does not exist or is a personal account: 400, code 110 subcode 2207013
+    (as the fake Graph server and public business-discovery clients meet it)."""
+    no_such_user = {
+        "error": {
+            "message": "Invalid user id",
+            "type": "OAuthException",
+            "code": 110,
+            "error_subcode": 2207013,
+            "is_transient": False,
+            "error_user_title": "Cannot find User",
+            "error_user_msg": "The user with username: dinas.pribadi cannot be found.",
+            "fbtrace_id": "AnqXk1tEzQ1sR1bBv9nQvHx",
+        }
+    }
+    graph = Graph()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "username(dinas.pribadi)" in request.url.params.get("fields", ""):
+            graph.requests.append(request)
+            return httpx.Response(400, json=no_such_user)
+        return graph(request)
+
+    personal = AccountRef(4, "instagram", None, "dinas.pribadi")
+    with client(handler) as instagram:
+        with pytest.raises(TerminalSourceError) as caught:
+            instagram.followers(personal)
+        assert json.loads(instagram.followers(ACCOUNT).body)["business_discovery"]  # others go on
+    text = caught.value.message
+    assert text.startswith("Instagram (instagram account @dinas.pribadi): ")
+    assert "the account is unknown or not visible" in text and "code 110" in text
+    assert "Business and Creator accounts" in text and "govsocial bug" not in text
+    assert len(graph.requests) == 2 and TOKEN not in text
+
+
 def test_an_account_without_a_usable_handle_is_terminal_without_a_call() -> None:
     graph = Graph()
     with client(graph) as instagram, pytest.raises(TerminalSourceError) as caught:

@@ -509,6 +509,7 @@ def test_a_missing_user_is_a_terminal_error_for_that_account_only() -> None:
     assert message.startswith("TikTok (tiktok account @no_such_user_2025): ")
     assert "HTTP 400" in message and "invalid_params" in message
     assert "could not be found or is not public" in message and "Fix: check the account" in message
+    assert "the account is unknown or not visible" in message and "govsocial bug" not in message
     assert len(research(server)) == 2  # a terminal error is not retried
 
 

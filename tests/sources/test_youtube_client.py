@@ -306,6 +306,50 @@ def test_the_key_appears_in_no_origin_body_or_error() -> None:
     assert "GOVSOCIAL_YOUTUBE_KEY" in str(failed.value)
 
 
+def test_a_key_google_no_longer_takes_is_refused_naming_the_setting() -> None:
+    """Today's answer to a wrong or expired key: 400 badRequest, the reason in
+    ``error.details[]`` (as the fake YouTube server serves it)."""
+    requests: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        message = "API key expired. Please renew the API key."
+        return httpx.Response(
+            400,
+            json={
+                "error": {
+                    "code": 400,
+                    "message": message,
+                    "errors": [{"message": message, "domain": "global", "reason": "badRequest"}],
+                    "status": "INVALID_ARGUMENT",
+                    "details": [
+                        {
+                            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                            "reason": "API_KEY_EXPIRED",
+                            "domain": "googleapis.com",
+                            "metadata": {"service": "youtube.googleapis.com"},
+                        }
+                    ],
+                }
+            },
+        )
+
+    with (
+        YouTubeClient(
+            {"youtube_key": KEY},
+            transport=httpx.MockTransport(refuse),
+            clock=lambda: NOW,
+            sleep=no_sleep,
+        ) as yt,
+        pytest.raises(TerminalSourceError) as refused,
+    ):
+        yt.followers(ACCOUNT)
+    text = str(refused.value)
+    assert "the API key was refused" in text and "API_KEY_EXPIRED" in text
+    assert "GOVSOCIAL_YOUTUBE_KEY" in text.split("Fix:")[1] and "govsocial bug" not in text
+    assert KEY not in text and len(requests) == 1
+
+
 def test_a_missing_key_names_the_setting() -> None:
     with pytest.raises(ConfigError) as missing:
         YouTubeClient({})

@@ -22,27 +22,14 @@ Credentials: a Page or system-user access token (``access_token``), from the
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 
-import httpx
-
-from govsocial.errors import ConfigError, TerminalSourceError
-from govsocial.sources.clients import AccountRef, Fetched
+from govsocial.errors import TerminalSourceError
+from govsocial.sources.clients import GRAPH_ROOT, AccountRef, Auth, Fetched, ToolkitClient, fetched
 from govsocial.sources.facebook.files import FORMAT_NAME
-from govsocial.sources.http import (
-    ApiClient,
-    GraphApi,
-    GraphCursorPaginator,
-    Page,
-    QuotaBudget,
-    Resume,
-    Usage,
-    Wait,
-)
+from govsocial.sources.http import GraphApi, GraphCursorPaginator, Page, Resume
 
-GRAPH_ROOT = "https://graph.facebook.com/v21.0"
 PAGE_FIELDS = "id,name,username,followers_count,fan_count,link"
 # The per-type totals are field aliases of the reactions edge (``reactions.type(LOVE)
 # .limit(0).summary(total_count).as(love)``), as the recorded feed pages show.
@@ -67,84 +54,26 @@ POST_FIELDS = ",".join(
 )
 PAGE_SIZE = 100  # the most /posts gives in one page
 IDS_PER_CALL = 50  # the most ?ids= takes
-CREDENTIAL = "GOVSOCIAL_FACEBOOK_TOKEN (or facebook_token in govsocial.toml)"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def credential(credentials: Mapping[str, str], key: str, what: str) -> str:
-    """A credential setting's value, or a :class:`ConfigError` saying where to set it."""
-    value = (credentials.get(key) or "").strip()
-    if not value:
-        raise ConfigError(
-            f"{what} is not set: collecting needs it. Set GOVSOCIAL_{key.upper()} or "
-            f"{key} in govsocial.toml (or the secrets file); docs/collect-facebook-instagram.md "
-            "says how to get one."
-        )
-    return value
-
-
-def fetched(page: Page, resume: Resume | None = None, body: bytes | None = None) -> Fetched:
-    """A toolkit page as the collector takes it (``body`` given: the page's, rewritten)."""
-    return Fetched(
-        body if body is not None else page.body,
-        page.origin,
-        page.number,
-        page.fetched_at,
-        resume,
-    )
 
 
 def unix(moment: datetime) -> str:
     return str(int(moment.timestamp()))
 
 
-class FacebookClient:
-    """The Facebook Pages client (:class:`govsocial.sources.clients.PlatformClient`)."""
+class FacebookClient(ToolkitClient):
+    """The Facebook Pages client (:class:`govsocial.sources.clients.PlatformClient`); its
+    keywords are :class:`~govsocial.sources.clients.ClientOptions`."""
 
     platform = "facebook"
     format = FORMAT_NAME
+    name = "Facebook"
+    api = GraphApi
+    root = GRAPH_ROOT
+    settings = (("facebook_token", "a Page or system-user access token"),)
+    docs = "docs/collect-facebook-instagram.md"
 
-    def __init__(
-        self,
-        credentials: Mapping[str, str],
-        *,
-        base_url: str | None = None,
-        on_wait: Callable[[Wait], None] | None = None,
-        clock: Callable[[], datetime] = _now,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-        budget: QuotaBudget | None = None,
-    ) -> None:
-        token = credential(credentials, "facebook_token", "The Facebook access token")
-        self.clock = clock
-        self._api = ApiClient(
-            "Facebook",
-            GraphApi(),
-            base_url or GRAPH_ROOT,
-            auth_params={"access_token": token},
-            credential=CREDENTIAL,
-            budget=budget,
-            on_wait=on_wait,
-            clock=clock,
-            sleep=sleep,
-            transport=transport,
-        )
-
-    @property
-    def usage(self) -> Usage:
-        return self._api.usage
-
-    def close(self) -> None:
-        self._api.close()
-
-    def __enter__(self) -> FacebookClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def auth(self, values: Mapping[str, str]) -> Auth:
+        return Auth(params={"access_token": values["facebook_token"]})
 
     def followers(self, account: AccountRef) -> Fetched:
         """The Page object: the reader keeps it as one follower reading."""

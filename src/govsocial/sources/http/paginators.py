@@ -167,7 +167,37 @@ class GraphCursorPaginator(BasePaginator):
         self._state = dict(state)
 
 
-class PageTokenPaginator(BasePaginator):
+class TokenPaginator(BasePaginator):
+    """A list whose next page is the same request with one parameter (``param``) set to a
+    token the response holds at ``where``; the last page holds none. The token is kept in
+    :attr:`state` under ``key``."""
+
+    where: tuple[str, ...]
+    key: str
+
+    def __init__(self, param: str) -> None:
+        super().__init__()
+        self.param = param
+        self._token: str | None = None
+
+    def update_state(self, response: httpx.Response, data: Any) -> None:
+        self._token = _text(_dig(data, self.where))
+        self._has_next_page = self._token is not None
+
+    def update_request(self, request: PageRequest) -> None:
+        if self._token:
+            request.params[self.param] = self._token
+
+    @property
+    def state(self) -> State:
+        return {self.key: self._token} if self._token else {}
+
+    def restore(self, state: Mapping[str, str | int | bool]) -> None:
+        token = state.get(self.key)
+        self._token = token if isinstance(token, str) and token else None
+
+
+class PageTokenPaginator(TokenPaginator):
     """YouTube Data API v3 list methods (``playlistItems.list``, ``videos.list``, …)::
 
         {"kind": "youtube#playlistItemListResponse", "etag": "...",
@@ -178,28 +208,14 @@ class PageTokenPaginator(BasePaginator):
     page has none. https://developers.google.com/youtube/v3/guides/implementation/pagination
     """
 
+    where = ("nextPageToken",)
+    key = "pageToken"
+
     def __init__(self) -> None:
-        super().__init__()
-        self._token: str | None = None
-
-    def update_state(self, response: httpx.Response, data: Any) -> None:
-        self._token = _text(_dig(data, ("nextPageToken",)))
-        self._has_next_page = self._token is not None
-
-    def update_request(self, request: PageRequest) -> None:
-        if self._token:
-            request.params["pageToken"] = self._token
-
-    @property
-    def state(self) -> State:
-        return {"pageToken": self._token} if self._token else {}
-
-    def restore(self, state: Mapping[str, str | int | bool]) -> None:
-        token = state.get("pageToken")
-        self._token = token if isinstance(token, str) and token else None
+        super().__init__("pageToken")
 
 
-class NextTokenPaginator(BasePaginator):
+class NextTokenPaginator(TokenPaginator):
     """X API v2 lists (a user's posts ``GET /2/users/:id/tweets``, ``GET /2/users``, search)::
 
         {"data": [{"id": "1380242611781386245", "text": "...", "public_metrics": {...}}, ...],
@@ -212,26 +228,11 @@ class NextTokenPaginator(BasePaginator):
     page has no ``next_token``. https://docs.x.com/x-api/fundamentals/pagination
     """
 
+    where = ("meta", "next_token")
+    key = "next_token"
+
     def __init__(self, param: str = "pagination_token") -> None:
-        super().__init__()
-        self.param = param
-        self._token: str | None = None
-
-    def update_state(self, response: httpx.Response, data: Any) -> None:
-        self._token = _text(_dig(data, ("meta", "next_token")))
-        self._has_next_page = self._token is not None
-
-    def update_request(self, request: PageRequest) -> None:
-        if self._token:
-            request.params[self.param] = self._token
-
-    @property
-    def state(self) -> State:
-        return {"next_token": self._token} if self._token else {}
-
-    def restore(self, state: Mapping[str, str | int | bool]) -> None:
-        token = state.get("next_token")
-        self._token = token if isinstance(token, str) and token else None
+        super().__init__(param)
 
 
 class TikTokCursorPaginator(BasePaginator):

@@ -32,26 +32,21 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any
-
-import httpx
+from datetime import datetime
+from typing import Any, Unpack
 
 from govsocial.errors import TerminalSourceError
-from govsocial.sources.clients import AccountRef, Fetched
-from govsocial.sources.facebook.client import GRAPH_ROOT, credential, fetched
-from govsocial.sources.http import (
-    ApiClient,
-    GraphApi,
-    GraphCursorPaginator,
-    Page,
-    QuotaBudget,
-    Resume,
-    Usage,
-    Wait,
+from govsocial.sources.clients import (
+    GRAPH_ROOT,
+    AccountRef,
+    Auth,
+    ClientOptions,
+    Fetched,
+    ToolkitClient,
+    fetched,
 )
+from govsocial.sources.http import GraphApi, GraphCursorPaginator, Page, Resume
 from govsocial.sources.instagram.files import FORMAT_NAME
 
 MEDIA_FIELDS = (
@@ -59,14 +54,9 @@ MEDIA_FIELDS = (
 )
 PAGE_SIZE = 50
 ACCOUNT_FIELDS = "followers_count,follows_count,media_count,username,name"
-CREDENTIAL = "GOVSOCIAL_INSTAGRAM_TOKEN (or instagram_token in govsocial.toml)"
 # Instagram usernames: letters, digits, periods and underscores, at most 30.
 _USERNAME = re.compile(r"^[A-Za-z0-9._]{1,30}$")
 RECOUNT_PAGES = 20  # media pages walked at most to find posts to recount (1,000 media)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def discovery_fields(
@@ -85,56 +75,37 @@ def discovery_fields(
     return build
 
 
-class InstagramClient:
-    """The Instagram client (:class:`govsocial.sources.clients.PlatformClient`)."""
+class InstagramClient(ToolkitClient):
+    """The Instagram client (:class:`govsocial.sources.clients.PlatformClient`); its keywords
+    are :class:`~govsocial.sources.clients.ClientOptions` and ``recount_pages``."""
 
     platform = "instagram"
     format = FORMAT_NAME
+    name = "Instagram"
+    api = GraphApi
+    root = GRAPH_ROOT
+    settings = (
+        ("instagram_token", "a user access token with instagram_basic and pages_read_engagement"),
+        (
+            "instagram_user_id",
+            "the id of the Instagram professional account that makes business discovery calls",
+        ),
+    )
+    docs = "docs/collect-facebook-instagram.md"
 
     def __init__(
         self,
         credentials: Mapping[str, str],
         *,
-        base_url: str | None = None,
-        on_wait: Callable[[Wait], None] | None = None,
-        clock: Callable[[], datetime] = _now,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-        budget: QuotaBudget | None = None,
         recount_pages: int = RECOUNT_PAGES,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        token = credential(credentials, "instagram_token", "The Instagram access token")
-        self.user_id = credential(
-            credentials,
-            "instagram_user_id",
-            "The id of the Instagram professional account that makes business discovery calls",
-        )
+        super().__init__(credentials, **options)
         self.recount_pages = recount_pages
-        self._api = ApiClient(
-            "Instagram",
-            GraphApi(),
-            base_url or GRAPH_ROOT,
-            auth_params={"access_token": token},
-            credential=CREDENTIAL,
-            budget=budget,
-            on_wait=on_wait,
-            clock=clock,
-            sleep=sleep,
-            transport=transport,
-        )
 
-    @property
-    def usage(self) -> Usage:
-        return self._api.usage
-
-    def close(self) -> None:
-        self._api.close()
-
-    def __enter__(self) -> InstagramClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def auth(self, values: Mapping[str, str]) -> Auth:
+        self.user_id = values["instagram_user_id"]  # not a secret: it is in every path
+        return Auth(params={"access_token": values["instagram_token"]})
 
     def followers(self, account: AccountRef) -> Fetched:
         """The account's counts, without media: one follower reading."""
@@ -152,7 +123,7 @@ class InstagramClient:
             media = _media(page.data)
             older = any(moment < since for moment in map(_timestamp, media) if moment)
             body = _keep(page, lambda m: _within(m, since, until))
-            yield fetched(page, None if older else page.resume, body)
+            yield fetched(page, None if older else page.resume, body=body)
             if older:
                 return
 
@@ -167,7 +138,7 @@ class InstagramClient:
         for page in self._walk(account, None, max_pages=self.recount_pages):
             found = {m.get("id") for m in _media(page.data)} & asked
             if found:
-                yield fetched(page, None, _keep(page, lambda m: m.get("id") in asked))
+                yield fetched(page, None, body=_keep(page, lambda m: m.get("id") in asked))
             missing -= found
             if not missing:
                 return

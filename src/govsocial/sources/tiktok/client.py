@@ -48,14 +48,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 import tenacity
 
-from govsocial.errors import ConfigError, SourceError, TerminalSourceError, TransientSourceError
+from govsocial.errors import SourceError, TerminalSourceError, TransientSourceError
 from govsocial.sources.api import ApiError
-from govsocial.sources.clients import AccountRef, Fetched
+from govsocial.sources.clients import (
+    AccountRef,
+    ClientOptions,
+    Fetched,
+    credential_values,
+    fetched,
+    settings_named,
+    utc_now,
+)
 from govsocial.sources.http import (
     USER_AGENT,
     ApiClient,
@@ -92,14 +100,15 @@ CONCURRENCY = 2  # requests in flight at once, for all accounts
 # A token is renewed this long before TikTok says it expires (half its life if shorter).
 RENEW_MARGIN = timedelta(minutes=5)
 PLATFORM = "TikTok"
-CREDENTIAL = "GOVSOCIAL_TIKTOK_CLIENT_KEY and GOVSOCIAL_TIKTOK_CLIENT_SECRET"
+SETTINGS = {
+    "tiktok_client_key": "the client key of a Research API project TikTok approved (TikTok "
+    "for Developers > Research projects)",
+    "tiktok_client_secret": "the research project's client secret",
+}
+CREDENTIAL = settings_named(*SETTINGS)
 DOCS = "docs/collect-tiktok.md"
 _DAY = "%Y%m%d"
 T = TypeVar("T")
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +166,6 @@ def _cursor_only(state: Mapping[str, str | int | bool]) -> dict[str, str | int |
     return {k: v for k, v in state.items() if k not in ("window_start", "window_end")}
 
 
-def _credential(credentials: Mapping[str, str], name: str) -> str | None:
-    value = credentials.get(name)
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
 @dataclass(frozen=True, slots=True)
 class _Token:
     value: str
@@ -171,10 +175,10 @@ class _Token:
 class TikTokClient:
     """A :class:`~govsocial.sources.clients.PlatformClient` for the TikTok Research API (see
     the module docstring). ``credentials`` holds ``tiktok_client_key`` and
-    ``tiktok_client_secret``; ``base_url`` None is the real API root
-    (``https://open.tiktokapis.com``); ``budget`` defaults to :meth:`QuotaBudget.tiktok`;
-    ``on_wait``, ``clock``, ``sleep``, ``transport`` and ``retry`` are as for
-    :class:`~govsocial.sources.http.ApiClient`. Thread-safe."""
+    ``tiktok_client_secret``; the keywords are
+    :class:`~govsocial.sources.clients.ClientOptions` (``base_url`` None is the real API root,
+    ``https://open.tiktokapis.com``; ``budget`` defaults to :meth:`QuotaBudget.tiktok`) and
+    ``retry``, as for :class:`~govsocial.sources.http.ApiClient`. Thread-safe."""
 
     platform = "tiktok"
     format = FORMAT_NAME
@@ -183,24 +187,18 @@ class TikTokClient:
         self,
         credentials: Mapping[str, str],
         *,
-        base_url: str | None = None,
-        on_wait: Callable[[Wait], None] | None = None,
-        clock: Callable[[], datetime] = _utc_now,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-        budget: QuotaBudget | None = None,
         retry: RetryPolicy | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        key = _credential(credentials, "tiktok_client_key")
-        secret = _credential(credentials, "tiktok_client_secret")
-        if key is None or secret is None:
-            raise ConfigError(_missing(key is None, secret is None))
+        values = credential_values(credentials, SETTINGS, platform=PLATFORM, docs=DOCS)
+        key, secret = values["tiktok_client_key"], values["tiktok_client_secret"]
         self._key, self._secret = key, secret
-        self.base_url = (base_url or API_ROOT).rstrip("/")
-        self.on_wait = on_wait
-        self.clock = clock
-        self.sleep = sleep
-        self.transport = transport
+        self.base_url = (options.get("base_url") or API_ROOT).rstrip("/")
+        self.on_wait = options.get("on_wait")
+        self.clock = options.get("clock", utc_now)
+        self.sleep = options.get("sleep", time.sleep)
+        self.transport = options.get("transport")
+        budget = options.get("budget")
         self.budget = budget if budget is not None else QuotaBudget.tiktok()
         self.retry = retry or RetryPolicy()
         self.redactor = Redactor([key, secret])
@@ -214,7 +212,7 @@ class TikTokClient:
             base_url=self.base_url,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             timeout=httpx.Timeout(30.0, connect=10.0),
-            transport=transport,
+            transport=self.transport,
             follow_redirects=False,
         )
 
@@ -278,7 +276,7 @@ class TikTokClient:
                 about=account.describe(),
             )
         )
-        return Fetched(_kept(page, handle), page.origin, 1, page.fetched_at)
+        return fetched(page, body=_kept(page, handle), number=1)
 
     def posts(
         self, account: AccountRef, since: datetime, until: datetime, resume: Resume | None
@@ -313,9 +311,7 @@ class TikTokClient:
                     following = Resume(page.resume.page, {**window.state(), **page.resume.state})
                 elif index + 1 < len(plan):
                     following = Resume(number, plan[index + 1].state())
-                yield Fetched(
-                    _kept(page, handle), page.origin, page.number, page.fetched_at, following
-                )
+                yield fetched(page, following, body=_kept(page, handle))
 
     def recount(self, account: AccountRef, post_ids: Sequence[str]) -> Iterator[Fetched]:
         """Video query pages holding fresh counts of ``post_ids`` (in batches of
@@ -342,9 +338,7 @@ class TikTokClient:
                 for page in self._walk(body, Resume(number, {}), about, window):
                     number = page.number + 1
                     found |= _video_ids(page.data)
-                    yield Fetched(
-                        _kept(page, account.handle), page.origin, page.number, page.fetched_at
-                    )
+                    yield fetched(page, body=_kept(page, account.handle))
                 missing = [i for i in missing if i not in found]
 
     # -- walking a query ----------------------------------------------------------------------
@@ -481,10 +475,8 @@ class TikTokClient:
             fix = "try again later; the next run continues from the last page kept"
         else:
             fix = (
-                f"check {CREDENTIAL} (or tiktok_client_key and tiktok_client_secret in "
-                "govsocial.toml or govsocial.secrets.toml): they must be the client key and "
-                "secret of a Research API project that TikTok approved (TikTok for Developers > "
-                f"Research projects; {DOCS})"
+                f"check {CREDENTIAL}: they must be the client key and secret of a Research API "
+                f"project that TikTok approved (TikTok for Developers > Research projects; {DOCS})"
             )
         message = self.redactor.text(
             f"{PLATFORM}: {what} while asking for a client access token "
@@ -583,18 +575,3 @@ def _search_expired(exc: TerminalSourceError) -> bool:
         return False
     message = error.message.lower()
     return "search id" in message or "search_id" in message
-
-
-def _missing(key: bool, secret: bool) -> str:
-    names = [n for n, gone in (("client key", key), ("client secret", secret)) if gone]
-    settings = [
-        s for s, gone in (("tiktok_client_key", key), ("tiktok_client_secret", secret)) if gone
-    ]
-    env = " and ".join(f"GOVSOCIAL_{s.upper()}" for s in settings)
-    return (
-        f"Collecting from TikTok needs the Research API {' and '.join(names)}, and "
-        f"{'they are' if len(names) > 1 else 'it is'} not set. Set {env} (or "
-        f"{' and '.join(settings)} in govsocial.toml or govsocial.secrets.toml). They are shown "
-        "on an approved research project's page in TikTok for Developers (Research projects); "
-        f"{DOCS} says how to apply for one."
-    )

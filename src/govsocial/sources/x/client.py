@@ -25,29 +25,24 @@ endpoint whose window is used up, saying so through ``on_wait``.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Unpack
 from urllib.parse import quote
 
-import httpx
-
-from govsocial.errors import ConfigError, TerminalSourceError
-from govsocial.sources.clients import AccountRef, Fetched
-from govsocial.sources.http import (
-    ApiClient,
-    NextTokenPaginator,
-    Page,
-    QuotaBudget,
-    Resume,
-    Usage,
-    Wait,
-    XApi,
+from govsocial.errors import TerminalSourceError
+from govsocial.sources.clients import (
+    AccountRef,
+    Auth,
+    ClientOptions,
+    Fetched,
+    ToolkitClient,
+    fetched,
 )
+from govsocial.sources.http import NextTokenPaginator, Page, Resume, XApi
 from govsocial.sources.x.files import FORMAT_NAME
 
 BASE_URL = "https://api.x.com"
-CREDENTIAL = "GOVSOCIAL_X_BEARER_TOKEN (or x_bearer_token in govsocial.toml)"
 BATCH = 100  # the most ids GET /2/tweets takes, and the most posts a timeline page holds
 USER_FIELDS = "public_metrics,created_at,description,username,name"
 TWEET_PARAMS = {
@@ -65,22 +60,6 @@ FRESH = timedelta(seconds=30)
 _START, _END = "start_time", "end_time"
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _credential(credentials: Mapping[str, str]) -> str:
-    token = (credentials.get("x_bearer_token") or "").strip()
-    if not token:
-        raise ConfigError(
-            "X: no bearer token is set, so X accounts cannot be collected. Set "
-            "GOVSOCIAL_X_BEARER_TOKEN, or x_bearer_token in govsocial.toml (or the secrets "
-            "file), to the bearer token of an app in the X developer portal; "
-            "docs/collect-x.md says how to get one."
-        )
-    return token
-
-
 def rfc3339(moment: datetime) -> str:
     """``2025-03-01T00:00:00Z``: what start_time and end_time take (whole seconds, UTC)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -94,57 +73,27 @@ def _ceil(moment: datetime) -> datetime:
     return moment if not moment.microsecond else _floor(moment) + timedelta(seconds=1)
 
 
-class XClient:
+class XClient(ToolkitClient):
     """A :class:`~govsocial.sources.clients.PlatformClient` for X accounts (see the module
-    docstring). ``credentials["x_bearer_token"]`` is the app's bearer token. X's quotas are
-    its per-endpoint windows (read from headers) and the project's monthly post cap (reported
-    by the API as a :class:`~govsocial.errors.QuotaExhausted`); ``budget`` is optional."""
+    docstring). ``credentials["x_bearer_token"]`` is the app's bearer token; the keywords are
+    :class:`~govsocial.sources.clients.ClientOptions`. X's quotas are its per-endpoint windows
+    (read from headers) and the project's monthly post cap (reported by the API as a
+    :class:`~govsocial.errors.QuotaExhausted`); ``budget`` is optional."""
 
     platform = "x"
     format = FORMAT_NAME
+    name = "X"
+    api = XApi
+    root = BASE_URL
+    settings = (("x_bearer_token", "the bearer token of an app in the X developer portal"),)
+    docs = "docs/collect-x.md"
 
-    def __init__(
-        self,
-        credentials: Mapping[str, str],
-        *,
-        base_url: str | None = None,
-        on_wait: Callable[[Wait], None] | None = None,
-        clock: Callable[[], datetime] = _utc_now,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-        budget: QuotaBudget | None = None,
-    ) -> None:
-        token = _credential(credentials)
-        self.clock = clock
-        self._api = ApiClient(
-            "X",
-            XApi(),
-            base_url or BASE_URL,
-            auth_headers={"Authorization": f"Bearer {token}"},
-            credential=CREDENTIAL,
-            budget=budget,
-            on_wait=on_wait,
-            clock=clock,
-            sleep=sleep,
-            transport=transport,
-        )
+    def __init__(self, credentials: Mapping[str, str], **options: Unpack[ClientOptions]) -> None:
+        super().__init__(credentials, **options)
         self._ids: dict[int, str] = {}  # account_id -> X user id, found by a lookup
 
-    def __repr__(self) -> str:
-        return f"XClient({self._api!r})"
-
-    @property
-    def usage(self) -> Usage:
-        return self._api.usage
-
-    def close(self) -> None:
-        self._api.close()
-
-    def __enter__(self) -> XClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def auth(self, values: Mapping[str, str]) -> Auth:
+        return Auth(headers={"Authorization": f"Bearer {values['x_bearer_token']}"})
 
     # -- followers --------------------------------------------------------------------------
 
@@ -152,8 +101,7 @@ class XClient:
         """The user lookup: one follower reading (``{"data": {..., "public_metrics":
         {"followers_count": ...}}}``). A deleted, suspended or unknown account is a
         :class:`~govsocial.errors.TerminalSourceError` naming it."""
-        page = self._lookup(account)
-        return Fetched(page.body, page.origin, page.number, page.fetched_at)
+        return fetched(self._lookup(account))
 
     def _lookup(self, account: AccountRef) -> Page:
         about = account.describe()
@@ -226,7 +174,7 @@ class XClient:
             if following is not None:
                 times = {_START: start, _END: end}
                 following = Resume(following.page, {**following.state, **times})
-            yield Fetched(page.body, page.origin, page.number, page.fetched_at, following)
+            yield fetched(page, following)
 
     # -- recount ----------------------------------------------------------------------------
 
@@ -246,4 +194,4 @@ class XClient:
                     continue  # only errors: every post of the batch is deleted or hidden
                 raise
             number += 1
-            yield Fetched(page.body, page.origin, number, page.fetched_at)
+            yield fetched(page, number=number)

@@ -31,52 +31,30 @@ from a :class:`~govsocial.sources.http.QuotaBudget` before it is sent, so a run 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 
-import httpx
-
-from govsocial.errors import ConfigError, TerminalSourceError
-from govsocial.sources.clients import AccountRef, Fetched
-from govsocial.sources.http import (
-    ApiClient,
-    Page,
-    PageTokenPaginator,
-    QuotaBudget,
-    Resume,
-    Usage,
-    Wait,
-    YouTubeApi,
+from govsocial.errors import TerminalSourceError
+from govsocial.sources.clients import (
+    AccountRef,
+    Auth,
+    ClientOptions,
+    Fetched,
+    ToolkitClient,
+    fetched,
 )
+from govsocial.sources.http import Page, PageTokenPaginator, QuotaBudget, Resume, YouTubeApi
 from govsocial.sources.http.apis import NOT_FOUND
 from govsocial.sources.youtube.files import FORMAT_NAME
 
 BASE_URL = "https://www.googleapis.com/youtube/v3"
-CREDENTIAL = "GOVSOCIAL_YOUTUBE_KEY (or youtube_key in govsocial.toml)"
 BATCH = 50  # the most ids videos.list takes, and the most items a playlistItems page holds
 # Units per call (https://developers.google.com/youtube/v3/determine_quota_cost).
 COST_LIST = 1
 CHANNEL_PARTS = "snippet,statistics,contentDetails"
 VIDEO_PARTS = "snippet,statistics,contentDetails"
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _credential(credentials: Mapping[str, str]) -> str:
-    key = (credentials.get("youtube_key") or "").strip()
-    if not key:
-        raise ConfigError(
-            "YouTube: no API key is set, so YouTube channels cannot be collected. Set "
-            "GOVSOCIAL_YOUTUBE_KEY, or youtube_key in govsocial.toml (or the secrets file), to "
-            "an API key of a Google Cloud project with the YouTube Data API v3 enabled; "
-            "docs/collect-youtube.md says how to get one."
-        )
-    return key
 
 
 def _moment(value: Any) -> datetime | None:
@@ -95,63 +73,40 @@ def _items(data: Any) -> list[dict[str, Any]]:
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
-class YouTubeClient:
+class YouTubeClient(ToolkitClient):
     """A :class:`~govsocial.sources.clients.PlatformClient` for YouTube channels (see the
-    module docstring). ``credentials["youtube_key"]`` is the API key; ``budget`` the daily
-    quota (default: 10,000 units, :meth:`QuotaBudget.youtube`)."""
+    module docstring). ``credentials["youtube_key"]`` is the API key; the keywords are
+    :class:`~govsocial.sources.clients.ClientOptions`, ``budget`` the daily quota (default:
+    10,000 units, :meth:`QuotaBudget.youtube`)."""
 
     platform = "youtube"
     format = FORMAT_NAME
+    name = "YouTube"
+    api = YouTubeApi
+    root = BASE_URL
+    settings = (
+        (
+            "youtube_key",
+            "an API key of a Google Cloud project with the YouTube Data API v3 enabled",
+        ),
+    )
+    docs = "docs/collect-youtube.md"
 
-    def __init__(
-        self,
-        credentials: Mapping[str, str],
-        *,
-        base_url: str | None = None,
-        on_wait: Callable[[Wait], None] | None = None,
-        clock: Callable[[], datetime] = _utc_now,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-        budget: QuotaBudget | None = None,
-    ) -> None:
-        key = _credential(credentials)
-        self.budget = budget if budget is not None else QuotaBudget.youtube()
-        self._api = ApiClient(
-            "YouTube",
-            YouTubeApi(),
-            base_url or BASE_URL,
-            auth_params={"key": key},
-            credential=CREDENTIAL,
-            budget=self.budget,
-            on_wait=on_wait,
-            clock=clock,
-            sleep=sleep,
-            transport=transport,
-        )
+    def __init__(self, credentials: Mapping[str, str], **options: Unpack[ClientOptions]) -> None:
+        super().__init__(credentials, **options)
         self._uploads: dict[int, str] = {}  # account_id -> its uploads playlist id
 
-    def __repr__(self) -> str:
-        return f"YouTubeClient({self._api!r})"
+    def auth(self, values: Mapping[str, str]) -> Auth:
+        return Auth(params={"key": values["youtube_key"]})
 
-    @property
-    def usage(self) -> Usage:
-        return self._api.usage
-
-    def close(self) -> None:
-        self._api.close()
-
-    def __enter__(self) -> YouTubeClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def default_budget(self) -> QuotaBudget:
+        return QuotaBudget.youtube()
 
     # -- followers --------------------------------------------------------------------------
 
     def followers(self, account: AccountRef) -> Fetched:
         """The channel's ``channels.list`` answer: one subscriber reading."""
-        page = self._channel(account)
-        return Fetched(page.body, page.origin, page.number, page.fetched_at)
+        return fetched(self._channel(account))
 
     def _channel(self, account: AccountRef) -> Page:
         params = {"part": CHANNEL_PARTS}
@@ -170,13 +125,7 @@ class YouTubeClient:
         channels = _items(page.data)
         if not channels:
             # An unknown or deleted channel is not an HTTP error: the list is just empty.
-            raise TerminalSourceError(
-                f"YouTube ({account.describe()}): the channel was not found (channels.list "
-                f"answered with no channel, GET {page.origin}). Fix: {NOT_FOUND}.",
-                status=page.status,
-                url=page.origin,
-                platform="YouTube",
-            )
+            raise _unreadable(account, page, "the channel was not found (no channel in the answer)")
         related = channels[0].get("contentDetails", {})
         uploads = related.get("relatedPlaylists", {}) if isinstance(related, dict) else {}
         playlist = uploads.get("uploads") if isinstance(uploads, dict) else None
@@ -188,13 +137,8 @@ class YouTubeClient:
         if account.account_id not in self._uploads:
             page = self._channel(account)
             if account.account_id not in self._uploads:
-                raise TerminalSourceError(
-                    f"YouTube ({account.describe()}): the channel lists no uploads playlist "
-                    f"(GET {page.origin}), so its videos cannot be listed. Fix: {NOT_FOUND}.",
-                    status=page.status,
-                    url=page.origin,
-                    platform="YouTube",
-                )
+                what = "the channel lists no uploads playlist, so its videos cannot be listed"
+                raise _unreadable(account, page, what)
         return self._uploads[account.account_id]
 
     # -- posts ------------------------------------------------------------------------------
@@ -223,12 +167,9 @@ class YouTubeClient:
             following = None if older else page.resume
             if ids:
                 videos = self._videos(ids, about)
-                fetched = Fetched(
-                    videos.body, videos.origin, page.number, videos.fetched_at, following
-                )
                 if pending is not None:
                     yield pending
-                pending = fetched
+                pending = fetched(videos, following, number=page.number)
             elif pending is not None:  # nothing here: the last body resumes past this page
                 pending = replace(pending, resume=following)
             if older:
@@ -250,7 +191,17 @@ class YouTubeClient:
         unique = list(dict.fromkeys(i for i in post_ids if i))
         for number, start in enumerate(range(0, len(unique), BATCH), 1):
             page = self._videos(unique[start : start + BATCH], about)
-            yield Fetched(page.body, page.origin, number, page.fetched_at)
+            yield fetched(page, number=number)
+
+
+def _unreadable(account: AccountRef, page: Page, what: str) -> TerminalSourceError:
+    """A channel that ``channels.list`` answered for without what its videos need."""
+    return TerminalSourceError(
+        f"YouTube ({account.describe()}): {what} (GET {page.origin}). Fix: {NOT_FOUND}.",
+        status=page.status,
+        url=page.origin,
+        platform="YouTube",
+    )
 
 
 def _wanted(data: Any, since: datetime, until: datetime) -> tuple[list[str], bool]:
