@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from govsocial.errors import ConfigError
 from govsocial.registry import read_registry
@@ -14,6 +15,10 @@ from govsocial.sources.generic import stage
 from govsocial.store import ImportSummary, Warehouse, apply_registry, known_clusters, load_file
 from govsocial.store.summary import holds_real_data
 from govsocial.synth import SynthResult, generate
+
+if TYPE_CHECKING:
+    from govsocial.collect.runs import CollectReport
+    from govsocial.sources.http import Wait
 
 
 @dataclass(frozen=True)
@@ -110,3 +115,66 @@ def _remove(path: Path) -> None:
     for candidate in (path, path.with_name(path.name + ".wal")):
         with contextlib.suppress(FileNotFoundError):
             candidate.unlink()
+
+
+@dataclass(frozen=True)
+class CollectDemo:
+    """What the demo's collection did: the warehouse, the run, and the check against the
+    fake server's own totals."""
+
+    path: Path
+    report: CollectReport
+    expected: dict[str, int]  # posts the server holds in the window, per platform
+    collected: dict[str, int]  # distinct posts in the warehouse, per platform
+    faults: str
+
+
+def collect_demo(
+    folder: Path,
+    *,
+    institutions: int = 4,
+    posts_per_account: int = 40,
+    step: Callable[[object, str], None] | None = None,
+    on_wait: Callable[[Wait], None] | None = None,
+) -> CollectDemo:
+    """Collect from the fake platform server (all five APIs, 127.0.0.1, 10% of requests
+    faulted) into ``folder/collected.duckdb``, a warehouse of its own (the award demo's
+    warehouse stays as built), and count what arrived against what the server holds."""
+    from govsocial.collect.clients import CLIENTS, open_client
+    from govsocial.collect.runs import collect
+    from govsocial.store.registry import load_registry
+    from govsocial.synth.platforms.base import Credentials, Faults
+    from govsocial.synth.platforms.server import FakePlatforms
+    from govsocial.synth.platforms.world import FakeWorld
+
+    world = FakeWorld(institutions=institutions, posts_per_account=posts_per_account)
+    path = folder / "collected.duckdb"
+    if path.exists():  # only ever replace an earlier demo's
+        with Warehouse.open(path, read_only=True) as wh:
+            if holds_real_data(wh):
+                raise ConfigError(f"{path} holds real data; the demo would replace it.")
+    _remove(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    load_registry(path, world.write_registry(folder / "fake-platforms-registry.yaml"))
+    faults = Faults(server_error=0.06, truncated=0.04)  # rate limits: see tests (minutes)
+    with FakePlatforms(world, faults=faults, seed=7) as server, Warehouse.open(path) as wh:
+        credentials = Credentials().settings()
+        clients = {
+            p: open_client(p, api_root=server.root, credentials=credentials, on_wait=on_wait)
+            for p in CLIENTS
+        }
+        try:
+            report = collect(wh, clients=clients, since=world.start, until=world.end, step=step)
+        finally:
+            for client in clients.values():
+                client.close()
+        rows = wh.con.execute(
+            "SELECT platform, count(DISTINCT platform_post_id) FROM posts GROUP BY 1"
+        ).fetchall()
+    return CollectDemo(
+        path,
+        report,
+        {p: world.total_posts(p, world.start, world.end) for p in CLIENTS},
+        {str(p): int(n) for p, n in rows},
+        "6% server errors, 4% cut-off bodies",
+    )

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from govsocial.collect.clients import CLIENTS
-from govsocial.collect.runs import collect
+from govsocial.collect.runs import CollectReport, collect
 from govsocial.errors import Interrupted
 from govsocial.sources.clients import PlatformClient
 from govsocial.store import Warehouse
 from govsocial.store.registry import load_registry
 from govsocial.synth.platforms.base import Credentials, Faults
 from govsocial.synth.platforms.server import FakePlatforms
-from govsocial.synth.platforms.world import FakeWorld
+from govsocial.synth.platforms.world import Clock, FakeWorld, ManualClock
 
 PLATFORMS = tuple(CLIENTS)
 
 
-def clients(server: FakePlatforms, waits: list[float]) -> dict[str, PlatformClient]:
-    """Every platform's real client, against the fake server, waiting without sleeping."""
+def clients(
+    server: FakePlatforms, waits: list[float], clock: Clock | None = None
+) -> dict[str, PlatformClient]:
+    """Every platform's real client, against the fake server, waiting without sleeping (and
+    reading the world's clock, when given)."""
     made: dict[str, PlatformClient] = {}
     for platform, spec in CLIENTS.items():
         module = importlib.import_module(f"govsocial.sources.{spec.module}.client")
@@ -30,6 +34,7 @@ def clients(server: FakePlatforms, waits: list[float]) -> dict[str, PlatformClie
             Credentials().settings(),
             base_url=f"{server.root}/{spec.prefix}",
             sleep=waits.append,
+            **({"clock": clock} if clock else {}),
         )
     return made
 
@@ -66,10 +71,20 @@ def counts(db: Path) -> dict[str, tuple[int, int]]:
     return {p: (int(posts.get(p, 0)), int(readings.get(p, 0))) for p in PLATFORMS}
 
 
-def run(db: Path, server: FakePlatforms, world: FakeWorld, waits: list[float]) -> object:
-    made = clients(server, waits)
+def run(
+    db: Path,
+    server: FakePlatforms,
+    world: FakeWorld,
+    waits: list[float],
+    clock: ManualClock | None = None,
+) -> CollectReport:
+    """One collection: of the world's period, or (``clock``) up to the clock's now, from
+    where each account's posts were last complete."""
+    made = clients(server, waits, clock)
     try:
         with Warehouse.open(db) as wh:
+            if clock is not None:
+                return collect(wh, clients=made, now=clock)
             return collect(wh, clients=made, since=world.start, until=world.end)
     finally:
         for client in made.values():
@@ -83,7 +98,7 @@ def test_every_post_arrives_once_through_faults_and_no_secret_is_kept(
     waits: list[float] = []
     with FakePlatforms(world, faults=faults, seed=5) as server:
         report = run(registered, server, world, waits)
-    assert not report.errors, [a.error for a in report.errors]  # type: ignore[attr-defined]
+    assert not report.errors, [a.error for a in report.errors]
     assert waits  # faults were met and waited out
     got = counts(registered)
     for platform in PLATFORMS:
@@ -107,33 +122,76 @@ def test_every_post_arrives_once_through_faults_and_no_secret_is_kept(
                 assert secret not in text, (table, secret)
 
 
-def test_a_killed_run_continues_to_the_same_warehouse(
-    registered: Path, world: FakeWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def contents(db: Path) -> list[tuple[object, ...]]:
+    """What the warehouse holds that a run decides: every post with its latest counts."""
+    with Warehouse.open(db, read_only=True) as wh:
+        return wh.con.execute(
+            "SELECT p.platform, p.platform_post_id, p.posted_at, p.media_type, m.likes, "
+            "m.comments, m.shares, m.views FROM posts p JOIN post_metrics_latest m USING "
+            "(post_id) ORDER BY 1, 2"
+        ).fetchall()
+
+
+@pytest.mark.parametrize("kill_at", [3, 14])
+def test_a_run_killed_anywhere_continues_to_the_same_warehouse(
+    kill_at: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Killed at its ``kill_at``-th page (Ctrl-C inside a load: nothing of that page is
+    kept), then run again: the warehouse ends as an uninterrupted run's, post for post."""
     import govsocial.collect.runs as runs
 
+    clock = ManualClock(datetime(2025, 3, 5, tzinfo=UTC))  # counts stand still
+    world = FakeWorld(institutions=1, posts_per_account=60, clock=clock)
     real = runs.load_file
     calls = {"n": 0}
 
-    def dies_on_the_seventh(*args: object, **kwargs: object) -> object:
+    def dies(*args: object, **kwargs: object) -> object:
         calls["n"] += 1
-        if calls["n"] == 7:
+        if calls["n"] == kill_at:
             raise KeyboardInterrupt
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
+    killed, whole = tmp_path / "killed.duckdb", tmp_path / "whole.duckdb"
+    for db in (killed, whole):
+        load_registry(db, world.write_registry(tmp_path / f"{db.stem}.yaml"))
     waits: list[float] = []
     with FakePlatforms(world, seed=1) as server:
-        monkeypatch.setattr(runs, "load_file", dies_on_the_seventh)
+        monkeypatch.setattr(runs, "load_file", dies)
         with pytest.raises(Interrupted, match="continue"):
-            run(registered, server, world, waits)
+            run(killed, server, world, waits, clock)
         monkeypatch.setattr(runs, "load_file", real)
-        run(registered, server, world, waits)
-        whole = tmp_path / "whole.duckdb"
-        load_registry(whole, world.write_registry(tmp_path / "again.yaml"))
-        run(whole, server, world, waits)
-    resumed, uninterrupted = counts(registered), counts(whole)
-    assert {p: c[0] for p, c in resumed.items()} == {p: c[0] for p, c in uninterrupted.items()}
-    assert all(c[0] == world.total_posts(p, world.start, world.end) for p, c in resumed.items())
+        run(killed, server, world, waits, clock)
+        run(whole, server, world, waits, clock)
+    assert contents(killed) == contents(whole)
+    assert len(contents(whole)) == world.total_posts()
+
+
+def test_a_later_run_fetches_only_what_is_new_and_rereads_young_posts(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2025, 2, 1, tzinfo=UTC))
+    world = FakeWorld(institutions=2, posts_per_account=40, clock=clock)
+    db = tmp_path / "w.duckdb"
+    load_registry(db, world.write_registry(tmp_path / "r.yaml"))
+    waits: list[float] = []
+    with FakePlatforms(world, seed=2) as server:
+        first = run(db, server, world, waits, clock)
+        before = len(contents(db))
+        assert before == world.total_posts() > 0  # everything visible on 1 Feb
+        with Warehouse.open(db, read_only=True) as wh:
+            readings = wh.con.execute("SELECT count(*) FROM post_metrics").fetchone()
+        clock.advance(timedelta(days=8))
+        second = run(db, server, world, waits, clock)
+    after = contents(db)
+    assert len(after) == world.total_posts()  # the new posts of 1-9 Feb, once each
+    new = world.total_posts(since=datetime(2025, 2, 1, tzinfo=UTC))
+    assert 0 < new < before and len(after) == before + new
+    assert sum(a.posts_new for a in second.accounts) == new
+    assert second.pages < first.pages  # only the new posts were walked
+    assert sum(a.recounted for a in second.accounts) > 0  # posts that turned 1 or 7 days old
+    with Warehouse.open(db, read_only=True) as wh:
+        later = wh.con.execute("SELECT count(*) FROM post_metrics").fetchone()
+        complete = wh.con.execute("SELECT DISTINCT complete_until FROM collect_accounts").fetchall()
+    assert readings is not None and later is not None and later[0] > readings[0] + new
+    assert complete == [(clock.now,)]
 
 
 def test_a_deleted_account_is_reported_and_the_others_are_collected(
@@ -143,7 +201,7 @@ def test_a_deleted_account_is_reported_and_the_others_are_collected(
     waits: list[float] = []
     with FakePlatforms(world, faults=Faults(deleted=[f"x:{victim.handle}"])) as server:
         report = run(registered, server, world, waits)
-    failed = report.errors  # type: ignore[attr-defined]
+    failed = report.errors
     assert [a.account.handle for a in failed] == [victim.handle]
     assert "x" in failed[0].error.lower() or "X" in failed[0].error
     got = counts(registered)

@@ -46,8 +46,16 @@ def demo(
         int, typer.Option(min=1000, max=99_999_999, help="Posts to generate.")
     ] = 500_000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic world.")] = 2025,
+    collect: Annotated[
+        bool,
+        typer.Option(
+            help="Also collect from the fake platform server (all five APIs, with faults) "
+            "into DIR/collected.duckdb."
+        ),
+    ] = True,
 ) -> None:
-    """Build a demo warehouse from a realistic SYNTHETIC world and summarise it."""
+    """Build a demo warehouse from a realistic SYNTHETIC world, run the award on it, and show
+    collection from the five platform APIs against the fake platform server."""
     from govsocial.cli.awards import print_nominees, run_with_progress
     from govsocial.cli.warehouse import print_summary
     from govsocial.config import resolve
@@ -66,6 +74,7 @@ def demo(
         print_summary(summarise(wh))
     document = run_with_progress("gsm2025", str(resolve("engine").value), path)
     print_nominees(document)
+    collected = _collect_demo(folder) if collect else None
     say(styled("\nNext, try:", "bold"))
     for line in (
         f"export GOVSOCIAL_DB={path}",
@@ -75,8 +84,40 @@ def demo(
         'govsocial sql "SELECT media_type, count(*) AS posts FROM posts GROUP BY 1"',
         "govsocial sql \"SELECT * FROM institutions WHERE cluster_id = 'pemda'\" --format csv",
         "govsocial registry list",
+        *([f"govsocial collect status --db {collected}"] if collected else []),
     ):
         say(f"  {line}")
+
+
+def _collect_demo(folder: Path) -> Path:
+    """The demo's collection from the fake platform server, with its check, on screen."""
+    from govsocial.demo import collect_demo
+
+    warn("\nCollecting from the fake platform server (YouTube, Facebook, Instagram, X, TikTok) ...")
+    with progress() as bar:
+        task = bar.add_task("Collecting", total=None)
+
+        def step(account: object, what: str) -> None:
+            name = getattr(account, "handle", "")
+            bar.update(task, description=f"{getattr(account, 'platform', '')} @{name}: {what}")
+
+        done = collect_demo(
+            folder, step=step, on_wait=lambda w: bar.console.print(str(w), markup=False)
+        )
+        bar.update(task, description="Collected", total=1, completed=1)
+    report = done.report
+    say(
+        f"Collected {sum(done.collected.values()):,} posts of {len(report.accounts):,} accounts "
+        f"in {report.pages:,} pages into {done.path}, through injected faults "
+        f"({done.faults})."
+    )
+    for platform, expected in done.expected.items():
+        got = done.collected.get(platform, 0)
+        mark = "all arrived, once each" if got == expected else "MISSING POSTS"
+        say(f"  {platform:<10} {got:>6,} of {expected:,} posts the server holds: {mark}")
+    for result in report.errors:
+        warn(f"  {result.account.platform} @{result.account.handle}: {result.error}")
+    return done.path
 
 
 def synth(

@@ -21,7 +21,9 @@ as ``govsocial import``, its origin the request URL without credentials and its 
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, TimeoutError
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,6 +113,8 @@ def collect(
     scope = _describe(platforms, institutions, account_ids)
     report = CollectReport(state.start_run(wh, scope, now()))
     opened: dict[str, PlatformClient] = dict(clients or {})
+    work: list[tuple[PlatformClient, list[state.RegisteredAccount]]] = []
+    run = _Run(wh, report, since, until, now, step)
     try:
         for platform, owned in _by_platform(accounts):
             client = opened.get(platform)
@@ -125,8 +129,8 @@ def collect(
                 client = opened[platform] = open_client(
                     platform, api_root=api_root, credentials=credentials, on_wait=on_wait
                 )
-            _collect_platform(wh, client, owned, report, since, until, now, step)
-            report.usage[platform] = client.usage.lines()
+            work.append((client, owned))
+        run.platforms_at_once(work)
     except KeyboardInterrupt:
         report.status = "interrupted"
         raise Interrupted(
@@ -135,9 +139,12 @@ def collect(
             "Run `govsocial collect` again to continue from there."
         ) from None
     finally:
+        report.usage = {client.platform: client.usage.lines() for client, _ in work}
         for platform, client in opened.items():
             if clients is None or platform not in clients:
                 client.close()
+        order = {p: i for i, p in enumerate(CLIENTS)}
+        report.accounts.sort(key=lambda a: (order[a.account.platform], a.account.account_id))
         state.finish_run(
             wh,
             report.run_id,
@@ -151,70 +158,112 @@ def collect(
     return report
 
 
-def _collect_platform(
-    wh: Warehouse,
-    client: PlatformClient,
-    accounts: list[state.RegisteredAccount],
-    report: CollectReport,
-    since: datetime | None,
-    until: datetime | None,
-    now: Callable[[], datetime],
-    step: Step | None,
-) -> None:
-    for i, account in enumerate(accounts):
-        result = AccountResult(account)
-        report.accounts.append(result)
-        try:
-            _collect_account(wh, client, account, result, since, until, now, step)
-        except QuotaExhausted as exc:
-            result.error = exc.message
-            state.record_outcome(wh, account.account_id, report.run_id, now(), exc.message)
-            for later in accounts[i + 1 :]:
-                report.accounts.append(AccountResult(later, error="not collected: " + exc.message))
-            report.skipped[account.platform] = exc.message
+class _Run:
+    """The platforms are collected at the same time, one thread each (each client limits its
+    own requests in flight): while one platform waits for its API, another's pages load.
+    The warehouse is written by one thread at a time (``lock``); fetching needs no lock.
+    Ctrl-C (or an error) in any thread stops the others after the page they are loading."""
+
+    def __init__(
+        self,
+        wh: Warehouse,
+        report: CollectReport,
+        since: datetime | None,
+        until: datetime | None,
+        now: Callable[[], datetime],
+        step: Step | None,
+    ) -> None:
+        self.wh, self.report, self.since, self.until = wh, report, since, until
+        self.now, self.step = now, step
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def platforms_at_once(
+        self, work: Sequence[tuple[PlatformClient, list[state.RegisteredAccount]]]
+    ) -> None:
+        if not work:
             return
-        except (SourceError, InputError) as exc:
-            result.error = exc.message
-        state.record_outcome(wh, account.account_id, report.run_id, now(), result.error)
+        with ThreadPoolExecutor(max_workers=len(work), thread_name_prefix="collect") as pool:
+            futures = [pool.submit(self.platform, client, owned) for client, owned in work]
+            try:
+                for future in futures:
+                    while True:
+                        try:
+                            future.result(timeout=0.2)  # wakes up for Ctrl-C
+                            break
+                        except TimeoutError:
+                            continue
+            except BaseException:
+                self.stop.set()
+                raise
 
+    def platform(self, client: PlatformClient, accounts: list[state.RegisteredAccount]) -> None:
+        try:
+            for i, account in enumerate(accounts):
+                if self.stop.is_set():
+                    return
+                result = AccountResult(account)
+                self.report.accounts.append(result)
+                try:
+                    self.account(client, account, result)
+                except QuotaExhausted as exc:
+                    result.error = exc.message
+                    self.outcome(account, exc.message)
+                    for later in accounts[i + 1 :]:
+                        self.report.accounts.append(
+                            AccountResult(later, error="not collected: " + exc.message)
+                        )
+                    self.report.skipped[account.platform] = exc.message
+                    return
+                except (SourceError, InputError) as exc:
+                    result.error = exc.message
+                self.outcome(account, result.error)
+        except BaseException:
+            self.stop.set()
+            raise
 
-def _collect_account(
-    wh: Warehouse,
-    client: PlatformClient,
-    account: state.RegisteredAccount,
-    result: AccountResult,
-    since: datetime | None,
-    until: datetime | None,
-    now: Callable[[], datetime],
-    step: Step | None,
-) -> None:
-    ref = AccountRef(account.account_id, account.platform, account.platform_id, account.handle)
-    loader = _Loader(wh, client.format, result)
-    if step:
-        step(account, "followers")
-    loader.load(client.followers(ref))
-    # The walk: continue the one in progress, else start after what is complete.
-    kept = state.cursor(wh, account.account_id)
-    resume: Resume | None = None
-    if kept is not None and kept.resume is not None:
-        start, end = kept.since, kept.until
-        resume = Resume.from_json(kept.resume)
-    else:
-        end = until or now()
-        start = since or state.complete_until(wh, account.account_id) or end - HISTORY
-    if start < end:
-        if step:
-            step(account, "posts")
-        for page in client.posts(ref, start, end, resume):
-            loader.load(page, then=_keep_cursor(wh, account.account_id, start, end, page, now))
-        state.finish_walk(wh, account.account_id, start, end, now())
-    due = state.due_recounts(wh, account.account_id, RECOUNT_AGES, now())
-    if due:
-        if step:
-            step(account, "recount")
-        for page in client.recount(ref, due):
-            loader.load(page)
-        result.recounted = len(due)
+    def outcome(self, account: state.RegisteredAccount, error: str | None) -> None:
+        with self.lock:
+            state.record_outcome(self.wh, account.account_id, self.report.run_id, self.now(), error)
+
+    def account(
+        self, client: PlatformClient, account: state.RegisteredAccount, result: AccountResult
+    ) -> None:
+        wh, now = self.wh, self.now
+        ref = AccountRef(account.account_id, account.platform, account.platform_id, account.handle)
+        loader = _Loader(wh, client.format, result, self.lock)
+        self.say(account, "followers")
+        loader.load(client.followers(ref))
+        # The walk: continue the one in progress, else start after what is complete.
+        with self.lock:
+            kept = state.cursor(wh, account.account_id)
+            complete = state.complete_until(wh, account.account_id)
+        resume: Resume | None = None
+        if kept is not None and kept.resume is not None:
+            start, end = kept.since, kept.until
+            resume = Resume.from_json(kept.resume)
+        else:
+            end = self.until or now()
+            start = self.since or complete or end - HISTORY
+        if start < end:
+            self.say(account, "posts")
+            for page in client.posts(ref, start, end, resume):
+                loader.load(page, then=_keep_cursor(wh, account.account_id, start, end, page, now))
+                if self.stop.is_set():
+                    return
+            with self.lock:
+                state.finish_walk(wh, account.account_id, start, end, now())
+        with self.lock:
+            due = state.due_recounts(wh, account.account_id, RECOUNT_AGES, now())
+        if due and not self.stop.is_set():
+            self.say(account, "recount")
+            for page in client.recount(ref, due):
+                loader.load(page)
+            result.recounted = len(due)
+
+    def say(self, account: state.RegisteredAccount, what: str) -> None:
+        if self.step is not None:
+            self.step(account, what)
 
 
 def _keep_cursor(
@@ -237,10 +286,13 @@ def _keep_cursor(
 class _Loader:
     """Loads fetched responses like imported files: through a file in a private folder."""
 
-    def __init__(self, wh: Warehouse, format_name: str, result: AccountResult) -> None:
+    def __init__(
+        self, wh: Warehouse, format_name: str, result: AccountResult, lock: threading.Lock
+    ) -> None:
         self.wh = wh
         self.format = format_name
         self.result = result
+        self.lock = lock
 
     def load(
         self, page: Fetched, then: Callable[[ImportSummary], None] | None = None
@@ -250,9 +302,10 @@ class _Loader:
             path = Path(tmp) / "page.json"
             path.write_bytes(page.body)
             stage = stager(self.format, ImportOptions(captured_at=page.fetched_at))
-            summary = load_file(
-                self.wh, path, stage, origin=f"{page.origin} (page {page.number})", then=then
-            )
+            with self.lock:
+                summary = load_file(
+                    self.wh, path, stage, origin=f"{page.origin} (page {page.number})", then=then
+                )
         self.result.pages += 1
         self.result.posts_new += summary.posts_new
         self.result.snapshots_new += summary.snapshots_new
