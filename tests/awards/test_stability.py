@@ -12,13 +12,12 @@ from govsocial.awards.ranking import UnitScore, rank
 from govsocial.awards.stability import (
     UnitCertainty,
     Verdict,
-    Weeks,
     bootstrap,
     ordinal,
     verdict,
     week_draws,
 )
-from govsocial.awards.units import UNIT_SUMS, Array, Followers, build_units
+from govsocial.awards.units import UNIT_SUMS, Array, Followers, build_units, prepare_units
 
 METHODOLOGY = """\
 id = "weeks"
@@ -133,24 +132,36 @@ def test_the_same_seed_draws_the_same_years_and_another_seed_others(tmp_path: Pa
     assert (week_draws(WEEKS, 4, 7) == week_draws(WEEKS, 4, 7)).all()
 
 
-def test_a_week_drawn_twice_counts_twice() -> None:
-    columns = cube({1: [1, 2, 3], 2: [0, 5, 0]})
-    weeks = Weeks.of(columns, 3)
-    sample = weeks.replicate(np.array([1, 1, 0]))
-    assert sorted(
-        zip(
-            sample["week"].tolist(),
-            sample["account_id"].tolist(),
-            sample["n"].tolist(),
-            strict=True,
-        )
-    ) == [
-        (0, 1, 2),
-        (0, 2, 5),
-        (1, 1, 2),
-        (1, 2, 5),
-        (2, 1, 1),
-    ]
+def copied_weeks(columns: dict[str, Array], drawn: Array) -> dict[str, Array]:
+    """The cube of a resampled year written out: the rows of week ``drawn[j]`` copied into
+    slot ``j`` (the definition the weighting must agree with)."""
+    rows = [i for week in drawn for i in np.flatnonzero(columns["week"] == week)]
+    slots = [j for j, week in enumerate(drawn) for _ in np.flatnonzero(columns["week"] == week)]
+    out = {k: v[rows] for k, v in columns.items()}
+    out["week"] = np.array(slots, dtype=np.int32)
+    return out
+
+
+def test_a_weighting_of_weeks_is_the_year_of_those_weeks_written_out(tmp_path: Path) -> None:
+    """A week drawn twice counts its posts twice and is two active weeks; a unit whose weeks
+    were never drawn is absent: over random years, the weighted table equals the table built
+    from the copied rows."""
+    m = methodology(tmp_path, 3)
+    category = m.categories[0]
+    rng = np.random.default_rng(4)
+    for _ in range(25):
+        weekly = {a: list(rng.poisson(1.5, WEEKS)) for a in range(1, 7)}
+        columns = cube(weekly)
+        columns["interactions"] = rng.integers(0, 50, len(columns["n"])).astype(float)
+        audience = followers(max(weekly))
+        prepared = prepare_units(columns, audience, m, category, None)
+        drawn = rng.integers(0, WEEKS, WEEKS)
+        weighted = prepared.table(np.bincount(drawn, minlength=WEEKS).astype(float))
+        written = build_units(copied_weeks(columns, drawn), audience, m, category, None)
+        assert weighted.unit.tolist() == written.unit.tolist()
+        assert weighted.accounts == written.accounts
+        for name in ("posts", "active_weeks", "interactions", "followers", "posts_per_week"):
+            assert np.allclose(weighted.columns[name], written.columns[name]), name
 
 
 def test_statements_name_the_places() -> None:

@@ -8,12 +8,13 @@ weeks keeps the posts of a week together, as a block bootstrap does, Künsch 198
 1. The period's ``W`` weeks (``metrics.formulas.weeks_in_period``) are drawn ``W`` times with
    replacement, ``replicates`` times, from a generator seeded with :func:`seed_of` (the run
    id): the same run always draws the same weeks, on any engine.
-2. Each replicate is a year of ``W`` drawn weeks: the cube rows of a drawn week are copied
-   into the replicate's slot, so a week drawn twice has its sums counted twice and counts as
-   two active weeks, and a week never drawn is absent. A unit without a post in the replicate
-   is not in it, exactly as in the real run.
-3. The replicate cube goes through the run's own steps, ``awards.units.build_units`` then
-   ``awards.ranking.rank`` (eligibility, shrinkage, percentiles, tie-breakers: every rule),
+2. Each replicate is a year of ``W`` drawn weeks: a week drawn twice has its sums counted
+   twice and counts as two active weeks, and a week never drawn is absent. A unit without a
+   post in the replicate is not in it, exactly as in the real run. The category's rows are
+   grouped once (``awards.units.prepare_units``); a replicate weights each week by the times
+   it was drawn (``PreparedUnits.table``), which equals writing the drawn weeks out.
+3. The replicate's unit table goes through the run's own steps (unit metrics, then
+   ``awards.ranking.rank``: eligibility, shrinkage, percentiles, tie-breakers: every rule),
    and the nominees are chosen as the run chooses them (the first ``nominees`` eligible
    units without a severe flag).
 
@@ -36,7 +37,7 @@ import numpy as np
 
 from govsocial.awards.methodology import Category, Methodology
 from govsocial.awards.ranking import UnitScore, rank
-from govsocial.awards.units import UNIT_SUMS, Array, Followers, build_units, main_accounts
+from govsocial.awards.units import UNIT_SUMS, Array, Followers, main_accounts, prepare_units
 from govsocial.metrics.formulas import weeks_in_period
 from govsocial.store.lookup import AccountInfo
 
@@ -58,35 +59,6 @@ def week_draws(weeks: int, replicates: int, seed: int) -> Array:
     """``replicates`` × ``weeks``: the week drawn into each slot of each replicate."""
     draws: Array = np.random.default_rng(seed).integers(0, weeks, size=(replicates, weeks))
     return draws
-
-
-@dataclass(frozen=True)
-class Weeks:
-    """The cube's rows grouped by week, to copy a replicate's weeks quickly."""
-
-    columns: dict[str, Array]  # sorted by week (stable: the cube's order within a week)
-    starts: Array  # first row of each week
-    sizes: Array  # rows of each week
-
-    @classmethod
-    def of(cls, columns: Mapping[str, Array], weeks: int) -> Weeks:
-        week = np.asarray(columns["week"], dtype=np.int64)
-        inside = (week >= 0) & (week < weeks)
-        order = np.flatnonzero(inside)[np.argsort(week[inside], kind="stable")]
-        sizes = np.bincount(week[order], minlength=weeks).astype(np.int64)
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        return cls({k: np.asarray(v)[order] for k, v in columns.items()}, starts, sizes)
-
-    def replicate(self, drawn: Array) -> dict[str, Array]:
-        """The cube of one replicate: the rows of ``drawn[j]`` in slot (week) ``j``."""
-        lengths = self.sizes[drawn]
-        total = int(lengths.sum())
-        slot = np.repeat(np.arange(len(drawn), dtype=np.int64), lengths)
-        offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        rows = self.starts[drawn][slot] + offset
-        copied = {k: v[rows] for k, v in self.columns.items()}
-        copied["week"] = slot.astype(self.columns["week"].dtype)
-        return copied
 
 
 @dataclass(frozen=True)
@@ -126,8 +98,15 @@ def bootstrap(
     weeks = weeks_in_period(m)
     cube = {k: np.asarray(v) for k, v in columns.items()}
     categories: list[Category] = [c for c in m.categories if c.id in real]
-    by_week = {
-        c.id: Weeks.of(_collapse(cube, followers, m, c, themes.get(c.id), owners), weeks)
+    prepared = {
+        c.id: prepare_units(
+            _collapse(cube, followers, m, c, themes.get(c.id), owners),
+            followers,
+            m,
+            c,
+            themes.get(c.id),
+            owners,
+        )
         for c in categories
     }
     tallies = {
@@ -141,9 +120,9 @@ def bootstrap(
         for cluster, units in clusters.items()
     }
     for b, drawn in enumerate(week_draws(weeks, replicates, seed)):
+        drawn_times = np.bincount(drawn, minlength=weeks).astype(float)
         for category in categories:
-            sample = by_week[category.id].replicate(drawn)
-            units = build_units(sample, followers, m, category, themes.get(category.id), owners)
+            units = prepared[category.id].table(drawn_times)
             for cluster, ranking in rank(units, category, m).items():
                 tally = tallies.get((category.id, cluster))
                 if tally is not None:
@@ -196,8 +175,8 @@ def _collapse(
     """The cube rows one category reads, summed per account × week (× its theme flag).
 
     The measures are additive, so the units built from these rows are those built from the
-    cube (up to the order of float additions), and a replicate copies and regroups several
-    times fewer rows: the bootstrap's cost is mostly ``build_units`` on them. The rows keep
+    cube (up to the order of float additions), and each replicate sums several times fewer
+    rows. The rows keep
     what ``build_units`` filters on (a media type of the category, not a repost), and it
     applies its own filters again.
     """

@@ -178,7 +178,117 @@ def build_units(
     warehouse assigns to an institution (``store.lookup.accounts``), among which an
     institution's main account is chosen; None: the accounts of the cube, i.e. those that
     published in the period."""
-    col = columns
+    return prepare_units(columns, followers, m, category, theme_column, owners).table()
+
+
+@dataclass(frozen=True)
+class PreparedUnits:
+    """The cube rows one category reads, grouped once into its (unit, platform) rows.
+
+    :meth:`table` sums them into the category's unit table; given a weight per week (how many
+    times each week is drawn into a resampled year, :mod:`govsocial.awards.stability`), it
+    gives that year's table without copying or regrouping a row: every measure is additive,
+    so a week drawn twice counts its sums twice and is two active weeks, and a unit with no
+    post in the drawn weeks is absent, as it would be from a cube of those weeks.
+    """
+
+    m: Methodology
+    category: Category
+    followers: Followers
+    has_theme: bool
+    unit: Array  # per group
+    platform: Array
+    cluster: Array
+    institution: Array
+    account: Array
+    group: Array  # per row: its group
+    week: Array  # per row: its week
+    values: dict[str, Array]  # per row: each additive measure, NaN as 0
+    active_group: Array  # the distinct (group, week) pairs with a post
+    active_week: Array
+    member_group: Array  # the distinct (group, account) pairs
+    member_account: Array
+    member_of_row: Array  # per row: its pair
+
+    def table(self, week_weights: Array | None = None) -> UnitTable:
+        size = len(self.unit)
+        row_weight: Array | None = None
+        if week_weights is not None:
+            inside = (self.week >= 0) & (self.week < len(week_weights))
+            row_weight = np.where(inside, week_weights[np.where(inside, self.week, 0)], 0.0)
+
+        def total(values: Array) -> Array:
+            weighted = values if row_weight is None else values * row_weight
+            summed: Array = np.bincount(self.group, weights=weighted, minlength=size)
+            return summed
+
+        sums = {name: total(self.values[name]) for name in SUMS}
+        if self.has_theme:
+            sums |= {f"theme_{name}": total(self.values[f"theme_{name}"]) for name in SUMS}
+        sources = {
+            f"followers_source_{source}": sum(
+                (total(self.values[name]) for name in names), np.zeros(size)
+            )
+            for source, names in FOLLOWER_SOURCES.items()
+        }
+        active_weights = None if week_weights is None else week_weights[self.active_week]
+        active = np.bincount(self.active_group, weights=active_weights, minlength=size)
+        member_posts = np.bincount(
+            self.member_of_row,
+            weights=self.values["n"] if row_weight is None else self.values["n"] * row_weight,
+            minlength=len(self.member_group),
+        )
+        present = member_posts > 0 if week_weights is not None else np.ones_like(member_posts, bool)
+        keep = sums["n"] > 0 if week_weights is not None else np.ones(size, dtype=bool)
+        # Renumber the groups kept (a unit absent from the drawn weeks leaves the table).
+        renumber = np.cumsum(keep) - 1
+        kept = int(keep.sum())
+        groups = renumber[self.member_group[present]]
+        accounts = self.member_account[present]
+        inside = keep[self.member_group[present]]
+        groups, accounts = groups[inside], accounts[inside]
+        table = UnitTable(
+            self.unit[keep], self.platform[keep], self.cluster[keep], self.institution[keep],
+            self.account[keep],
+        )  # fmt: skip
+        bounds = np.searchsorted(groups, np.arange(1, kept))
+        table.accounts = [tuple(p.tolist()) for p in np.split(accounts, bounds)] if kept else []
+        sums = {k: v[keep] for k, v in sums.items()}
+        table.columns = {
+            "posts": sums["n"],
+            "active_weeks": active[keep],
+            "interactions": sums["interactions"],
+            **_follower_columns(self.followers, groups, accounts, kept),
+            **{k: v[keep] for k, v in sources.items()},
+            **{f"_{k}": v for k, v in sums.items()},
+        }
+        eligible = np.ones(kept, dtype=bool)
+        for _, failed in minimums(table.columns, self.category.eligibility):
+            eligible &= ~failed
+        metrics, notes = unit_metrics(
+            sums,
+            table.columns,
+            platform=table.platform,
+            cluster=table.cluster,
+            weeks=weeks_in_period(self.m),
+            has_theme=self.has_theme,
+            eligible=eligible,
+        )
+        table.columns |= metrics
+        table.notes += notes
+        return table
+
+
+def prepare_units(
+    columns: Mapping[str, Array],
+    followers: Followers,
+    m: Methodology,
+    category: Category,
+    theme_column: str | None,
+    owners: Mapping[int, AccountInfo] | None = None,
+) -> PreparedUnits:
+    """The category's rows of the cube, filtered and grouped (see :func:`build_units`)."""
+    col = dict(columns)
     platforms = category.platforms or m.platforms
     account_unit = category.unit == "account"
     keep = ~col["is_repost"].astype(bool) & np.isin(col["platform"], list(platforms))
@@ -191,56 +301,36 @@ def build_units(
     unit = col["account_id"].astype(str) if account_unit else col["institution_id"].astype(str)
     first, group = group_rows([unit, col["platform"]])
     size = len(first)
-
-    def total(values: Array, mask: Array | None = None) -> Array:
-        weights = values.astype(float) if mask is None else np.where(mask, values, 0).astype(float)
-        return np.bincount(group, weights=np.nan_to_num(weights), minlength=size)
-
-    table = UnitTable(
+    names = [*SUMS, *(n for names in FOLLOWER_SOURCES.values() for n in names)]
+    values = {name: np.nan_to_num(col[name].astype(float)) for name in names}
+    if theme_column is not None:
+        theme = col[theme_column].astype(bool)
+        values |= {f"theme_{name}": np.where(theme, values[name], 0.0) for name in SUMS}
+    week = col["week"].astype(np.int64)
+    width = int(week.max(initial=0)) + 1
+    pairs = np.unique((group.astype(np.int64) * width + week)[col["n"] > 0])
+    account = col["account_id"].astype(np.int64)
+    span = int(account.max(initial=0)) + 1
+    members, member_of_row = np.unique(group.astype(np.int64) * span + account, return_inverse=True)
+    return PreparedUnits(
+        m,
+        category,
+        followers,
+        theme_column is not None,
         unit[first],
         col["platform"][first],
         col["cluster_id"][first],
         col["institution_id"][first],
         col["account_id"][first] if account_unit else np.full(size, -1),
+        group,
+        week,
+        values,
+        pairs // width,
+        pairs % width,
+        members // span,
+        members % span,
+        member_of_row.ravel(),
     )
-    sums = {name: total(col[name]) for name in SUMS}
-    sources = {
-        f"followers_source_{source}": sum((total(col[name]) for name in names), np.zeros(size))
-        for source, names in FOLLOWER_SOURCES.items()
-    }
-    if theme_column is not None:
-        theme = col[theme_column].astype(bool)
-        sums |= {f"theme_{name}": total(col[name], theme) for name in SUMS}
-    active = np.zeros(size)
-    if len(group):
-        weekly = np.unique((group.astype(np.int64) * 100_000 + col["week"])[col["n"] > 0])
-        np.add.at(active, weekly // 100_000, 1)
-    groups, accounts = _members(col["account_id"], group, size)
-    bounds = np.searchsorted(groups, np.arange(1, size))
-    table.accounts = [tuple(part.tolist()) for part in np.split(accounts, bounds)] if size else []
-    table.columns = {
-        "posts": sums["n"],
-        "active_weeks": active,
-        "interactions": sums["interactions"],
-        **_follower_columns(followers, groups, accounts, size),
-        **sources,
-        **{f"_{k}": v for k, v in sums.items()},
-    }
-    eligible = np.ones(size, dtype=bool)
-    for _, failed in minimums(table.columns, category.eligibility):
-        eligible &= ~failed
-    metrics, notes = unit_metrics(
-        sums,
-        table.columns,
-        platform=table.platform,
-        cluster=table.cluster,
-        weeks=weeks_in_period(m),
-        has_theme=theme_column is not None,
-        eligible=eligible,
-    )
-    table.columns |= metrics
-    table.notes += notes
-    return table
 
 
 def minimums(columns: dict[str, Array], rules: Eligibility) -> list[tuple[str, Array]]:
@@ -252,14 +342,6 @@ def minimums(columns: dict[str, Array], rules: Eligibility) -> list[tuple[str, A
         ("min_active_weeks", columns["active_weeks"] < rules.min_active_weeks),
         ("min_followers", columns["followers"] < rules.min_followers),
     ]
-
-
-def _members(account: Array, group: Array, size: int) -> tuple[Array, Array]:
-    """The distinct (group, account) pairs, sorted: each group's accounts."""
-    account = account.astype(np.int64)
-    width = int(account.max()) + 1 if len(account) else 1
-    pairs = np.unique(group.astype(np.int64) * width + account)
-    return pairs // width, pairs % width
 
 
 def _follower_columns(
