@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from govsocial.collect.clients import CLIENTS
 from govsocial.collect.runs import CollectReport, collect
 from govsocial.errors import Interrupted
 from govsocial.sources.clients import PlatformClient
+from govsocial.sources.http import QuotaBudget
 from govsocial.store import Warehouse
 from govsocial.store.registry import load_registry
 from govsocial.synth.platforms.base import Credentials, Faults
@@ -214,3 +216,24 @@ def test_a_deleted_account_is_reported_and_the_others_are_collected(
             "SELECT count(*) FROM collect_accounts WHERE last_error IS NOT NULL"
         ).fetchone()
     assert kept == (1,)
+
+
+def test_a_day_s_quota_is_carried_from_one_run_to_the_next(
+    registered: Path, world: FakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """YouTube's daily units: a second run the same day starts from what the first used, so
+    a budget the first run fitted in is used up by the second."""
+    import govsocial.collect.runs as runs
+
+    for name, value in Credentials().settings().items():
+        monkeypatch.setenv(f"GOVSOCIAL_{name.upper()}", value)
+    with FakePlatforms(world) as server:
+        with Warehouse.open(registered) as wh:
+            first = collect(wh, api_root=server.root, platforms=["youtube"])
+        used = first.usage["youtube"]["quota_used"]
+        assert isinstance(used, int) and used > 0 and not first.errors
+        monkeypatch.setitem(runs.DAILY_QUOTAS, "youtube", partial(QuotaBudget.youtube, used + 2))
+        with Warehouse.open(registered) as wh:
+            second = collect(wh, api_root=server.root, platforms=["youtube"])
+    assert second.errors and "quota" in (second.errors[0].error or "").lower()
+    assert second.usage["youtube"]["quota_used"] == used + 2  # never past the budget

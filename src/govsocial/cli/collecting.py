@@ -185,8 +185,15 @@ def status(
         keep=("platform", "account", "handle"),
     )
     if fmt is OutputFormat.table and runs:
-        for run in runs:
+        import json
+
+        for i, run in enumerate(runs):
             say(
                 f"Run {run[0]} ({run[3]}, {run[4]}): {run[5]:,} accounts, {run[6]:,} pages, "
                 f"{run[7]:,} with errors; started {when(run[1])}"  # type: ignore[arg-type]
             )
+            if i == 0 and run[8]:  # the last run: what each API's quota and limits said
+                for platform_name, used in json.loads(str(run[8])).items():
+                    lines = used.get("lines", []) if isinstance(used, dict) else used
+                    for line in lines:
+                        say(f"  {platform_name}: {line}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from govsocial.config import SETTINGS, resolve
 from govsocial.errors import ConfigError
 from govsocial.sources.clients import PlatformClient
-from govsocial.sources.http import Wait
+from govsocial.sources.http import QuotaBudget, Wait
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,15 @@ CLIENTS: dict[str, ClientSpec] = {
 }
 
 
+# Platforms whose API counts a daily quota: the collector carries what a day's earlier runs
+# used into the next run of the same quota day (YouTube: units, reset at midnight Pacific time;
+# TikTok: requests, reset at midnight UTC).
+DAILY_QUOTAS: dict[str, Callable[..., QuotaBudget]] = {
+    "youtube": QuotaBudget.youtube,
+    "tiktok": QuotaBudget.tiktok,
+}
+
+
 def credentials_of(platform: str) -> dict[str, str]:
     """The platform's credentials from the settings; a ConfigError names each missing one and
     every way to set it."""
@@ -72,6 +81,7 @@ def open_client(
     api_root: str | None = None,
     credentials: Mapping[str, str] | None = None,
     on_wait: Callable[[Wait], None] | None = None,
+    budget: QuotaBudget | None = None,
 ) -> PlatformClient:
     """The platform's client: the real API, or ``api_root``/<prefix> (the fake server)."""
     spec = CLIENTS[platform]
@@ -81,5 +91,6 @@ def open_client(
         credentials if credentials is not None else credentials_of(platform),
         base_url=base_url,
         on_wait=on_wait,
+        **({"budget": budget} if budget is not None else {}),
     )
     return client

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from govsocial.collect.clients import CLIENTS, credentials_of, open_client
+from govsocial.collect.clients import CLIENTS, DAILY_QUOTAS, credentials_of, open_client
 from govsocial.errors import (
     ConfigError,
     InputError,
@@ -40,7 +40,7 @@ from govsocial.errors import (
 )
 from govsocial.sources.clients import AccountRef, Fetched, PlatformClient
 from govsocial.sources.formats import stager
-from govsocial.sources.http import Resume, Wait
+from govsocial.sources.http import QuotaBudget, Resume, Wait
 from govsocial.sources.staging import ImportOptions
 from govsocial.store import Warehouse
 from govsocial.store import collecting as state
@@ -66,7 +66,7 @@ class CollectReport:
     run_id: int
     accounts: list[AccountResult] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # platform → why not collected
-    usage: dict[str, list[str]] = field(default_factory=dict)
+    usage: dict[str, dict[str, object]] = field(default_factory=dict)
     status: str = "finished"
 
     @property
@@ -127,7 +127,11 @@ def collect(
                     report.skipped[platform] = exc.message
                     continue
                 client = opened[platform] = open_client(
-                    platform, api_root=api_root, credentials=credentials, on_wait=on_wait
+                    platform,
+                    api_root=api_root,
+                    credentials=credentials,
+                    on_wait=on_wait,
+                    budget=_budget(wh, platform),
                 )
             work.append((client, owned))
         run.platforms_at_once(work)
@@ -139,7 +143,7 @@ def collect(
             "Run `govsocial collect` again to continue from there."
         ) from None
     finally:
-        report.usage = {client.platform: client.usage.lines() for client, _ in work}
+        report.usage = {client.platform: _usage(client) for client, _ in work}
         for platform, client in opened.items():
             if clients is None or platform not in clients:
                 client.close()
@@ -264,6 +268,24 @@ class _Run:
     def say(self, account: state.RegisteredAccount, what: str) -> None:
         if self.step is not None:
             self.step(account, what)
+
+
+def _budget(wh: Warehouse, platform: str) -> QuotaBudget | None:
+    """The platform's daily quota, with what earlier runs of the same quota day used."""
+    make = DAILY_QUOTAS.get(platform)
+    if make is None:
+        return None
+    earlier = state.quota_used(wh, platform)
+    return make(used=earlier[0], as_of=earlier[1]) if earlier else make()
+
+
+def _usage(client: PlatformClient) -> dict[str, object]:
+    usage = client.usage
+    return {
+        "lines": usage.lines(),
+        "quota_used": usage.quota_used,
+        "as_of": usage.updated_at.isoformat() if usage.updated_at else None,
+    }
 
 
 def _keep_cursor(

@@ -194,8 +194,10 @@ def finish_run(
     accounts: int,
     pages: int,
     errors: int,
-    usage: dict[str, list[str]],
+    usage: dict[str, dict[str, object]],
 ) -> None:
+    """``usage``: per platform, what its API's headers and quota said (``lines``, and
+    ``quota_used`` counted ``as_of``, read back by :func:`quota_used`)."""
     with wh.transaction("finishing a collection run"):
         wh.con.execute(
             "UPDATE collect_runs SET status = ?, finished_at = ?, accounts = ?, pages = ?, "
@@ -261,6 +263,19 @@ def account_status(wh: Warehouse, accounts: Sequence[RegisteredAccount]) -> list
         )
         for r in rows
     ]
+
+
+def quota_used(wh: Warehouse, platform: str) -> tuple[int, datetime] | None:
+    """The platform's quota used by the last run that counted it, and when: the next run
+    of the same quota day starts from there."""
+    rows = wh.con.execute(
+        "SELECT usage FROM collect_runs WHERE usage IS NOT NULL ORDER BY run_id DESC LIMIT 20"
+    ).fetchall()
+    for (text,) in rows:
+        entry = json.loads(text).get(platform)
+        if isinstance(entry, dict) and entry.get("quota_used") is not None and entry.get("as_of"):
+            return int(entry["quota_used"]), datetime.fromisoformat(str(entry["as_of"]))
+    return None
 
 
 def last_runs(wh: Warehouse, limit: int = 5) -> list[tuple[object, ...]]:
