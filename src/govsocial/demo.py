@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -117,6 +118,11 @@ def _remove(path: Path) -> None:
             candidate.unlink()
 
 
+# The year gsm2025 evaluates (1 Aug 2024 to 1 Aug 2025, WIB): the demo's collected posts
+# fall in it, so the award runs on the collected warehouse.
+AWARD_YEAR = (datetime(2024, 7, 31, 17, tzinfo=UTC), datetime(2025, 7, 31, 17, tzinfo=UTC))
+
+
 @dataclass(frozen=True)
 class CollectDemo:
     """What the demo's collection did: the warehouse, the run, and the check against the
@@ -133,7 +139,7 @@ def collect_demo(
     folder: Path,
     *,
     institutions: int = 4,
-    posts_per_account: int = 40,
+    posts_per_account: int = 60,
     step: Callable[[object, str], None] | None = None,
     on_wait: Callable[[Wait], None] | None = None,
 ) -> CollectDemo:
@@ -147,7 +153,12 @@ def collect_demo(
     from govsocial.synth.platforms.server import FakePlatforms
     from govsocial.synth.platforms.world import FakeWorld
 
-    world = FakeWorld(institutions=institutions, posts_per_account=posts_per_account)
+    world = FakeWorld(
+        institutions=institutions,
+        posts_per_account=posts_per_account,
+        start=AWARD_YEAR[0],
+        end=AWARD_YEAR[1],
+    )
     path = folder / "collected.duckdb"
     if path.exists():  # only ever replace an earlier demo's
         with Warehouse.open(path, read_only=True) as wh:

@@ -237,3 +237,69 @@ def test_a_day_s_quota_is_carried_from_one_run_to_the_next(
             second = collect(wh, api_root=server.root, platforms=["youtube"])
     assert second.errors and "quota" in (second.errors[0].error or "").lower()
     assert second.usage["youtube"]["quota_used"] == used + 2  # never past the budget
+
+
+def test_the_demo_collects_a_year_through_faults_and_the_award_runs_on_it(
+    tmp_path: Path,
+) -> None:
+    from govsocial.awards.results import nominee_rows
+    from govsocial.awards.runs import run_and_keep
+    from govsocial.demo import collect_demo
+
+    done = collect_demo(tmp_path, institutions=3, posts_per_account=40)
+    assert done.collected == done.expected and not done.report.errors
+    computed = run_and_keep(done.path, "gsm2025", "duckdb", replicates=0)
+    rows = nominee_rows(computed.document)
+    assert rows and all(str(row[4]).startswith("syn-fake-") for row in rows)
+
+
+def test_a_collect_process_killed_hard_continues_to_the_same_warehouse(tmp_path: Path) -> None:
+    """SIGKILL (no Python cleanup at all) in the middle of a run of the real command, then
+    `govsocial collect` again: the warehouse ends post for post as an uninterrupted run's."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    clock = ManualClock(datetime(2025, 3, 5, tzinfo=UTC))
+    world = FakeWorld(institutions=2, posts_per_account=60, clock=clock)
+    killed, whole = tmp_path / "killed.duckdb", tmp_path / "whole.duckdb"
+    for db in (killed, whole):
+        load_registry(db, world.write_registry(tmp_path / f"{db.stem}.yaml"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVSOCIAL_")}
+    env |= {f"GOVSOCIAL_{k.upper()}": v for k, v in Credentials().settings().items()}
+    window = ["--since", "2025-01-01", "--until", "2025-03-02"]
+    with FakePlatforms(world, seed=3) as server:
+        command = [sys.executable, "-m", "govsocial", "collect", "--api-root", server.root]
+        process = subprocess.Popen(
+            [*command, *window, "--db", str(killed)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 120
+        while len(server.log) < 12 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, "the run ended before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        waits: list[float] = []
+        made = clients(server, waits, clock)
+        try:
+            for db in (killed, whole):
+                with Warehouse.open(db) as wh:
+                    collect(
+                        wh,
+                        clients=made,
+                        since=datetime(2024, 12, 31, 17, tzinfo=UTC),
+                        until=datetime(2025, 3, 1, 17, tzinfo=UTC),
+                        now=clock,
+                    )
+        finally:
+            for client in made.values():
+                client.close()
+    assert contents(killed) == contents(whole)
+    assert len(contents(whole)) == world.total_posts(
+        since=datetime(2024, 12, 31, 17, tzinfo=UTC), until=datetime(2025, 3, 1, 17, tzinfo=UTC)
+    )

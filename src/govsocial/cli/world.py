@@ -117,6 +117,14 @@ def _collect_demo(folder: Path) -> Path:
         say(f"  {platform:<10} {got:>6,} of {expected:,} posts the server holds: {mark}")
     for result in report.errors:
         warn(f"  {result.account.platform} @{result.account.handle}: {result.error}")
+    from govsocial.cli.awards import run_with_progress
+
+    awarded = run_with_progress("gsm2025", "duckdb", done.path)
+    nominees = sum(len(c["nominees"]) for k in awarded["categories"] for c in k["clusters"])
+    say(
+        f"gsm2025 on the collected posts: run {awarded['run_id']}, {nominees:,} nominees "
+        f"(govsocial awards show {awarded['run_id']} --db {done.path})."
+    )
     return done.path
 
 
