@@ -1,0 +1,94 @@
+"""Shape of the hand-labelled theme evaluation set (tests/fixtures/text/, issue 12).
+
+The set is data written by hand; these tests keep it usable: every line a well-formed post,
+ids unique across both files, tune and holdout disjoint, themes valid, the minimum sizes and
+positives per theme met, and the counts table in the README equal to the files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from govsocial.vocabulary import PLATFORMS
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "text"
+FILES = {"tune": FIXTURES / "eval_tune.jsonl", "holdout": FIXTURES / "eval_holdout.jsonl"}
+THEMES = ("climate", *(f"sdg{n}" for n in range(1, 18)))
+MIN_POSTS = {"tune": 180, "holdout": 120}
+MIN_POSITIVES = {theme: 8 for theme in THEMES} | {"climate": 30}  # over both files
+MIN_HOLDOUT_POSITIVES = 4  # every theme can be scored on posts nobody tuned on
+NO_THEME_SHARE = (0.25, 0.45)  # "about a third" of the posts have no theme
+
+
+def read(name: str) -> list[dict[str, Any]]:
+    lines = FILES[name].read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def posts() -> dict[str, list[dict[str, Any]]]:
+    return {name: read(name) for name in FILES}
+
+
+def no_theme(rows: list[dict[str, Any]]) -> int:
+    return sum(not row["themes"] for row in rows)
+
+
+def theme_counts(rows: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(theme for row in rows for theme in row["themes"])
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_every_line_is_a_well_formed_post(name: str) -> None:
+    prefix = name[0]
+    for row in read(name):
+        assert set(row) == {"id", "platform", "text", "themes"}, row
+        assert re.fullmatch(rf"{prefix}\d{{3}}", row["id"]), row["id"]
+        assert row["platform"] in PLATFORMS, row
+        assert isinstance(row["text"], str) and row["text"].strip(), row["id"]
+        themes = row["themes"]
+        assert isinstance(themes, list), row["id"]
+        assert set(themes) <= set(THEMES), (row["id"], themes)
+        # canonical order, no repeats: a diff of a label change stays one token
+        assert themes == sorted(set(themes), key=THEMES.index), (row["id"], themes)
+
+
+def test_ids_unique_and_files_disjoint(posts: dict[str, list[dict[str, Any]]]) -> None:
+    ids = [row["id"] for rows in posts.values() for row in rows]
+    assert len(ids) == len(set(ids))
+    # the holdout is never tuned on: no post may appear in both files
+    texts = [" ".join(row["text"].lower().split()) for rows in posts.values() for row in rows]
+    assert [t for t, n in Counter(texts).items() if n > 1] == []
+
+
+def test_sizes_and_positives_meet_the_minimums(posts: dict[str, list[dict[str, Any]]]) -> None:
+    for name, rows in posts.items():
+        assert len(rows) >= MIN_POSTS[name], name
+        share = no_theme(rows) / len(rows)
+        assert NO_THEME_SHARE[0] <= share <= NO_THEME_SHARE[1], (name, share)
+    total = theme_counts(posts["tune"]) + theme_counts(posts["holdout"])
+    short = {t: total[t] for t in THEMES if total[t] < MIN_POSITIVES[t]}
+    assert short == {}
+    holdout = theme_counts(posts["holdout"])
+    assert {t: holdout[t] for t in THEMES if holdout[t] < MIN_HOLDOUT_POSITIVES} == {}
+
+
+def test_readme_counts_match_the_files(posts: dict[str, list[dict[str, Any]]]) -> None:
+    readme = (FIXTURES / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- counts:begin -->")[1].split("<!-- counts:end -->")[0]
+    stated: dict[str, tuple[int, int]] = {}
+    for line in table.splitlines():
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[1].isdigit():
+            stated[cells[0]] = (int(cells[1]), int(cells[2]))
+    tune, holdout = theme_counts(posts["tune"]), theme_counts(posts["holdout"])
+    actual = {t: (tune[t], holdout[t]) for t in THEMES}
+    actual["(none)"] = (no_theme(posts["tune"]), no_theme(posts["holdout"]))
+    actual["posts"] = (len(posts["tune"]), len(posts["holdout"]))
+    assert stated == actual
