@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from math import inf
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from govsocial.errors import GovsocialError
 from govsocial.vocabulary import WIB
@@ -256,15 +256,8 @@ class Checker:
         nonempty: bool = False,
     ) -> tuple[str, ...]:
         """A list of distinct texts, each one of ``valid`` (when given)."""
-        value = raw.get(key, [])
-        if not isinstance(value, list) or (nonempty and not value and key in raw):
-            self.problem_at(
-                raw,
-                key,
-                f"expected a non-empty list, got {value!r}",
-                f'write {key} = ["...", ...]',
-                at=at,
-            )
+        value = self._list(raw, key, at, nonempty, "list", f'write {key} = ["...", ...]')
+        if value is None:
             return ()
         out: list[str] = []
         for i, item in enumerate(value):
@@ -304,15 +297,9 @@ class Checker:
     ) -> tuple[_T, ...]:
         """A list of tables, each parsed by ``parse(table, key_path)``; the attribute
         ``unique`` of the parsed items distinct."""
-        value = raw.get(key, [])
-        if not isinstance(value, list) or (nonempty and not value and key in raw):
-            self.problem_at(
-                raw,
-                key,
-                f"expected a non-empty list of tables, got {value!r}",
-                f"add at least one entry (see {self.docs})",
-                at=at,
-            )
+        fix = f"add at least one entry (see {self.docs})"
+        value = self._list(raw, key, at, nonempty, "list of tables", fix)
+        if value is None:
             return ()
         out: list[_T] = []
         seen: set[object] = set()
@@ -360,6 +347,17 @@ class Checker:
             )
             return None
         return moment.astimezone(UTC)
+
+    def _list(
+        self, raw: Table, key: str, at: str, nonempty: bool, expected: str, fix: str
+    ) -> list[Any] | None:
+        """``raw[key]`` as a list (absent: empty), not empty when ``nonempty`` and given; else
+        the problem ("expected a non-empty ``expected``"), and None."""
+        value = raw.get(key, [])
+        if isinstance(value, list) and not (nonempty and not value and key in raw):
+            return value
+        self.problem_at(raw, key, f"expected a non-empty {expected}, got {value!r}", fix, at=at)
+        return None
 
     def problem_at(self, raw: Table, key: str, reason: str, fix: str, at: str = "") -> None:
         """A problem with ``raw[key]``: at its key path and line, with its value."""

@@ -128,38 +128,14 @@ class RegistryError(InputError):
 
 
 class SourceError(GovsocialError):
-    """A platform API call failed. ``retryable`` says whether trying again may help; ``url`` is
-    the request's URL with every token, key and secret removed; ``platform`` names the platform
-    ("YouTube"); ``api_error`` is what the API itself said (its code, type and message, secrets
-    removed); ``retry_at`` is when the platform said to try again, if it did. The message says
-    all of it and the fix (made by :mod:`govsocial.sources.http`)."""
+    """A platform API call failed. ``retryable`` says whether trying again may help (each
+    subclass says it); ``url`` is the request's URL with every token, key and secret removed;
+    ``platform`` names the platform ("YouTube"); ``api_error`` is what the API itself said (its
+    code, type and message, secrets removed); ``retry_at`` is when the platform said to try
+    again, if it did; ``rate_limited`` says it was the platform's rate limit or throttling. The
+    message says all of it and the fix (made by :mod:`govsocial.sources.http`)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        url: str | None = None,
-        retryable: bool = False,
-        platform: str | None = None,
-        api_error: ApiError | None = None,
-        retry_at: datetime | None = None,
-    ):
-        super().__init__(message)
-        self.status = status
-        self.url = url
-        self.retryable = retryable
-        self.platform = platform
-        self.api_error = api_error
-        self.retry_at = retry_at
-
-
-class TransientSourceError(SourceError):
-    """Trying again later may help: a server error (5xx), a timeout, a dropped connection, a
-    body cut off, throttling or a rate limit; ``retry_at`` is when the platform said to retry.
-    ``rate_limited`` says it was the platform's rate limit or throttling. The HTTP client
-    retries these itself; one that reaches a caller has used up its attempts, or its wait would
-    be longer than the client's longest wait."""
+    retryable = False
 
     def __init__(
         self,
@@ -172,42 +148,28 @@ class TransientSourceError(SourceError):
         retry_at: datetime | None = None,
         rate_limited: bool = False,
     ):
-        super().__init__(
-            message,
-            status=status,
-            url=url,
-            retryable=True,
-            platform=platform,
-            api_error=api_error,
-            retry_at=retry_at,
-        )
+        super().__init__(message)
+        self.status = status
+        self.url = url
+        self.platform = platform
+        self.api_error = api_error
+        self.retry_at = retry_at
         self.rate_limited = rate_limited
+
+
+class TransientSourceError(SourceError):
+    """Trying again later may help: a server error (5xx), a timeout, a dropped connection, a
+    body cut off, throttling or a rate limit; ``retry_at`` is when the platform said to retry.
+    The HTTP client retries these itself; one that reaches a caller has used up its attempts,
+    or its wait would be longer than the client's longest wait."""
+
+    retryable = True
 
 
 class TerminalSourceError(SourceError):
     """Trying again will not help until someone acts: a revoked or expired token, a missing
     permission, a deleted or unknown account, a request the API refuses. A collector reports it
     for the account and goes on with the others."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        url: str | None = None,
-        platform: str | None = None,
-        api_error: ApiError | None = None,
-        retry_at: datetime | None = None,
-    ):
-        super().__init__(
-            message,
-            status=status,
-            url=url,
-            retryable=False,
-            platform=platform,
-            api_error=api_error,
-            retry_at=retry_at,
-        )
 
 
 class QuotaExhausted(TerminalSourceError):

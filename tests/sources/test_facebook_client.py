@@ -13,13 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
+from fakes import load_whole
 from govsocial.errors import ConfigError, TerminalSourceError
 from govsocial.sources.clients import AccountRef, Fetched
 from govsocial.sources.facebook.client import IDS_PER_CALL, POST_FIELDS, FacebookClient
-from govsocial.sources.formats import detect, stager
 from govsocial.sources.http import Resume
-from govsocial.sources.staging import ImportOptions
-from govsocial.store import Warehouse, load_file
+from govsocial.store import Warehouse
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "facebook"
 TOKEN = "EAAGm0PX4ZCpsBAKZCZBtest1234secretTOKEN"
@@ -37,16 +36,7 @@ UNKNOWN = {
         "fbtrace_id": "AbCdEfGh123",
     }
 }
-EXPIRED = {
-    "error": {
-        "message": "Error validating access token: Session has expired on Tuesday, "
-        "01-Apr-25 05:00:00 PDT.",
-        "type": "OAuthException",
-        "code": 190,
-        "error_subcode": 463,
-        "fbtrace_id": "AbCdEfGh456",
-    }
-}
+EXPIRED = json.loads((FIXTURES / "token_expired.json").read_text(encoding="utf-8"))
 
 
 def recorded(name: str) -> Any:
@@ -104,26 +94,8 @@ def client(handler: Callable[[httpx.Request], httpx.Response], token: str = TOKE
 
 
 def load(wh: Warehouse, tmp_path: Path, fetched: Fetched, name: str) -> tuple[int, int, int]:
-    """Save a fetched body as ``govsocial import`` would read it and load it: (posts new,
-    post readings new, follower readings new)."""
-    path = tmp_path / f"{name}.json"
-    path.write_bytes(fetched.body)
-    assert detect(path) == "facebook-graph"
-    before = counts(wh)
-    options = ImportOptions(captured_at=fetched.fetched_at)
-    summary = load_file(wh, path, stager("facebook-graph", options))
-    assert summary.status == "loaded" and summary.quarantined == {}
-    after = counts(wh)
-    return (after[0] - before[0], after[1] - before[1], after[2] - before[2])
-
-
-def counts(wh: Warehouse) -> tuple[int, int, int]:
-    found = wh.con.execute(
-        "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM post_metrics), "
-        "(SELECT count(*) FROM account_snapshots)"
-    ).fetchone()
-    assert found is not None
-    return found
+    """Posts new, post readings new, follower readings new."""
+    return load_whole(wh, fetched, tmp_path, name, "facebook-graph")
 
 
 def assert_no_token(*texts: str | bytes) -> None:

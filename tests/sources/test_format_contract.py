@@ -1,12 +1,14 @@
 """The contract every import format keeps, checked on a real file of each: nothing lost (every
 record read is loaded or quarantined), idempotent, the same when gzip-compressed, the same
 from a folder, and a file of another format refused with the right --format named.
+A file that is no data of its format is refused saying what it is instead.
 (Atomicity per file is tests/store/test_import_atomic.py, over the same files.)"""
 
 from __future__ import annotations
 
 import gzip
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,10 +17,12 @@ from conftest import scalar
 from format_files import FILES, RECORD_FORMATS
 from govsocial.errors import InputError
 from govsocial.sources.formats import FORMATS, detect, stager
+from govsocial.sources.staging import ImportOptions
 from govsocial.store import Warehouse, load_file
 from govsocial.store.importing import import_paths
 from govsocial.vocabulary import FORMAT_NAMES
 
+CAPTURED = datetime(2025, 4, 1, 5, 0, tzinfo=UTC)
 DATA_TABLES = ("posts", "post_metrics", "accounts", "account_snapshots", "quarantine")
 
 
@@ -104,3 +108,47 @@ def test_every_post_says_whether_it_replies_to_another_account_when_its_format_c
         assert unknown == expected
     else:
         assert unknown == 0
+
+
+# Content each JSON format's own reader refuses, and what its message says.
+REFUSED = {
+    "facebook-graph": [
+        (b"", "empty"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b"platform,post_id\nfacebook,1\n", "not JSON"),
+        (b'{"data": [{"id": "1", "created_at": "2021-01-01"}]}', "no Facebook post"),
+    ],
+    "instagram-graph": [
+        (b"  \n", "empty"),
+        (b"\xc3\x28", "not UTF-8"),
+        (b'{"data": [{"id": "1"', "the JSON ends early"),
+        (b'{"kind": "youtube#videoListResponse", "items": []}', "no Instagram media"),
+    ],
+    "youtube": [
+        (b"", "is empty"),
+        (b"\xff\xfe{}", "is not UTF-8"),
+        (b"[1, 2]\nnot json", "no YouTube Data API response"),
+        (b"\x00\x01 binary", "holds no readable JSON"),
+        (b'{"data": [{"id": "1"}]}', "no YouTube Data API response"),
+    ],
+    "tiktok-research": [
+        (b"", "is empty"),
+        (b"\xff\xfe{}", "is not UTF-8"),
+        (b"[1, 2]\nnot json", "holds no TikTok Research API response"),
+        (b'{"data": [{"id": "1"}]}', "holds no TikTok Research API response"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content", "message"),
+    [(fmt, content, message) for fmt, cases in REFUSED.items() for content, message in cases],
+)
+def test_content_that_is_no_data_of_the_format_is_refused_saying_why(
+    tmp_path: Path, fmt: str, content: bytes, message: str
+) -> None:
+    """The format's own reader (not the sniffing in front of it) refuses the file."""
+    path = tmp_path / "f.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        FORMATS[fmt].stage(path, ImportOptions(captured_at=CAPTURED))

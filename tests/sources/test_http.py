@@ -20,6 +20,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from fakes import FakeTime
 from govsocial.errors import (
     QuotaExhausted,
     SourceError,
@@ -60,21 +61,6 @@ def jsonl_line(platform: str, name: str, index: int) -> dict[str, Any]:
     return json.loads(lines[index])
 
 
-class FakeTime:
-    """An injectable clock and sleep: sleeping records the wait and moves the clock on."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-        self.slept: list[float] = []
-
-    def clock(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += timedelta(seconds=seconds)
-
-
 class Routes:
     """A handler for every request to the test server: ``answer(request) -> Response``; it
     keeps each request's query, headers and body to assert on."""
@@ -108,7 +94,7 @@ def status(code: int, body: bytes | dict[str, Any] = b"", **headers: str) -> Res
 
 @pytest.fixture
 def fake() -> FakeTime:
-    return FakeTime()
+    return FakeTime(START)
 
 
 @pytest.fixture
@@ -821,20 +807,8 @@ def test_youtube_other_bad_requests_stay_refusals(httpserver: HTTPServer, fake: 
     assert "API key" not in err.value.message.split("Fix:")[0]
 
 
-# Business discovery of a username that is not there, or is a personal account: 110/2207013
-# (as public business-discovery clients meet it, and as the fake Graph server serves it).
-NO_SUCH_IG_USER = {
-    "error": {
-        "message": "Invalid user id",
-        "type": "OAuthException",
-        "code": 110,
-        "error_subcode": 2207013,
-        "is_transient": False,
-        "error_user_title": "Cannot find User",
-        "error_user_msg": "The user with username: nosuchaccount cannot be found.",
-        "fbtrace_id": "AnqXk1tEzQ1sR1bBv9nQvHx",
-    }
-}
+# Business discovery of a username that is not there, or is a personal account: 110/2207013.
+NO_SUCH_IG_USER = json.loads(fixture("facebook", "no_such_user.json"))
 
 
 def test_graph_business_discovery_of_an_unknown_user_is_that_account_unknown(

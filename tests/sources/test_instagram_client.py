@@ -22,13 +22,12 @@ from typing import Any
 import httpx
 import pytest
 
+from fakes import load_whole
 from govsocial.errors import ConfigError, TerminalSourceError
 from govsocial.sources.clients import AccountRef, Fetched
-from govsocial.sources.formats import detect, stager
 from govsocial.sources.http import Resume
 from govsocial.sources.instagram.client import InstagramClient
-from govsocial.sources.staging import ImportOptions
-from govsocial.store import Warehouse, load_file
+from govsocial.store import Warehouse
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "instagram"
 TOKEN = "IGQVJtest1234secretTOKENvalue"
@@ -58,16 +57,9 @@ NOT_FOUND = {
         "fbtrace_id": "AbCdEfGh789",
     }
 }
-EXPIRED = {
-    "error": {
-        "message": "Error validating access token: Session has expired on Tuesday, "
-        "01-Apr-25 05:00:00 PDT.",
-        "type": "OAuthException",
-        "code": 190,
-        "error_subcode": 463,
-        "fbtrace_id": "AbCdEfGh456",
-    }
-}
+EXPIRED = json.loads(
+    (FIXTURES.parent / "facebook" / "token_expired.json").read_text(encoding="utf-8")
+)
 
 
 def discovery(user: dict[str, Any], media: list[Any] | None, after: str | None) -> Any:
@@ -116,26 +108,8 @@ def client(handler: Callable[[httpx.Request], httpx.Response], token: str = TOKE
 
 
 def load(wh: Warehouse, tmp_path: Path, fetched: Fetched, name: str) -> tuple[int, int, int]:
-    """Save a fetched body as ``govsocial import`` would read it and load it: (posts new,
-    post readings new, follower readings new)."""
-    path = tmp_path / f"{name}.json"
-    path.write_bytes(fetched.body)
-    assert detect(path) == "instagram-graph"
-    before = counts(wh)
-    options = ImportOptions(captured_at=fetched.fetched_at)
-    summary = load_file(wh, path, stager("instagram-graph", options))
-    assert summary.status == "loaded" and summary.quarantined == {}
-    after = counts(wh)
-    return (after[0] - before[0], after[1] - before[1], after[2] - before[2])
-
-
-def counts(wh: Warehouse) -> tuple[int, int, int]:
-    found = wh.con.execute(
-        "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM post_metrics), "
-        "(SELECT count(*) FROM account_snapshots)"
-    ).fetchone()
-    assert found is not None
-    return found
+    """Posts new, post readings new, follower readings new."""
+    return load_whole(wh, fetched, tmp_path, name, "instagram-graph")
 
 
 def ids(fetched: Fetched) -> list[str]:
@@ -303,18 +277,7 @@ def test_a_terminal_error_names_the_account_and_never_the_token(
 def test_a_username_business_discovery_cannot_find_is_that_account_unknown() -> None:
     """A username that does not exist or is a personal account: 400, code 110 subcode 2207013
     (as the fake Graph server and public business-discovery clients meet it)."""
-    no_such_user = {
-        "error": {
-            "message": "Invalid user id",
-            "type": "OAuthException",
-            "code": 110,
-            "error_subcode": 2207013,
-            "is_transient": False,
-            "error_user_title": "Cannot find User",
-            "error_user_msg": "The user with username: dinas.pribadi cannot be found.",
-            "fbtrace_id": "AnqXk1tEzQ1sR1bBv9nQvHx",
-        }
-    }
+    no_such_user = json.loads((FIXTURES.parent / "facebook" / "no_such_user.json").read_text())
     graph = Graph()
 
     def handler(request: httpx.Request) -> httpx.Response:

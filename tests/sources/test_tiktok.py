@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import scalar
+from format_files import check_any_content_loads_or_is_quarantined
 from govsocial.errors import InputError, RecordError
 from govsocial.registry import read_registry
 from govsocial.sources.formats import detect, stager
@@ -173,52 +173,6 @@ def test_quirks_load_or_are_quarantined_one_by_one(warehouse: Warehouse, tmp_pat
     assert kept == "5"
 
 
-@pytest.mark.parametrize(
-    ("name", "error", "fix"),
-    [
-        (
-            "access_token_invalid.json",
-            "TikTok Research API error (access_token_invalid): Access token is invalid, please "
-            "refresh token and retry (log_id 20220829194722CBE87ED59D524E727021).",
-            "Fix: the client access token is invalid or expired (it lasts 2 hours)",
-        ),
-        (
-            "daily_quota_limit_exceeded.jsonl",
-            "TikTok Research API error (daily_quota_limit_exceeded): Daily quota limit exceeded "
-            "(log_id 20250301000512A1B2C3D4E5F6A7B8C9D0) (and 1 more error response).",
-            "fetch again after it resets at 00:00 UTC",
-        ),
-    ],
-)
-def test_a_file_of_error_responses_is_refused_naming_the_error_and_its_fix(
-    warehouse: Warehouse, tmp_path: Path, name: str, error: str, fix: str
-) -> None:
-    path = fixture(name, tmp_path)
-    assert detect(path) == "tiktok-research"
-    with pytest.raises(InputError) as refused:
-        load_file(warehouse, path, stager(detect(path), OPTIONS))
-    message = str(refused.value)
-    assert message.startswith(f"{path}: is a TikTok Research API error response, not data: {error}")
-    assert fix in message and "Nothing was imported" in message
-    for table in ("posts", "account_snapshots", "quarantine", "raw_files"):
-        assert scalar(warehouse, f"SELECT count(*) FROM {table}") == 0
-
-
-def test_a_cut_off_response_is_refused_as_incomplete_not_blamed_on_the_request(
-    warehouse: Warehouse, tmp_path: Path
-) -> None:
-    text = (FIXTURES / "api_response.json").read_text(encoding="utf-8")
-    path = tmp_path / "page.json"
-    path.write_text(text[: text.index('"username":"meowmeowmamma"')], encoding="utf-8")
-    assert detect(path) == "tiktok-research"
-    with pytest.raises(InputError) as refused:
-        load_file(warehouse, path, stager("tiktok-research", OPTIONS))
-    message = str(refused.value)
-    assert message.startswith(f"{path}: is incomplete: the TikTok Research API response that")
-    assert "Save the response again, whole" in message and "token" not in message
-    assert scalar(warehouse, "SELECT count(*) FROM raw_files") == 0
-
-
 def test_pages_saved_one_per_line_load_and_a_later_reading_adds_counts_not_posts(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
@@ -344,24 +298,6 @@ def test_a_page_longer_than_the_sniffed_head_is_recognised_by_its_first_videos(
     assert detect(path) == "tiktok-research"
 
 
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (b"", "is empty"),
-        (b"\xff\xfe{}", "is not UTF-8"),
-        (b"[1, 2]\nnot json", "holds no TikTok Research API response"),
-        (b'{"data": [{"id": "1"}]}', "holds no TikTok Research API response"),
-    ],
-)
-def test_files_that_are_not_tiktok_responses_are_refused(
-    tmp_path: Path, content: bytes, message: str
-) -> None:
-    path = tmp_path / "f.json"
-    path.write_bytes(content)
-    with pytest.raises(InputError, match=message):
-        FORMAT.stage(path, OPTIONS)
-
-
 def test_youtube_files_are_refused_naming_their_format(tmp_path: Path) -> None:
     path = FIXTURES.parent / "youtube" / "videos_info.json"
     with pytest.raises(InputError, match="is youtube data"):
@@ -403,25 +339,4 @@ def test_any_content_loads_or_is_quarantined_never_crashes(
 ) -> None:
     folder = tmp_path_factory.mktemp("prop")
     first = json.dumps({"data": {"videos": [_VIDEO]}, "error": {"code": "ok"}})
-    with Warehouse.open(folder / "w.duckdb", create=True) as wh:  # one warehouse: fast
-
-        @settings(max_examples=40, deadline=None)
-        @given(lines=st.lists(_line, max_size=5), cut=st.integers(min_value=0, max_value=400))
-        def check(lines: list[str], cut: int) -> None:
-            text = "\n".join([first, *lines])
-            path = folder / "pages.jsonl"
-            path.write_text(text[: len(first) + 1 + cut] if cut < 400 else text, "utf-8")
-            summary = load(wh, path)
-            if summary.status == "skipped":  # the same bytes as an earlier example
-                return
-            batch = f"WHERE batch_id = {summary.batch_id}"
-            loaded = scalar(wh, f"SELECT count(*) FROM raw_records {batch}")
-            quarantined = scalar(wh, f"SELECT count(*) FROM quarantine {batch}")
-            assert quarantined + summary.quarantined_before == summary.quarantined_total
-            assert loaded + summary.quarantined_total == summary.records_read >= 1
-            missing = (
-                f"SELECT count(*) FROM quarantine {batch} AND (detail IS NULL OR payload IS NULL)"
-            )
-            assert scalar(wh, missing) == 0
-
-        check()
+    check_any_content_loads_or_is_quarantined(folder, first, _line, load)

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from conftest import scalar
+from fakes import FakeTime
 from govsocial.errors import ConfigError, QuotaExhausted, TerminalSourceError
 from govsocial.sources.clients import AccountRef, Fetched, PlatformClient
 from govsocial.sources.formats import stager
@@ -73,21 +74,6 @@ def videos_of(username: str, count: int, newest: datetime, every: timedelta) -> 
         video["create_time"] = int((newest - every * n).timestamp())
         made.append(video)
     return made
-
-
-class FakeTime:
-    """An injectable clock and sleep: sleeping records the wait and moves the clock on."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-        self.slept: list[float] = []
-
-    def clock(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += timedelta(seconds=seconds)
 
 
 class FakeTikTok:
@@ -195,7 +181,7 @@ def client(
     waits: list[Wait] | None = None,
     budget: QuotaBudget | None = None,
 ) -> TikTokClient:
-    time_ = time_ or FakeTime()
+    time_ = time_ or FakeTime(START)
     return TikTokClient(
         CREDENTIALS,
         base_url=ROOT,
@@ -276,7 +262,7 @@ def test_a_client_token_is_asked_once_with_the_form_and_sent_as_bearer_only(
 
 
 def test_the_token_is_renewed_before_it_expires() -> None:
-    server, time_ = FakeTikTok([]), FakeTime()
+    server, time_ = FakeTikTok([]), FakeTime(START)
     with client(server, time_) as tiktok:
         tiktok.followers(KEMENKES)
         time_.now += timedelta(seconds=7200 - 301)  # still more than 5 minutes left
@@ -514,7 +500,7 @@ def test_a_missing_user_is_a_terminal_error_for_that_account_only() -> None:
 
 
 def test_a_rate_limit_is_waited_out_and_said_then_the_walk_goes_on() -> None:
-    server, time_, waits = FakeTikTok(quarter()), FakeTime(), []
+    server, time_, waits = FakeTikTok(quarter()), FakeTime(START), []
     server.faults = [httpx.Response(429, json=quirk("rate_limit_exceeded"))]
     with client(server, time_, waits=waits) as tiktok:
         fetched = list(tiktok.posts(JABAR, datetime(2025, 3, 20, tzinfo=UTC), UNTIL, None))

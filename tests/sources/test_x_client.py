@@ -18,13 +18,13 @@ import httpx
 import pytest
 
 from conftest import scalar
+from fakes import FakeTime, load_fetched, no_sleep
 from govsocial.errors import ConfigError, TerminalSourceError
 from govsocial.sources.clients import AccountRef, Fetched
-from govsocial.sources.formats import stager
 from govsocial.sources.http import Resume, Wait
-from govsocial.sources.staging import ImportOptions
 from govsocial.sources.x.client import TWEET_PARAMS, XClient
-from govsocial.store import Warehouse, load_file
+from govsocial.store import Warehouse
+from govsocial.store.ingest import ImportSummary
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "x"
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BSECRETbearer%3DEUifiRBkKG5E2XzMDjRfl76ZC9"
@@ -139,10 +139,6 @@ class FakeX:
         return [r.url.params for r in self.requests if r.url.path.endswith(suffix)]
 
 
-def no_sleep(seconds: float) -> None:
-    raise AssertionError(f"the client waited {seconds} s")
-
-
 def client(fake: FakeX, **options: Any) -> XClient:
     options.setdefault("sleep", no_sleep)
     return XClient(
@@ -154,10 +150,8 @@ def client(fake: FakeX, **options: Any) -> XClient:
     )
 
 
-def load(wh: Warehouse, fetched: Fetched, tmp_path: Path, name: str) -> Any:
-    path = tmp_path / f"{name}.json"
-    path.write_bytes(fetched.body)
-    return load_file(wh, path, stager("x-v2", ImportOptions(captured_at=fetched.fetched_at)))
+def load(wh: Warehouse, fetched: Fetched, tmp_path: Path, name: str) -> ImportSummary:
+    return load_fetched(wh, fetched, tmp_path, name, "x-v2")
 
 
 def test_followers_by_id_or_username_load_as_one_follower_reading(
@@ -295,19 +289,13 @@ def test_an_unknown_user_is_terminal_and_named() -> None:
 
 def test_a_rate_limit_waits_until_the_reset_and_is_said() -> None:
     waits: list[Wait] = []
-    slept: list[float] = []
-    now = [NOW]
-
-    def sleep(seconds: float) -> None:  # the clock moves on; nothing really waits
-        slept.append(seconds)
-        now[0] += timedelta(seconds=seconds)
-
+    time_ = FakeTime(NOW)  # the clock moves on; nothing really waits
     fake = FakeX(limited=True)
     with XClient(
         {"x_bearer_token": TOKEN},
         base_url="http://127.0.0.1:9/x",
-        clock=lambda: now[0],
-        sleep=sleep,
+        clock=time_.clock,
+        sleep=time_.sleep,
         on_wait=waits.append,
         transport=httpx.MockTransport(fake),
     ) as x:
@@ -315,7 +303,7 @@ def test_a_rate_limit_waits_until_the_reset_and_is_said() -> None:
         # Per endpoint (the toolkit writes ids as :id).
         windows = [w for w in x.usage.windows if w.endpoint.endswith("/users/:id/tweets")]
     assert len(fetched) == 1 and len(fake.calls("/tweets")) == 2
-    assert [w.kind for w in waits] == ["rate_limit"] and slept == [pytest.approx(901.0)]
+    assert [w.kind for w in waits] == ["rate_limit"] and time_.slept == [pytest.approx(901.0)]
     assert "X rate limit reached; waiting 15 min" in str(waits[0])
     assert [(w.limit, w.remaining) for w in windows] == [(1500, 1499)]
 

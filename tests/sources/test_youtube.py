@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import scalar
+from format_files import check_any_content_loads_or_is_quarantined
 from govsocial.errors import InputError, RecordError, UsageError
 from govsocial.sources.formats import detect, stager
 from govsocial.sources.staging import ImportOptions
@@ -133,37 +133,6 @@ def test_playlist_items_have_no_counts_and_are_quarantined_with_their_ids(
     assert video == "CvTApw9X8aA"
 
 
-@pytest.mark.parametrize(
-    ("name", "error", "fix"),
-    [
-        (
-            "error_response.json",
-            "YouTube Data API error (keyInvalid, code 400): Bad Request.",
-            "Fix: the API key is wrong",
-        ),
-        (
-            "quota_exceeded.json",
-            "YouTube Data API error (quotaExceeded, code 403): The request cannot be completed "
-            "because you have exceeded your quota.",
-            "Fix: the project's daily quota is used up",
-        ),
-    ],
-)
-def test_an_error_envelope_is_recognised_and_refused_naming_the_error_and_fix(
-    warehouse: Warehouse, tmp_path: Path, name: str, error: str, fix: str
-) -> None:
-    path = fixture(name, tmp_path)
-    assert detect(path) == "youtube"
-    with pytest.raises(InputError) as refused:
-        load_file(warehouse, path, stager(detect(path), OPTIONS))
-    message = str(refused.value)
-    assert message.startswith(f"{path}: is a YouTube Data API error response, not data: {error}")
-    assert fix in message
-    assert "Nothing was imported" in message
-    for table in ("posts", "account_snapshots", "quarantine", "raw_files"):
-        assert scalar(warehouse, f"SELECT count(*) FROM {table}") == 0
-
-
 def test_facebook_errors_stay_facebook_and_forcing_youtube_on_them_is_refused(
     tmp_path: Path,
 ) -> None:
@@ -177,25 +146,6 @@ def test_facebook_errors_stay_facebook_and_forcing_youtube_on_them_is_refused(
 def _cut(text: str, before: str) -> str:
     """``text`` cut off just before the first ``before`` (a save interrupted there)."""
     return text[: text.index(before)]
-
-
-@pytest.mark.parametrize("layout", ["pretty", "one line"])
-def test_a_cut_off_file_is_refused_as_incomplete_not_blamed_on_the_request(
-    warehouse: Warehouse, tmp_path: Path, layout: str
-) -> None:
-    text = (FIXTURES / "videos_info.json").read_text()
-    if layout == "one line":
-        text = json.dumps(json.loads(text))
-    path = tmp_path / ("videos.json" if layout == "pretty" else "videos.jsonl")
-    path.write_text(_cut(text, '"commentCount": "2965"'))
-    assert detect(path) == "youtube"
-    with pytest.raises(InputError) as refused:
-        load_file(warehouse, path, stager("youtube", OPTIONS))
-    message = str(refused.value)
-    assert message.startswith(f"{path}: is incomplete: the YouTube Data API response that begins")
-    assert "Save the response again, whole" in message
-    assert "key" not in message and "quota" not in message
-    assert scalar(warehouse, "SELECT count(*) FROM raw_files") == 0
 
 
 def test_a_cut_last_line_is_quarantined_and_the_pages_before_it_load(
@@ -429,25 +379,6 @@ def test_sniff_says_yes_only_to_youtube_responses() -> None:
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (b"", "is empty"),
-        (b"\xff\xfe{}", "is not UTF-8"),
-        (b"[1, 2]\nnot json", "no YouTube Data API response"),
-        (b"\x00\x01 binary", "holds no readable JSON"),
-        (b'{"data": [{"id": "1"}]}', "no YouTube Data API response"),
-    ],
-)
-def test_files_that_are_not_youtube_responses_are_refused(
-    tmp_path: Path, content: bytes, message: str
-) -> None:
-    path = tmp_path / "f.json"
-    path.write_bytes(content)
-    with pytest.raises(InputError, match=message):
-        FORMAT.stage(path, OPTIONS)
-
-
-@pytest.mark.parametrize(
     ("text", "seconds"),
     [("PT8M20S", 500), ("PT1H2M", 3720), ("P1DT2H", 93600), ("PT45S", 45), ("P0D", 0),
      ("P1W", 604800), ("PT1.5S", 1.5)],
@@ -506,28 +437,7 @@ def test_any_content_loads_or_is_quarantined_never_crashes(
 ) -> None:
     folder = tmp_path_factory.mktemp("prop")
     first = json.dumps({"kind": "youtube#videoListResponse", "items": [_VIDEO]})
-    with Warehouse.open(folder / "w.duckdb", create=True) as wh:  # one warehouse: fast
-
-        @settings(max_examples=40, deadline=None)
-        @given(lines=st.lists(_line, max_size=5), cut=st.integers(min_value=0, max_value=400))
-        def check(lines: list[str], cut: int) -> None:
-            text = "\n".join([first, *lines])
-            path = folder / "pages.jsonl"
-            path.write_text(text[: len(first) + 1 + cut] if cut < 400 else text, "utf-8")
-            summary = load(wh, path)
-            if summary.status == "skipped":  # the same bytes as an earlier example
-                return
-            batch = f"WHERE batch_id = {summary.batch_id}"
-            loaded = scalar(wh, f"SELECT count(*) FROM raw_records {batch}")
-            quarantined = scalar(wh, f"SELECT count(*) FROM quarantine {batch}")
-            assert quarantined + summary.quarantined_before == summary.quarantined_total
-            assert loaded + summary.quarantined_total == summary.records_read >= 1
-            missing = (
-                f"SELECT count(*) FROM quarantine {batch} AND (detail IS NULL OR payload IS NULL)"
-            )
-            assert scalar(wh, missing) == 0
-
-        check()
+    check_any_content_loads_or_is_quarantined(folder, first, _line, load)
 
 
 def test_videos_are_never_replies_and_comment_threads_are_not_videos(

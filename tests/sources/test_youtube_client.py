@@ -18,13 +18,13 @@ import httpx
 import pytest
 
 from conftest import scalar
+from fakes import load_fetched, no_sleep
 from govsocial.errors import ConfigError, QuotaExhausted, SourceError, TerminalSourceError
 from govsocial.sources.clients import AccountRef, Fetched
-from govsocial.sources.formats import stager
 from govsocial.sources.http import QuotaBudget, Resume
-from govsocial.sources.staging import ImportOptions
 from govsocial.sources.youtube.client import YouTubeClient
-from govsocial.store import Warehouse, load_file
+from govsocial.store import Warehouse
+from govsocial.store.ingest import ImportSummary
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "youtube"
 KEY = "AIzaSyD-SECRET_key-0123456789abcdefghij"
@@ -134,10 +134,6 @@ class FakeYouTube:
         return [r.url.params for r in self.requests if r.url.path.endswith(route)]
 
 
-def no_sleep(seconds: float) -> None:
-    raise AssertionError(f"the client waited {seconds} s")
-
-
 def client(fake: FakeYouTube, budget: QuotaBudget | None = None) -> YouTubeClient:
     return YouTubeClient(
         {"youtube_key": KEY},
@@ -149,10 +145,8 @@ def client(fake: FakeYouTube, budget: QuotaBudget | None = None) -> YouTubeClien
     )
 
 
-def load(wh: Warehouse, fetched: Fetched, tmp_path: Path, name: str) -> Any:
-    path = tmp_path / f"{name}.json"
-    path.write_bytes(fetched.body)
-    return load_file(wh, path, stager("youtube", ImportOptions(captured_at=fetched.fetched_at)))
+def load(wh: Warehouse, fetched: Fetched, tmp_path: Path, name: str) -> ImportSummary:
+    return load_fetched(wh, fetched, tmp_path, name, "youtube")
 
 
 def test_followers_by_id_or_handle_load_as_one_channel_snapshot(

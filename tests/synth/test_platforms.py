@@ -75,6 +75,21 @@ class Saver:
         assert summary.quarantined == {}, (fmt, summary.quarantined)
 
 
+def tiktok_auth(server: FakePlatforms) -> dict[str, str]:
+    """The ``Authorization`` header of a client access token from TikTok's token endpoint
+    (``POST /v2/oauth/token/``, form-encoded client credentials)."""
+    creds = server.credentials
+    token = httpx.post(
+        f"{server.base_url('tiktok')}/v2/oauth/token/",
+        data={
+            "client_key": creds.tiktok_client_key,
+            "client_secret": creds.tiktok_client_secret,
+            "grant_type": "client_credentials",
+        },
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 def counts(wh: Warehouse, platform: str) -> tuple[int, int, int]:
     """Posts, follower snapshots, and accounts not assigned to an institution."""
     return (
@@ -253,16 +268,7 @@ def test_x_users_and_timelines_load_every_post_once(
 def test_tiktok_video_query_in_30_day_windows_and_user_info_load(
     server: FakePlatforms, world: FakeWorld, registered: Warehouse, tmp_path: Path
 ) -> None:
-    base, creds = server.base_url("tiktok"), server.credentials
-    token = httpx.post(
-        f"{base}/v2/oauth/token/",
-        data={
-            "client_key": creds.tiktok_client_key,
-            "client_secret": creds.tiktok_client_secret,
-            "grant_type": "client_credentials",
-        },
-    ).json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
+    base, auth = server.base_url("tiktok"), tiktok_auth(server)
     fields = (
         "id,create_time,username,video_description,hashtag_names,view_count,like_count,"
         "comment_count,share_count,video_duration"
@@ -325,16 +331,7 @@ def test_tiktok_video_query_in_30_day_windows_and_user_info_load(
 def test_tiktok_refuses_windows_over_30_days_and_pages_over_100(
     server: FakePlatforms, world: FakeWorld
 ) -> None:
-    base, creds = server.base_url("tiktok"), server.credentials
-    token = httpx.post(
-        f"{base}/v2/oauth/token/",
-        data={
-            "client_key": creds.tiktok_client_key,
-            "client_secret": creds.tiktok_client_secret,
-            "grant_type": "client_credentials",
-        },
-    ).json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
+    base, auth = server.base_url("tiktok"), tiktok_auth(server)
     query = {
         "query": {"and": [{"operation": "EQ", "field_name": "username", "field_values": ["x"]}]}
     }
@@ -470,19 +467,12 @@ def _get_all(server: FakePlatforms, world: FakeWorld) -> dict[str, httpx.Respons
         "x": httpx.get(f"{server.base_url('x')}/2/users/by/username/{x.handle}", headers=bearer),
     }
     faults, server.faults = server.faults, Faults()  # the token itself is fetched cleanly
-    token = httpx.post(
-        f"{server.base_url('tiktok')}/v2/oauth/token/",
-        data={
-            "client_key": creds.tiktok_client_key,
-            "client_secret": creds.tiktok_client_secret,
-            "grant_type": "client_credentials",
-        },
-    ).json()["access_token"]
+    auth = tiktok_auth(server)
     server.faults = faults
     answers["tiktok"] = httpx.post(
         f"{server.base_url('tiktok')}/v2/research/user/info/",
         json={"username": tt.handle},
-        headers={"Authorization": f"Bearer {token}"},
+        headers=auth,
     )
     return answers
 

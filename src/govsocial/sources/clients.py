@@ -19,7 +19,8 @@ A client reads three things of an account:
   for the re-reading schedule.
 
 What the clients share lives here too: :func:`credential_values` (a missing credential is a
-:class:`~govsocial.errors.ConfigError` naming every missing setting), :func:`fetched` (a
+:class:`~govsocial.errors.ConfigError` naming every missing setting), :func:`account_failure`
+(a :class:`~govsocial.errors.TerminalSourceError` about one account), :func:`fetched` (a
 toolkit :class:`~govsocial.sources.http.Page` as a :class:`Fetched`), :class:`ClientOptions`
 (the keywords every client takes) and :class:`ToolkitClient`, the base of a client over one
 :class:`~govsocial.sources.http.ApiClient`.
@@ -35,7 +36,7 @@ from typing import Any, ClassVar, Protocol, Self, TypedDict, Unpack
 
 import httpx
 
-from govsocial.errors import ConfigError
+from govsocial.errors import ConfigError, TerminalSourceError
 from govsocial.sources.http import Api, ApiClient, Page, QuotaBudget, Resume, Usage, Wait
 
 # The Graph API root Facebook Pages and Instagram are read from, one version for both
@@ -125,6 +126,20 @@ def credential_values(
             f"{settings_named(*missing)}; {docs} says how to get {them}."
         )
     return values
+
+
+def account_failure(
+    platform: str, account: AccountRef, what: str, page: Page | None = None
+) -> TerminalSourceError:
+    """A failure about one account that trying again will not mend, named as the toolkit names
+    its own: ``YouTube (youtube account @x): what``, ``what`` ending with its fix; with the
+    status and origin of ``page`` when an answer was read."""
+    return TerminalSourceError(
+        f"{platform} ({account.describe()}): {what}",
+        status=None if page is None else page.status,
+        url=None if page is None else page.origin,
+        platform=platform,
+    )
 
 
 def fetched(

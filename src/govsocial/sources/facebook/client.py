@@ -26,7 +26,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
 from govsocial.errors import TerminalSourceError
-from govsocial.sources.clients import GRAPH_ROOT, AccountRef, Auth, Fetched, ToolkitClient, fetched
+from govsocial.sources.clients import (
+    GRAPH_ROOT,
+    AccountRef,
+    Auth,
+    Fetched,
+    ToolkitClient,
+    account_failure,
+    fetched,
+)
 from govsocial.sources.facebook.files import FORMAT_NAME
 from govsocial.sources.http import GraphApi, GraphCursorPaginator, Page, Resume
 
@@ -141,10 +149,11 @@ def _node(account: AccountRef) -> str:
     """The Page's id, else its username (the Graph API takes either in the path)."""
     node = account.platform_id or account.handle
     if not node:
-        raise TerminalSourceError(
-            f"Facebook ({account.describe()}): the account has neither a Page id nor a "
-            "username. Fix: add its platform_id (or handle) in the registry.",
-            platform="Facebook",
+        raise account_failure(
+            "Facebook",
+            account,
+            "the account has neither a Page id nor a username. Fix: add its platform_id (or "
+            "handle) in the registry.",
         )
     return node.lstrip("@")
 

@@ -36,7 +36,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Unpack
 
-from govsocial.errors import TerminalSourceError
 from govsocial.sources.clients import (
     GRAPH_ROOT,
     AccountRef,
@@ -44,6 +43,7 @@ from govsocial.sources.clients import (
     ClientOptions,
     Fetched,
     ToolkitClient,
+    account_failure,
     fetched,
 )
 from govsocial.sources.http import GraphApi, GraphCursorPaginator, Page, Resume
@@ -162,11 +162,12 @@ def _username(account: AccountRef) -> str:
     handle = (account.handle or "").lstrip("@")
     if not _USERNAME.match(handle):
         what = f"its handle {handle!r} is not" if handle else "it has no handle:"
-        raise TerminalSourceError(
-            f"Instagram ({account.describe()}): business discovery reads an account by its "
-            f"username, and {what} an Instagram username. Fix: set the account's handle in "
-            "the registry (letters, digits, '.' and '_').",
-            platform="Instagram",
+        raise account_failure(
+            "Instagram",
+            account,
+            f"business discovery reads an account by its username, and {what} an Instagram "
+            "username. Fix: set the account's handle in the registry (letters, digits, '.' "
+            "and '_').",
         )
     return handle
 

@@ -59,6 +59,7 @@ from govsocial.sources.clients import (
     AccountRef,
     ClientOptions,
     Fetched,
+    account_failure,
     credential_values,
     fetched,
     settings_named,
@@ -554,11 +555,12 @@ def _video_ids(data: Any) -> set[str]:
 def _handle(account: AccountRef) -> str:
     handle = (account.handle or "").strip().lstrip("@")
     if not handle:
-        raise TerminalSourceError(
-            f"{PLATFORM} ({account.describe()}): the Research API finds accounts by username "
-            "only, and this account has none in the registry. Fix: add its handle (the name "
-            "after @ in its tiktok.com/@… address) to the registry and apply it.",
-            platform=PLATFORM,
+        raise account_failure(
+            PLATFORM,
+            account,
+            "the Research API finds accounts by username only, and this account has none in "
+            "the registry. Fix: add its handle (the name after @ in its tiktok.com/@… address) "
+            "to the registry and apply it.",
         )
     return handle
 

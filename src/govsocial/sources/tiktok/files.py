@@ -2,7 +2,7 @@
 
 A file is one response, a JSON array of responses, or JSON Lines with one response per line
 (pages saved one after another), read by the shared
-:func:`~govsocial.sources.documents.read_documents`; a video or user object saved on its own
+:func:`~govsocial.sources.responses.read_responses`; a video or user object saved on its own
 is read as a one-record response. Records are numbered 1, 2, … across the whole file; a line
 that is not JSON, an error response or an object of another shape counts as one record too,
 so nothing is dropped without a trace:
@@ -21,20 +21,23 @@ cut off while it was saved. The responses carry no time of reading: ``captured_a
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from govsocial.errors import InputError, RecordError
-from govsocial.sources.api import ApiError
 from govsocial.sources.capture import captured_at
-from govsocial.sources.documents import json_head, read_documents
-from govsocial.sources.rows import Rows, stage_rows
+from govsocial.sources.documents import json_head
+from govsocial.sources.responses import (
+    Entry,
+    ResponseFormat,
+    Responses,
+    entry,
+    read_responses,
+    stage_entries,
+)
 from govsocial.sources.staging import ImportOptions, Staged
 from govsocial.sources.tiktok.records import (
     API,
@@ -92,121 +95,43 @@ def sniff(path: Path, head: bytes) -> bool:
         return False
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One record of the file: a video or user reading parsed (or why not), with its place."""
-
-    snapshot: bool  # a user info: its row goes with the follower snapshots
-    raw: Any  # as received (the text, for a line that is not JSON)
-    place: str  # "line 2, video 4"; empty when the error's detail names it already
-    record: Video | UserInfo | RecordError
-
-
-@dataclass
-class _Read:
-    entries: list[_Entry] = field(default_factory=list)
-    responses: int = 0
-    errors: list[ApiError] = field(default_factory=list)
-    cut: str | None = None  # where the first response that never ends begins
+_FORMAT = ResponseFormat(
+    API,
+    is_error,
+    api_error,
+    _FIXES,
+    other_fix="check the request (access token, fields, query)",
+    save_again="the video query / user info responses",
+    no_response=f"holds no {API} response (no data.videos page, user info or video object), "
+    "so there is nothing to import. Import the /v2/research/video/query/ and "
+    "/v2/research/user/info/ responses as received, or choose another --format.",
+)
 
 
-def read_file(path: Path) -> _Read:
+def read_file(path: Path) -> Responses[Video | UserInfo]:
     """Every record of the file in file order; refused when it holds no response at all."""
-    read = _Read()
-    try:
-        for document in read_documents(path, API):
-            if document.error is None:
-                _read_document(read, document.value, document.place)
-                continue
-            problem = document.error
-            if problem.reason == "truncated_line":
-                read.cut = read.cut or document.place
-                problem = RecordError(
-                    problem.reason,
-                    f"{problem.detail}; the file is incomplete: save this response again "
-                    "and import it",
-                )
-            read.entries.append(_Entry(False, document.text, "", problem))
-    except InputError as exc:  # nothing readable: say so if it is because the file is cut
-        if read.cut is not None:
-            raise InputError(_cut_message(read.cut), path=path) from exc
-        raise
-    if not read.responses:
-        raise InputError(_refusal(read), path=path)
-    return read
+    return read_responses(path, _FORMAT, _entries)
 
 
-def _read_document(read: _Read, value: Any, place: str) -> None:
-    if is_error(value):
-        error = api_error(value)
-        read.errors.append(error)
-        detail = f"the API answered with an error instead of data: {error.describe()}"
-        read.entries.append(_Entry(False, value, place, RecordError("api_error", detail)))
-        return
-    try:
-        response = Response.from_payload(value)
-    except RecordError as exc:
-        read.entries.append(_Entry(False, value, place, exc))
-        return
-    read.responses += 1
+def _entries(value: Any, place: str) -> list[Entry[Video | UserInfo]]:
+    response = Response.from_payload(value)
+    found: list[Entry[Video | UserInfo]] = []
     for number, item in enumerate(response.items, 1):
-        record: Video | UserInfo | RecordError
-        try:
-            record = parse_item(response, item)
-        except RecordError as exc:
-            record = exc
         where = place if response.bare else f"{place}, video {number}".removeprefix("document, ")
         # A user info that cannot be read is still a (failed) follower reading.
-        read.entries.append(_Entry(response.kind == "user", item, where, record))
-
-
-def _cut_message(place: str) -> str:
-    return (
-        f"is incomplete: the {API} response that begins on {place} is cut off before its end "
-        "(the download or the save was interrupted), so there is nothing to import. Save the "
-        "response again, whole, and import the new file."
-    )
-
-
-def _refusal(read: _Read) -> str:
-    """Why a file without a single response holds nothing to import, and the fix."""
-    if read.errors:
-        first = read.errors[0]
-        more = len(read.errors) - 1
-        also = f" (and {more:,} more error response{'s' * (more > 1)})" if more else ""
-        fix = _FIXES.get(first.kind or "", "check the request (access token, fields, query)")
-        return (
-            f"is a {API} error response, not data: {first.describe().rstrip('.')}{also}. "
-            f"Nothing was imported. Fix: {fix}; then save the video query / user info "
-            "responses again and import those."
-        )
-    if read.cut is not None:
-        return _cut_message(read.cut)
-    return (
-        f"holds no {API} response (no data.videos page, user info or video object), so there "
-        "is nothing to import. Import the /v2/research/video/query/ and /v2/research/user/info/ "
-        "responses as received, or choose another --format."
-    )
+        parse: Callable[[], Video | UserInfo] = partial(parse_item, response, item)
+        found.append(entry(response.kind == "user", item, where, parse))
+    return found
 
 
 def stage(path: Path, options: ImportOptions) -> list[Staged]:
     """The file's posts (videos) and account snapshots (user info), as Arrow relations."""
     read = read_file(path)
-    captured = captured_at(path, options)
-    numbers = itertools.count(1)  # one numbering for the file: record N names one record
-    posts = Rows("posts", "tiktok", numbers=numbers)
-    snapshots = Rows("account_snapshots", "tiktok", numbers=numbers)
-    for entry in read.entries:
-        rows = snapshots if entry.snapshot else posts
-        rows.build(entry.raw, partial(_values, entry.record, captured), entry.place)
-    # A file of user info only is a file of account snapshots (no empty posts relation).
-    primary = posts if len(posts) or not len(snapshots) else snapshots
-    return stage_rows([posts, snapshots], primary, FORMAT_NAME, f"{path.name}, record ")
+    values = partial(_values, captured=captured_at(path, options))
+    return stage_entries(read.entries, values, "tiktok", FORMAT_NAME, path)
 
 
-def _values(record: Video | UserInfo | RecordError, captured: datetime) -> Mapping[str, Any]:
-    if isinstance(record, RecordError):
-        raise record
+def _values(record: Video | UserInfo, captured: datetime) -> Mapping[str, Any]:
     if isinstance(record, UserInfo):
         return {  # the Research API gives no user id: accounts are matched by username
             "account_handle": record.username,

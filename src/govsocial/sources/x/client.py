@@ -37,6 +37,7 @@ from govsocial.sources.clients import (
     ClientOptions,
     Fetched,
     ToolkitClient,
+    account_failure,
     fetched,
 )
 from govsocial.sources.http import NextTokenPaginator, Page, Resume, XApi
@@ -111,10 +112,11 @@ class XClient(ToolkitClient):
         elif account.handle:
             path = f"/2/users/by/username/{quote(account.handle.lstrip('@'), safe='')}"
         else:
-            raise TerminalSourceError(
-                f"X ({about}): the account has neither a user id nor a username. Fix: add "
-                "its @username or user id to the registry.",
-                platform="X",
+            raise account_failure(
+                "X",
+                account,
+                "the account has neither a user id nor a username. Fix: add its @username or "
+                "user id to the registry.",
             )
         page = self._api.get(path, params, about=about)
         data = page.data.get("data") if isinstance(page.data, dict) else None
@@ -129,12 +131,12 @@ class XClient(ToolkitClient):
         if account.account_id not in self._ids:
             page = self._lookup(account)
             if account.account_id not in self._ids:
-                raise TerminalSourceError(
-                    f"X ({account.describe()}): the user lookup gave no user id (GET "
-                    f"{page.origin}). Fix: check the account's @username in the registry.",
-                    status=page.status,
-                    url=page.origin,
-                    platform="X",
+                raise account_failure(
+                    "X",
+                    account,
+                    f"the user lookup gave no user id (GET {page.origin}). Fix: check the "
+                    "account's @username in the registry.",
+                    page,
                 )
         return self._ids[account.account_id]
 

@@ -43,6 +43,7 @@ from govsocial.sources.clients import (
     ClientOptions,
     Fetched,
     ToolkitClient,
+    account_failure,
     fetched,
 )
 from govsocial.sources.http import Page, PageTokenPaginator, QuotaBudget, Resume, YouTubeApi
@@ -116,10 +117,11 @@ class YouTubeClient(ToolkitClient):
             handle = account.handle
             params["forHandle"] = handle if handle.startswith("@") else f"@{handle}"
         else:
-            raise TerminalSourceError(
-                f"YouTube ({account.describe()}): the account has neither a channel id nor a "
-                "handle. Fix: add its channel id (UC...) or @handle to the registry.",
-                platform="YouTube",
+            raise account_failure(
+                "YouTube",
+                account,
+                "the account has neither a channel id nor a handle. Fix: add its channel id "
+                "(UC...) or @handle to the registry.",
             )
         page = self._api.get("/channels", params, cost=COST_LIST, about=account.describe())
         channels = _items(page.data)
@@ -196,11 +198,8 @@ class YouTubeClient(ToolkitClient):
 
 def _unreadable(account: AccountRef, page: Page, what: str) -> TerminalSourceError:
     """A channel that ``channels.list`` answered for without what its videos need."""
-    return TerminalSourceError(
-        f"YouTube ({account.describe()}): {what} (GET {page.origin}). Fix: {NOT_FOUND}.",
-        status=page.status,
-        url=page.origin,
-        platform="YouTube",
+    return account_failure(
+        "YouTube", account, f"{what} (GET {page.origin}). Fix: {NOT_FOUND}.", page
     )
 
 

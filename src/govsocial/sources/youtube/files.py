@@ -2,7 +2,7 @@
 
 A file is one response (``{"kind": "youtube#videoListResponse", "items": [...]}``), a JSON
 array of responses, or JSON Lines with one response per line (pages saved one after another),
-read by the shared :func:`~govsocial.sources.documents.read_documents`. Every *item* of every
+read by the shared :func:`~govsocial.sources.responses.read_responses`. Every *item* of every
 response is one record, numbered 1, 2, … across the whole file; a line that is not JSON, an
 error envelope or a non-YouTube object among the responses counts as one record too, so
 nothing is dropped without a trace:
@@ -19,20 +19,24 @@ response cut off while it was saved. The API response carries no time of reading
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from govsocial.errors import InputError, RecordError
-from govsocial.sources.api import ApiError, error_in_head
+from govsocial.sources.api import error_in_head
 from govsocial.sources.capture import captured_at, time_zone
-from govsocial.sources.documents import json_head, read_documents
-from govsocial.sources.rows import Rows, stage_rows
+from govsocial.sources.documents import json_head
+from govsocial.sources.responses import (
+    Entry,
+    ResponseFormat,
+    Responses,
+    entry,
+    read_responses,
+    stage_entries,
+)
 from govsocial.sources.staging import ImportOptions, Staged
 from govsocial.sources.youtube.records import (
     API,
@@ -80,110 +84,40 @@ def sniff(path: Path, head: bytes) -> bool:
         return False
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One record of the file: an item parsed (or why not), with where it is."""
+_FORMAT = ResponseFormat(
+    API,
+    is_error,
+    api_error,
+    _FIXES,
+    other_fix="check the request (API key, quota, parameters)",
+    save_again="the videos.list / channels.list responses",
+    no_response=f"holds no {API} response (no JSON object with a youtube# kind), so there is "
+    "nothing to import. Import the videos.list / channels.list responses as received, or "
+    "choose another --format.",
+)
 
-    snapshot: bool  # a channel: its row goes with the follower snapshots
-    raw: Any  # as received (the text, for a line that is not JSON)
-    place: str  # "line 2, item 4"; empty when the error's detail names it already
-    record: Video | Channel | RecordError
+
+def read_file(path: Path, tz: tzinfo | None) -> Responses[Video | Channel]:
+    """Every record of the file in file order; refused when it holds no response at all."""
+    return read_responses(path, _FORMAT, partial(_entries, tz=tz))
 
 
-@dataclass
-class _Read:
-    entries: list[_Entry] = field(default_factory=list)
-    pages: int = 0
-    errors: list[ApiError] = field(default_factory=list)
-    cut: str | None = None  # where the first response that never ends begins
+def _entries(value: Any, place: str, tz: tzinfo | None) -> list[Entry[Video | Channel]]:
+    page = Page.from_payload(value)
+    found: list[Entry[Video | Channel]] = []
+    for number, item in enumerate(page.items, 1):
+        kind = page.item_kind(item)
+        parse: Callable[[], Video | Channel] = partial(parse_item, kind, item, tz)
+        # A channel item that cannot be read still belongs with the follower snapshots.
+        snapshot = kind == "youtube#channel"
+        found.append(entry(snapshot, item, _item_place(page, place, number), parse))
+    return found
 
 
 def _item_place(page: Page, place: str, number: int) -> str:
     if page.bare:
         return place
     return f"item {number}" if place == "document" else f"{place}, item {number}"
-
-
-def read_file(path: Path, tz: tzinfo | None) -> _Read:
-    """Every record of the file in file order; refused when it holds no response at all."""
-    read = _Read()
-    try:
-        for document in read_documents(path, API):
-            if document.error is not None:
-                problem = document.error
-                if problem.reason == "truncated_line":
-                    read.cut = read.cut or document.place
-                    problem = RecordError(
-                        problem.reason,
-                        f"{problem.detail}; the file is incomplete: save this response again "
-                        "and import it",
-                    )
-                read.entries.append(_Entry(False, document.text, "", problem))
-                continue
-            _read_document(read, document.value, document.place, tz)
-    except InputError as exc:  # nothing readable: say so if it is because the file is cut
-        if read.cut is not None:
-            raise InputError(_cut_message(read.cut), path=path) from exc
-        raise
-    if not read.pages:
-        raise InputError(_refusal(read), path=path)
-    return read
-
-
-def _read_document(read: _Read, value: Any, place: str, tz: tzinfo | None) -> None:
-    if is_error(value):
-        error = api_error(value)
-        read.errors.append(error)
-        detail = f"the API answered with an error instead of data: {error.describe()}"
-        read.entries.append(_Entry(False, value, place, RecordError("api_error", detail)))
-        return
-    try:
-        page = Page.from_payload(value)
-    except RecordError as exc:
-        read.entries.append(_Entry(False, value, place, exc))
-        return
-    read.pages += 1
-    for number, item in enumerate(page.items, 1):
-        kind = page.item_kind(item)
-        record: Video | Channel | RecordError
-        try:
-            record = parse_item(kind, item, tz)
-        except RecordError as exc:
-            record = exc
-        # A channel item that cannot be read still belongs with the follower snapshots.
-        snapshot = kind == "youtube#channel"
-        read.entries.append(_Entry(snapshot, item, _item_place(page, place, number), record))
-
-
-def _cut_message(place: str) -> str:
-    return (
-        f"is incomplete: the {API} response that begins on {place} is cut off before its end "
-        "(the download or the save was interrupted), so there is nothing to import. Save the "
-        "response again, whole, and import the new file."
-    )
-
-
-def _refusal(read: _Read) -> str:
-    """Why a file without a single response holds nothing to import, and the fix."""
-    if read.errors:
-        first = read.errors[0]
-        more = len(read.errors) - 1
-        also = f" (and {more} more error response{'s' * (more > 1)})" if more else ""
-        fixes = [_FIXES[k] for k in (first.kind or "").split(", ") if k in _FIXES]
-        fix = fixes[0] if fixes else "check the request (API key, quota, parameters)"
-        return (
-            f"is a {API} error response, not data: {first.describe().rstrip('.')}{also}. "
-            "Nothing was "
-            f"imported. Fix: {fix}; then save the videos.list / channels.list responses "
-            "again and import those."
-        )
-    if read.cut is not None:
-        return _cut_message(read.cut)
-    return (
-        f"holds no {API} response (no JSON object with a youtube# kind), so there is nothing "
-        "to import. Import the videos.list / channels.list responses as received, or choose "
-        "another --format."
-    )
 
 
 def stage(path: Path, options: ImportOptions) -> list[Staged]:
@@ -193,22 +127,13 @@ def stage(path: Path, options: ImportOptions) -> list[Staged]:
     channels = [e.record for e in read.entries if isinstance(e.record, Channel)]
     # A channel hiding its subscribers still names its handle, for its videos in this file.
     handles = {c.channel_id: c.handle for c in channels}
-    numbers = itertools.count(1)  # one numbering for the file: record N names one record
-    posts = Rows("posts", FORMAT_NAME, numbers=numbers)
-    snapshots = Rows("account_snapshots", FORMAT_NAME, numbers=numbers)
-    for entry in read.entries:
-        rows = snapshots if entry.snapshot else posts
-        rows.build(entry.raw, partial(_values, entry.record, captured, handles), entry.place)
-    # A file of channels only is a file of account snapshots (no empty posts relation).
-    primary = posts if len(posts) or not len(snapshots) else snapshots
-    return stage_rows([posts, snapshots], primary, FORMAT_NAME, f"{path.name}, record ")
+    values = partial(_values, captured=captured, handles=handles)
+    return stage_entries(read.entries, values, FORMAT_NAME, FORMAT_NAME, path)
 
 
 def _values(
-    record: Video | Channel | RecordError, captured: datetime, handles: dict[str, str | None]
+    record: Video | Channel, captured: datetime, handles: dict[str, str | None]
 ) -> Mapping[str, Any]:
-    if isinstance(record, RecordError):
-        raise record
     if isinstance(record, Channel):
         return _snapshot_values(record, captured)
     return _post_values(record, captured, handles)

@@ -175,6 +175,24 @@ def after_cursor(posts: Sequence[FakePost], cursor: str | None) -> list[FakePost
     return [p for p in posts if (p.posted_at.timestamp(), p.platform_id) < key]
 
 
+class PeriodCount:
+    """Requests counted per period of a platform's quota or usage (a Pacific or UTC day, an
+    hour): the count starts again when the period changes."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+        self._period: object = None
+        self.count = 0
+
+    def add(self, period: object) -> int:
+        """Count one request made in ``period``: the requests counted in it, this one too."""
+        with self._lock:
+            if period != self._period:
+                self._period, self.count = period, 0
+            self.count += 1
+            return self.count
+
+
 def int_param(query: Mapping[str, str], name: str, default: int) -> int:
     value = query.get(name)
     return int(value) if value is not None and value.lstrip("-").isdigit() else default

@@ -38,6 +38,7 @@ from urllib.parse import urlencode
 
 from govsocial.synth.platforms.base import (
     FakeApi,
+    PeriodCount,
     Reply,
     Request,
     after_cursor,
@@ -103,8 +104,7 @@ class Graph(FakeApi):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self._hour: int | None = None
-        self._calls = 0
+        self._calls = PeriodCount(self.context.lock)
 
     # ---- credentials and usage ----
 
@@ -129,12 +129,8 @@ class Graph(FakeApi):
         return None
 
     def _usage(self) -> int:
-        hour = int(self.context.now().timestamp() // 3600)
-        with self.context.lock:
-            if hour != self._hour:
-                self._hour, self._calls = hour, 0
-            self._calls += 1
-            return min(100, self._calls * 100 // self.context.limits.graph_hourly_calls)
+        calls = self._calls.add(int(self.context.now().timestamp() // 3600))
+        return min(100, calls * 100 // self.context.limits.graph_hourly_calls)
 
     def decorate(self, request: Request, reply: Reply) -> None:
         percent = self._usage()

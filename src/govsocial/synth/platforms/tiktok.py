@@ -28,7 +28,7 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from govsocial.synth.platforms.base import FakeApi, Reply, Request, json_reply
+from govsocial.synth.platforms.base import FakeApi, PeriodCount, Reply, Request, json_reply
 from govsocial.synth.platforms.world import FakeAccount, FakePost
 
 MAX_DAYS = 30
@@ -52,8 +52,7 @@ class TikTok(FakeApi):
         self._tokens: dict[str, datetime] = {}  # access token → expiry
         self._searches: dict[str, list[FakePost]] = {}
         self._search_ids = itertools.count(7_354_367_454_467_855_403)
-        self._day: date | None = None
-        self._requests = 0
+        self._requests = PeriodCount(self.context.lock)
 
     def fail(self, status: int, code: str, message: str) -> Reply:
         now = self.context.now()
@@ -112,12 +111,7 @@ class TikTok(FakeApi):
 
     def _count(self) -> Reply | None:
         today = self.context.now().date()
-        with self.context.lock:
-            if today != self._day:
-                self._day, self._requests = today, 0
-            self._requests += 1
-            spent = self._requests > self.context.limits.tiktok_daily_requests
-        if spent:
+        if self._requests.add(today) > self.context.limits.tiktok_daily_requests:
             return self.fail(429, "daily_quota_limit_exceeded", "Daily quota limit exceeded")
         return None
 

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from govsocial.synth.platforms.base import (
     FakeApi,
+    PeriodCount,
     Reply,
     Request,
     after_cursor,
@@ -55,6 +56,19 @@ def _duration(seconds: int | None) -> str:
     total = seconds or 0
     minutes, secs = divmod(total, 60)
     return f"PT{minutes}M{secs}S" if minutes else f"PT{secs}S"
+
+
+def _snippet(account: FakeAccount, post: FakePost) -> dict[str, Any]:
+    """What the snippets of a video and of its uploads playlist item both say of it (an
+    upload's playlist item is published with it)."""
+    title, _, description = post.text.partition(" #")
+    return {
+        "publishedAt": _time(post.posted_at),
+        "channelId": account.platform_id,
+        "title": title,
+        "description": "#" + description,
+        "channelTitle": account.name,
+    }
 
 
 def error(
@@ -96,8 +110,7 @@ class YouTube(FakeApi):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self._day: datetime | None = None
-        self._units = 0
+        self._units = PeriodCount(self.context.lock)
 
     # ---- credentials and quota ----
 
@@ -111,19 +124,13 @@ class YouTube(FakeApi):
         return self._spend()
 
     def _spend(self) -> Reply | None:
-        local = self.context.now().astimezone(PACIFIC)
-        day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        with self.context.lock:
-            if day != self._day:
-                self._day, self._units = day, 0
-            self._units += 1
-            spent = self._units > self.context.limits.youtube_daily_units
-        if spent:
+        day = self.context.now().astimezone(PACIFIC).date()
+        if self._units.add(day) > self.context.limits.youtube_daily_units:
             return json_reply(403, error(403, QUOTA_MESSAGE, "quotaExceeded", "youtube.quota"))
         return None
 
     def units_used(self) -> int:
-        return self._units
+        return self._units.count
 
     # ---- routes ----
 
@@ -257,14 +264,9 @@ class YouTube(FakeApi):
             "etag": _etag(post.platform_id),
             "id": _etag(account.uploads_playlist, post.platform_id),
         }
-        title, _, description = post.text.partition(" #")
         if "snippet" in parts:
             item["snippet"] = {
-                "publishedAt": _time(post.posted_at),
-                "channelId": account.platform_id,
-                "title": title,
-                "description": "#" + description,
-                "channelTitle": account.name,
+                **_snippet(account, post),
                 "playlistId": account.uploads_playlist,
                 "resourceId": {"kind": "youtube#video", "videoId": post.platform_id},
                 "videoOwnerChannelTitle": account.name,
@@ -301,14 +303,9 @@ class YouTube(FakeApi):
             "etag": _etag(post.platform_id, now),
             "id": post.platform_id,
         }
-        title, _, description = post.text.partition(" #")
         if "snippet" in parts:
             item["snippet"] = {
-                "publishedAt": _time(post.posted_at),
-                "channelId": account.platform_id,
-                "title": title,
-                "description": "#" + description,
-                "channelTitle": account.name,
+                **_snippet(account, post),
                 "tags": post.hashtags,
                 "categoryId": "25",
                 "liveBroadcastContent": "none",
