@@ -85,10 +85,13 @@ _LEXER = regex.compile(
     |(?P<currency>(?i:rp)(?=\p{{N}}))
     |(?P<word>[\p{{L}}\p{{M}}\p{{N}}]*\p{{L}}[\p{{L}}\p{{M}}\p{{N}}]*(?:['’-][\p{{L}}\p{{M}}\p{{N}}]+)*)
     |(?P<number>\p{{N}}+(?:[.,:/]\p{{N}}+)*)
+    |(?P<ampersand>(?<![\p{{L}}\p{{N}}])&(?![\p{{L}}\p{{N}}]))
     """,
     regex.VERBOSE,
 )
-_KIND_OF_GROUP = {"email": "url", "currency": "word"}
+# A standalone "&" is the word "dan" (slang.tsv): "perempuan & anak" reads as "perempuan dan
+# anak", as it is said.
+_KIND_OF_GROUP = {"email": "url", "currency": "word", "ampersand": "word"}
 _URL_TAIL = ".,;:!?)]}'\"»”’"
 # The pieces of a hashtag: CamelCase words, acronyms (with a plural s: SDGs), digit runs, and
 # letters of scripts without case.
