@@ -438,7 +438,7 @@ def test_a_rule_the_engine_cannot_apply_is_refused_before_any_work(
     def no_work(*_: object) -> None:
         raise AssertionError("the cube was computed before the rule was checked")
 
-    monkeypatch.setattr(engine, "compute_cube", no_work)
+    monkeypatch.setattr(engine, "cached_cube", no_work)
     with pytest.raises(MethodologyError, match="'most_likes' cannot be applied") as caught:
         run_awards(tiny, m)
     assert "most_trophies" in str(caught.value) and "most_nominations" in str(caught.value)

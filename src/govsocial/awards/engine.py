@@ -71,10 +71,11 @@ from govsocial.awards.units import build_units, cube_columns, follower_bounds
 from govsocial.compute.backend import open_backend
 from govsocial.errors import MethodologyError
 from govsocial.metrics.catalogue import METRICS
-from govsocial.metrics.cube import ThemeFilter, compute_cube, follower_snapshots
+from govsocial.metrics.cube import ThemeFilter, cached_cube, follower_snapshots
 from govsocial.metrics.evidence import account_flags, top_posts
 from govsocial.metrics.formulas import weeks_in_period
 from govsocial.store import Warehouse
+from govsocial.store.cubecache import CubeCache, CubeCacheUpdate
 from govsocial.store.lookup import AccountInfo, accounts, cluster_names, institution_names
 from govsocial.store.runs import data_fingerprint
 from govsocial.store.summary import is_synthetic
@@ -111,6 +112,9 @@ class AwardRun:
     text: str  # canonical JSON of results
     seconds: float
     data_fingerprint: str
+    # The cube weeks this run computed, to keep for the next (store.cubecache.save_cube_cache;
+    # awards.runs.keep_run does); None when nothing is to be kept (Spark, or use_cache=False).
+    cube_cache: CubeCacheUpdate | None = None
 
     @cached_property
     def document(self) -> dict[str, Any]:
@@ -133,8 +137,14 @@ def run_awards(
     engine: str = "duckdb",
     step: Callable[[str], None] | None = None,
     replicates: int = REPLICATES,
+    use_cache: bool = True,
 ) -> AwardRun:
-    """``replicates``: resampled years of the stability analysis (awards/stability.py)."""
+    """``replicates``: resampled years of the stability analysis (awards/stability.py).
+
+    ``use_cache``: reuse the cube weeks the warehouse keeps whose data has not changed
+    (metrics/cube.py, ``cached_cube``; the results are the same either way); the weeks
+    computed are in the run's ``cube_cache``, for :func:`govsocial.awards.runs.keep_run`.
+    """
     started = time.perf_counter()
     check_champion_rule(m)  # before the heavy pass, not after it
     say = step or (lambda _: None)
@@ -147,7 +157,10 @@ def run_awards(
     info = accounts(wh)
     with open_backend(wh, engine) as backend:
         say("Summarising posts")
-        cube = compute_cube(backend, m, list(themes.values()))
+        summed = cached_cube(
+            backend, m, list(themes.values()), CubeCache(wh) if use_cache else None
+        )
+        cube = summed.table
         followers = follower_bounds(follower_snapshots(backend, m), m)
         say("Ranking")
         flags = _typed_flags(account_flags(cube), info)
@@ -214,7 +227,14 @@ def run_awards(
         champion=champion(m.champion_rule, categories),
     )
     text = dumps(results)
-    return AwardRun(results.run_id, results, text, time.perf_counter() - started, fingerprint)
+    return AwardRun(
+        results.run_id,
+        results,
+        text,
+        time.perf_counter() - started,
+        fingerprint,
+        summed.update,
+    )
 
 
 # ---------------------------------------------------------------- held for review

@@ -16,6 +16,7 @@ from typing import Any
 from govsocial.awards.methodology import Methodology, load_methodology
 from govsocial.registry import default_clusters
 from govsocial.store import Warehouse, known_clusters
+from govsocial.store.cubecache import CubeCacheUpdate, save_cube_cache
 from govsocial.store.runs import RunRecord, save_run
 
 STEPS = (
@@ -38,6 +39,7 @@ class ComputedRun:
     text: str  # the canonical results JSON
     seconds: float
     data_fingerprint: str
+    cube_cache: CubeCacheUpdate | None = None  # the cube weeks computed, kept by keep_run
 
     @property
     def document(self) -> dict[str, Any]:
@@ -71,12 +73,15 @@ def compute_run(
     else:
         run = run_awards(wh, m, engine, step=say, replicates=replicates)
     say(STEPS[-1])
-    return ComputedRun(m, engine, run.run_id, run.text, run.seconds, run.data_fingerprint)
+    return ComputedRun(
+        m, engine, run.run_id, run.text, run.seconds, run.data_fingerprint, run.cube_cache
+    )
 
 
 def keep_run(wh: Warehouse, run: ComputedRun) -> None:
     """Keep the run in the warehouse (a run of the same inputs keeps one document and gains
-    this execution: engine and time)."""
+    this execution: engine and time), then the cube weeks it computed, so that the next run
+    recomputes only the weeks whose data changes (metrics/cube.py, ``cached_cube``)."""
     m = run.methodology
     save_run(
         wh,
@@ -92,6 +97,8 @@ def keep_run(wh: Warehouse, run: ComputedRun) -> None:
             run.text,
         ),
     )
+    if run.cube_cache is not None:
+        save_cube_cache(wh, run.cube_cache)
 
 
 def run_and_keep(

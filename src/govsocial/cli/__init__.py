@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from govsocial import __version__
-from govsocial.cli import awards, collecting, files, registry, warehouse, world
+from govsocial.cli import awards, collecting, files, registry, text, warehouse, world
 from govsocial.cli.common import DbOption, State, out
 from govsocial.cli.importing import import_files
 
@@ -26,6 +26,7 @@ app = typer.Typer(
 app.add_typer(registry.app, name="registry")
 app.add_typer(awards.app, name="awards")
 app.add_typer(collecting.app, name="collect")
+app.add_typer(text.app, name="text")
 app.add_typer(files.quarantine_app, name="quarantine")
 app.add_typer(files.raw_app, name="raw")
 app.command("import")(import_files)

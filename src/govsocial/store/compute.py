@@ -48,7 +48,7 @@ def duckdb_session(wh: Warehouse, settings: Mapping[str, SettingValue]) -> Itera
         for name, value in settings.items():
             if name in saved:  # a name DuckDB knows, so safe to write into SET
                 wh.con.execute(f"SET {name} = {_sql_value(value)}")
-        _settle(wh)
+        settle(wh)
         yield con
     finally:
         for name, value in saved.items():
@@ -63,14 +63,14 @@ def arrow(wh: Warehouse, sql: str) -> pa.Table:
     DuckDB's own Arrow export, not Ibis's ``to_pyarrow``, which goes through ``con.sql()`` in
     a way DuckDB >= 2.0 refuses while another result of the connection is partly read.
     """
-    _settle(wh)
+    settle(wh)
     relation = wh.con.sql(sql)
     if hasattr(relation, "to_arrow_table"):  # DuckDB >= 1.4 (arrow() before)
         return relation.to_arrow_table()
     return relation.arrow()
 
 
-def _settle(wh: Warehouse) -> None:
+def settle(wh: Warehouse) -> None:
     """Finish a partly read ``execute()`` result (e.g. after ``fetchone()``) on the connection.
 
     DuckDB >= 2 refuses ``con.sql()`` (used by Ibis and by :func:`arrow`) while one is pending.

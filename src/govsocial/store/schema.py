@@ -312,6 +312,63 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        8,
+        "cube cache",
+        # The award engine's cube (metrics/cube.py), kept per scope and week so that a run after
+        # an import recomputes only the weeks whose data changed (store/cubecache.py). Derived
+        # data, never trusted without its check: each week's rows are used only while the
+        # week's fingerprint, computed from the data at every run, is the one they were
+        # computed under. Emptying both tables costs one full run, nothing else.
+        """
+        CREATE TABLE cube_cache_scopes (
+            scope_hash VARCHAR PRIMARY KEY,
+            scope JSON NOT NULL,
+            weeks INTEGER NOT NULL,
+            metrics_batch BIGINT NOT NULL,
+            metrics_checksum VARCHAR NOT NULL,
+            govsocial_version VARCHAR NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE cube_cache_weeks (
+            scope_hash VARCHAR NOT NULL,
+            week INTEGER NOT NULL,
+            fingerprint VARCHAR NOT NULL,
+            cube_rows BIGINT NOT NULL,
+            cube BLOB NOT NULL,
+            computed_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (scope_hash, week)
+        );
+        """,
+    )
+)
+
+MIGRATIONS.append(
+    Migration(
+        9,
+        "theme tags",
+        # The text stage's results (text/update.py, store/text.py): theme tags per post with
+        # the terms that matched, and per post the hash of the text it was read with and the
+        # fingerprint of the theme files, so `govsocial text update` reads only new or changed
+        # posts (or all, when the theme files change).
+        """
+        CREATE TABLE post_themes (
+            post_id BIGINT NOT NULL,
+            theme VARCHAR NOT NULL,
+            evidence VARCHAR[] NOT NULL,
+            PRIMARY KEY (post_id, theme)
+        );
+        CREATE TABLE post_text_state (
+            post_id BIGINT PRIMARY KEY,
+            text_hash UBIGINT NOT NULL,
+            themes_sha VARCHAR NOT NULL,
+            read_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 # Tables and views users may rely on (docs/schema.md documents each column).
@@ -334,4 +391,8 @@ PUBLIC_RELATIONS = [
     "collect_cursors",
     "collect_accounts",
     "collect_runs",
+    "cube_cache_scopes",
+    "cube_cache_weeks",
+    "post_themes",
+    "post_text_state",
 ]
