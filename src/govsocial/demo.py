@@ -148,6 +148,7 @@ def collect_demo(
     warehouse stays as built), and count what arrived against what the server holds."""
     from govsocial.collect.clients import CLIENTS, open_client
     from govsocial.collect.runs import collect
+    from govsocial.store.collecting import posts_per_platform
     from govsocial.store.registry import load_registry
     from govsocial.synth.platforms.base import Credentials, Faults
     from govsocial.synth.platforms.server import FakePlatforms
@@ -179,13 +180,11 @@ def collect_demo(
         finally:
             for client in clients.values():
                 client.close()
-        rows = wh.con.execute(
-            "SELECT platform, count(DISTINCT platform_post_id) FROM posts GROUP BY 1"
-        ).fetchall()
+        collected = posts_per_platform(wh)
     return CollectDemo(
         path,
         report,
         {p: world.total_posts(p, world.start, world.end) for p in CLIENTS},
-        {str(p): int(n) for p, n in rows},
+        collected,
         "6% server errors, 4% cut-off bodies",
     )

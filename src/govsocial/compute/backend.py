@@ -92,6 +92,22 @@ class Backend:
                 f"{name!r} is not a relation metrics can read; use one of {', '.join(RELATIONS)}"
             ) from None
 
+    def with_tables(self, tables: dict[str, Table]) -> Backend:
+        """The same engine over other relations in place of some (e.g. some weeks' posts)."""
+        return Backend(self.engine, self.con, {**self._tables, **tables}, self._run_sql)
+
+    @property
+    def engine_version(self) -> str:
+        """The engine's version, as its Ibis backend says it."""
+        return str(getattr(self.con, "version", ""))
+
+    def post_readings(self) -> Table:
+        """Every count reading of every post (``post_metrics``), not one of the
+        :data:`RELATIONS` (their ``post_metrics_latest`` ranks every reading: seconds at 10M
+        posts). DuckDB only: the cube cache's use."""
+        table: Table = self.con.table("post_metrics")
+        return table
+
     def to_arrow(self, expr: Expr) -> pa.Table:
         """Run ``expr`` (a table, column or scalar expression) and return its rows as Arrow."""
         table_expr = expr.as_table()

@@ -44,7 +44,7 @@ from govsocial.store.cubecache import CubeCache, CubeCacheUpdate, CubeWeek, Metr
 from govsocial.vocabulary import COUNT_COLUMNS
 
 if TYPE_CHECKING:
-    from govsocial.compute.backend import Backend, Column, Expr, Table
+    from govsocial.compute.backend import Backend, Column, Table
 
 KEYS = ("account_id", "institution_id", "cluster_id", "platform", "media_type", "is_repost", "week")
 
@@ -272,8 +272,6 @@ def _of_weeks(backend: Backend, m: Scope, weeks: Sequence[int]) -> Backend:
     """``backend`` with only the posts of these weeks, and their latest counts ranked from
     their own readings: ``post_metrics_latest`` ranks every reading of every post (seconds at
     10M posts), the same for a week as for the year. DuckDB only, as the cache."""
-    from govsocial.compute.backend import RELATIONS, Backend
-
     posts = backend.table("posts")
     numbered = posts.mutate(week=_week(posts.posted_at, m))
     posts = numbered.filter(_in_weeks(numbered, m, weeks)).drop("week")
@@ -282,14 +280,7 @@ def _of_weeks(backend: Backend, m: Scope, weeks: Sequence[int]) -> Backend:
     newest = ibis.row_number().over(group_by=readings.post_id, order_by=ibis.desc("captured_at"))
     latest = readings.mutate(_newest=newest)
     latest = latest.filter(latest._newest == 0).drop("_newest")
-    tables = {name: backend.table(name) for name in RELATIONS}
-    tables.update(posts=posts, post_metrics_latest=latest)
-
-    class OfWeeks(Backend):
-        def to_arrow(self, expr: Expr) -> pa.Table:
-            return backend.to_arrow(expr)
-
-    return OfWeeks(backend.engine, backend.con, tables, None)
+    return backend.with_tables({"posts": posts, "post_metrics_latest": latest})
 
 
 def _rows_of(cube: pa.Table, week: int) -> pa.Table:
@@ -320,7 +311,7 @@ def scope_record(backend: Backend, m: Scope, themes: Sequence[ThemeFilter]) -> s
         "registry": registry.hexdigest(),
         "govsocial": govsocial.__version__,
         "code": _code_hash(),
-        "engine": [backend.engine, str(getattr(backend.con, "version", ""))],
+        "engine": [backend.engine, backend.engine_version],
     }
     return json.dumps(record, sort_keys=True)
 
@@ -451,8 +442,7 @@ def _post_metrics(backend: Backend) -> Table:
     """Every count reading of every post: the table ``post_metrics``, which the backend's
     relations do not offer (they give the latest readings, which rank every reading: seconds
     at 10M posts). DuckDB only, as the cache."""
-    table: Table = backend.con.table("post_metrics")
-    return table
+    return backend.post_readings()
 
 
 def _digest(prefix: str, value: Column) -> dict[str, Column]:

@@ -284,3 +284,11 @@ def last_runs(wh: Warehouse, limit: int = 5) -> list[tuple[object, ...]]:
         "FROM collect_runs ORDER BY run_id DESC LIMIT ?",
         [limit],
     ).fetchall()
+
+
+def posts_per_platform(wh: Warehouse) -> dict[str, int]:
+    """Distinct posts per platform (a post loaded twice would count once)."""
+    rows = wh.con.execute(
+        "SELECT platform, count(DISTINCT platform_post_id) FROM posts GROUP BY 1"
+    ).fetchall()
+    return {str(platform): int(n) for platform, n in rows}
