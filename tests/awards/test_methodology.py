@@ -92,9 +92,10 @@ def test_gsm2020_has_a_climate_theme_and_bumn_cluster() -> None:
     assert 8 <= len(gsm.categories) <= 10
     climate = next(c for c in gsm.categories if c.theme is not None)
     assert climate.theme is not None
-    assert {"perubahaniklim", "sdgs", "tpb2030"} <= set(climate.theme.hashtags)
-    assert "perubahan iklim" in climate.theme.keywords
-    assert {c.metric for c in climate.components} == {"theme_share", "theme_engagement_rate"}
+    # It names the text stage's theme files: climate change and the 17 SDGs.
+    assert climate.theme.names == ("climate", *(f"sdg{i}" for i in range(1, 18)))
+    assert not climate.theme.hashtags and not climate.theme.keywords
+    assert {"theme_share", "theme_engagement_rate"} <= {c.metric for c in climate.components}
     # 2020 published no rule for several accounts or platforms: the robust ones apply.
     assert (gsm.accounts, gsm.platform_combination) == ("main", "sum")
     rates = [c for c in gsm.categories if c.id not in ("most_active", "most_interactions")]

@@ -86,3 +86,62 @@ def test_evaluate_reports_precision_and_recall_per_theme() -> None:
     climate = scores["climate"]
     assert climate.positives == climate.true_positives + climate.false_negatives > 0
     assert climate.precision is not None and climate.recall is not None
+
+
+THEMED = """\
+id = "themed"
+edition = "Themed test"
+version = "1"
+title = { id = "Uji", en = "Test" }
+period = { start = 2025-01-01, end = 2025-06-01 }
+platforms = ["instagram", "x", "youtube"]
+clusters = ["pemda", "kementerian"]
+champion_rule = "most_trophies"
+
+[[categories]]
+id = "climate"
+title = { id = "Iklim", en = "Climate" }
+description = { id = "-", en = "-" }
+unit = "account"
+nominees = 3
+eligibility = { min_posts = 1 }
+THEME
+components = [{ metric = "theme_share", weight = 1.0 }]
+"""
+
+
+def test_a_category_names_theme_files_and_the_run_tags_posts_first(
+    registered: Warehouse, tmp_path: Path
+) -> None:
+    import pytest
+
+    from govsocial.awards.methodology import load_methodology
+    from govsocial.awards.runs import compute_run, run_and_keep
+    from govsocial.errors import MethodologyError
+
+    texts = {"a1": CLIMATE, "a2": CLIMATE.replace("1.000", "2.000"), "a3": INVESTMENT}
+    rows = [post_row(post_id=pid, text=text) for pid, text in texts.items()]
+    rows += [
+        post_row(platform="youtube", account_platform_id="UC123", post_id=f"y{i}", text=INVESTMENT)
+        for i in range(3)
+    ]
+    load_file(registered, write_csv(tmp_path / "p.csv", rows), stage)
+    db = registered.path
+    registered.close()
+    path = tmp_path / "themed.toml"
+    path.write_text(THEMED.replace("THEME", 'theme = ["climate"]'), encoding="utf-8")
+    assert load_methodology(path).categories[0].theme.names == ("climate",)  # type: ignore[union-attr]
+    with (
+        Warehouse.open(db, read_only=True) as wh,
+        pytest.raises(MethodologyError, match="text update"),
+    ):
+        compute_run(wh, str(path), "duckdb", replicates=0)  # untagged posts: refused, not guessed
+    computed = run_and_keep(db, str(path), "duckdb", replicates=0)
+    ranked = computed.document["categories"][0]["clusters"]
+    best = {c["cluster_id"]: c["nominees"][0] for c in ranked if c["nominees"]}
+    assert best["pemda"]["handle"] == "jabarprovgov"
+    assert best["pemda"]["components"][0]["metric"] == "theme_share"
+    # An unknown theme file is named with the ones that exist.
+    path.write_text(THEMED.replace("THEME", 'theme = ["climat"]'), encoding="utf-8")
+    with pytest.raises(MethodologyError, match="climate"):
+        load_methodology(path)

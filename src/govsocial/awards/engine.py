@@ -150,7 +150,13 @@ def run_awards(
     say = step or (lambda _: None)
     fingerprint = data_fingerprint(wh)
     themes = {
-        c.id: ThemeFilter(f"theme_{i}", c.theme.hashtags, c.theme.keywords)
+        c.id: ThemeFilter(
+            f"theme_{i}",
+            c.theme.hashtags,
+            c.theme.keywords,
+            c.theme.names,
+            themes_current(wh) if c.theme.names else "",
+        )
         for i, c in enumerate(m.categories)
         if c.theme is not None
     }
@@ -238,6 +244,25 @@ def run_awards(
 
 
 # ---------------------------------------------------------------- held for review
+
+
+def themes_current(wh: Warehouse) -> str:
+    """The fingerprint of the shipped theme files, once every post's theme tags are current
+    with them; a MethodologyError saying how to bring them up to date otherwise (the run reads
+    the warehouse only: `govsocial awards run` tags new posts itself before it computes)."""
+    from govsocial.store.text import unread_posts
+    from govsocial.text.themes import load_themes
+    from govsocial.text.update import themes_fingerprint
+
+    sha = themes_fingerprint(load_themes())
+    stale = unread_posts(wh, sha)
+    if stale:
+        raise MethodologyError(
+            f"{stale:,} posts are not yet tagged with the current theme files, which a themed "
+            "category of this methodology reads. Run `govsocial text update` (or `govsocial "
+            "awards run`, which does it first), then run again."
+        )
+    return sha
 
 
 def severity(flag: Mapping[str, object]) -> Severity:

@@ -65,6 +65,7 @@ class Eligibility:
 class Theme:
     hashtags: tuple[str, ...]  # lower case, without '#'
     keywords: tuple[str, ...]  # lower case; substrings of the lower-cased text
+    names: tuple[str, ...] = ()  # theme files (text/themes/<name>.yaml): a post tagged any
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,13 @@ def _category(c: Checker, raw: Table, at: str, platforms: tuple[str, ...]) -> Ca
     text = c.table(raw.get("description", {}), f"{at}.description", ("id", "en"))
     unit = c.choice(raw, "unit", at, UNITS, "institution")
     theme = None
-    if "theme" in raw:
+    if isinstance(raw.get("theme"), str | list):  # theme files by name: "climate", [...]
+        from govsocial.text.themes import list_themes
+
+        named = raw["theme"] if isinstance(raw["theme"], list) else [raw["theme"]]
+        names = c.names({"theme": named}, "theme", at, list_themes(), nonempty=True)
+        theme = Theme((), (), names)
+    elif "theme" in raw:
         t = c.table(raw["theme"], f"{at}.theme", (), ("hashtags", "keywords"))
         tags = c.names(t, "hashtags", f"{at}.theme", None, lambda s: s.lower().lstrip("#"))
         words = c.names(t, "keywords", f"{at}.theme", None, str.lower)
@@ -314,7 +321,8 @@ def _category(c: Checker, raw: Table, at: str, platforms: tuple[str, ...]) -> Ca
             c.problem(
                 f"{where}.metric",
                 f"'{metric}' needs the category's theme, and there is none",
-                "add a [categories.theme] table with hashtags and/or keywords to this category",
+                'name its theme files (theme = ["climate", "sdg13"]) or add a [categories.theme] '
+                "table with hashtags and/or keywords to this category",
                 value=metric,
             )
         return Component(metric, c.number(t, "weight", where, 1.0))

@@ -47,6 +47,14 @@ class ComputedRun:
         return parsed
 
 
+def names_themes(db: Path, methodology: str) -> bool:
+    """Whether ``methodology`` has a category that names theme files (text/themes/)."""
+    with Warehouse.open(db, read_only=True) as wh:
+        clusters = {c.id for c in (*default_clusters(), *known_clusters(wh))}
+    m = load_methodology(methodology, sorted(clusters))
+    return any(c.theme is not None and c.theme.names for c in m.categories)
+
+
 def compute_run(
     wh: Warehouse,
     methodology: str,
@@ -110,6 +118,13 @@ def run_and_keep(
 ) -> ComputedRun:
     """Compute a run on the warehouse at ``db`` opened read-only (other readers go on
     meanwhile), then keep it with a short write."""
+    if names_themes(db, methodology):  # themed categories read current theme tags
+        from govsocial.text.update import update
+
+        with Warehouse.open(db) as wh:
+            if step:
+                step("Tagging posts with themes")
+            update(wh)
     with Warehouse.open(db, read_only=True) as wh:
         computed = compute_run(wh, methodology, engine, step, replicates)
     with Warehouse.open(db) as wh:

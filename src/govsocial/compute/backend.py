@@ -54,7 +54,14 @@ Expr: TypeAlias = ir.Expr  # a table or a value
 IbisBackend: TypeAlias = ibis.BaseBackend  # an Ibis connection (DuckDB or PySpark)
 
 ENGINES = ("duckdb", "spark")
-RELATIONS = ("institutions", "accounts", "account_snapshots", "posts", "post_metrics_latest")
+RELATIONS = (
+    "institutions",
+    "accounts",
+    "account_snapshots",
+    "posts",
+    "post_metrics_latest",
+    "post_themes",
+)
 
 _ENGINE_WAYS = SETTINGS["engine"].ways_to_set()
 _UTC = dt.Timestamp(timezone="UTC", scale=6)  # warehouse timestamps, as Ibis types them

@@ -8,10 +8,12 @@ of 1,000 accounts is at most a few hundred thousand cube rows, however many post
 **Incremental runs** (:func:`cached_cube`): the cube is kept in the warehouse per *scope* and
 week (:mod:`govsocial.store.cubecache`). The scope is everything the cube depends on besides
 the posts: the methodology's scope fields, the theme filters, the registry's assignments of
-accounts to institutions and clusters, and the code (govsocial's version and the source of the
-metrics and compute stages). Each week has a *fingerprint*: a hash of its posts and of the
-follower readings they can use (:func:`week_fingerprints`), and a post's new counts arrive as
-new ``post_metrics`` rows (:func:`metrics_changes`). A run finds the changed weeks in two cheap
+accounts to institutions and clusters (with their handles, which mentions name), and the code
+(govsocial's version and the source of the metrics and compute stages). Each week has a
+*fingerprint*: a hash of its posts, of the follower readings they can use and of whether
+their hashtags are shared with another institution over the period (:func:`week_fingerprints`),
+and a post's new counts arrive as new ``post_metrics`` rows (:func:`metrics_changes`). A run
+finds the changed weeks in two cheap
 scans, reuses the kept rows of the others, runs the heavy pass only over the posts of the
 changed weeks, and gives back the cube :func:`compute_cube` gives: the same rows in the same
 order, each summed over the same posts. (DuckDB adds floating-point sums in parallel, so on
@@ -37,7 +39,14 @@ import pyarrow.compute as pc
 
 import govsocial
 from govsocial.metrics.evidence import cube_measures
-from govsocial.metrics.facts import DAY_SECONDS, TIMESTAMP, WEEK_SECONDS, post_facts
+from govsocial.metrics.facts import (
+    DAY_SECONDS,
+    TIMESTAMP,
+    WEEK_SECONDS,
+    collaboration,
+    hashtag_users,
+    post_facts,
+)
 from govsocial.metrics.formulas import weeks_in_period
 from govsocial.metrics.scope import Scope
 from govsocial.store.cubecache import CubeCache, CubeCacheUpdate, CubeWeek, MetricsState
@@ -51,15 +60,25 @@ KEYS = ("account_id", "institution_id", "cluster_id", "platform", "media_type", 
 
 @dataclass(frozen=True)
 class ThemeFilter:
-    """Posts matching any hashtag (as ``#tag`` in the text) or keyword (substring)."""
+    """Posts tagged with any of the theme files ``themes`` (``post_themes``, written by the
+    text stage; ``themes_sha`` is their fingerprint), or matching any hashtag (as ``#tag`` in
+    the text) or keyword (substring)."""
 
     name: str
     hashtags: tuple[str, ...]
     keywords: tuple[str, ...]
+    themes: tuple[str, ...] = ()
+    themes_sha: str = ""
 
-    def expression(self, facts: Table) -> Column:
+    def expression(self, facts: Table, backend: Backend | None = None) -> Column:
         text = facts.text.fill_null("").lower()
         tests = []
+        if self.themes:
+            if backend is None:
+                raise ValueError("a filter of theme files needs the backend's post_themes")
+            tagged = backend.table("post_themes")
+            tagged = tagged.filter(tagged.theme.isin(list(self.themes)))
+            tests.append(facts.post_id.isin(tagged.post_id))
         if self.hashtags:
             tags = "|".join(re.escape(h.lower().lstrip("#")) for h in self.hashtags)
             tests.append(text.re_search(f"#({tags})([^a-z0-9_]|$)"))
@@ -93,6 +112,8 @@ SUMS = (
     "n_viewed",
     "sum_view_rate",
     "n_above_audience",
+    "n_mentions_other",
+    "n_shared_hashtag",
 )
 
 
@@ -101,12 +122,16 @@ def cube_expression(
     m: Scope,
     themes: Sequence[ThemeFilter] = (),
     weeks: Sequence[int] | None = None,
+    users: Table | None = None,
 ) -> Table:
-    """The cube as an expression; ``weeks``: only the posts of these weeks of the period."""
+    """The cube as an expression; ``weeks``: only the posts of these weeks of the period;
+    ``users``: the period's hashtag users (:func:`govsocial.metrics.facts.hashtag_users`),
+    by default from the backend's posts (give them when those are only some weeks' posts)."""
     facts = post_facts(backend, m)
     if weeks is not None:
         facts = facts.filter(_in_weeks(facts, m, weeks))
-    facts = facts.mutate(**{t.name: t.expression(facts) for t in themes})
+    facts = collaboration(backend, m, facts, users)
+    facts = facts.mutate(**{t.name: t.expression(facts, backend) for t in themes})
     rate = facts.engagement_rate
     # ln of the rates of posts with any interaction (NULL otherwise: ln is never taken of 0).
     # Zero-interaction posts are counted apart (n_rated - n_positive): the two-part model of
@@ -129,6 +154,8 @@ def cube_expression(
         n_viewed=facts.view_rate.count(),
         sum_view_rate=facts.view_rate.sum(),
         n_above_audience=_one(facts.interactions > facts.followers_at_post).sum(),
+        n_mentions_other=_one(facts.mentions_other).sum(),
+        n_shared_hashtag=_one(facts.shared_hashtag).sum(),
         max_interactions=facts.interactions.max(),
         **cube_measures(facts),  # what the flags read (metrics/evidence.py)
     )
@@ -139,12 +166,14 @@ def compute_cube(
     m: Scope,
     themes: Sequence[ThemeFilter] = (),
     weeks: Sequence[int] | None = None,
+    users: Table | None = None,
 ) -> pa.Table:
     """Run the pass on the backend; the cube comes back sorted by its keys (deterministic).
 
-    ``weeks``: only the rows of these weeks (the posts of the others are not read).
+    ``weeks``: only the rows of these weeks (the posts of the others are not read, but for
+    the hashtags other institutions used: ``users``, as :func:`cube_expression` says).
     """
-    expr = cube_expression(backend, m, themes, weeks)
+    expr = cube_expression(backend, m, themes, weeks, users)
     table: pa.Table = backend.to_arrow(expr.order_by(_keys(themes)))
     return table
 
@@ -213,6 +242,8 @@ _POST_FIELDS = (
     "media_type",
     "is_repost",
     "is_reply_to_other",
+    "hashtags",
+    "mentions",
 )
 _EMPTY_WEEK = hashlib.sha256(b"no posts").hexdigest()
 
@@ -255,7 +286,8 @@ def cached_cube(
         if len(stale) == weeks:
             fresh = compute_cube(backend, m, themes)
         else:
-            fresh = compute_cube(_of_weeks(backend, m, stale), m, themes, stale)
+            users = hashtag_users(backend, m)  # of the whole period, not the weeks'
+            fresh = compute_cube(_of_weeks(backend, m, stale), m, themes, stale, users)
         if schemas and schemas != {fresh.schema}:
             reused, stale = {}, list(range(weeks))
             fresh = compute_cube(backend, m, themes)
@@ -294,10 +326,13 @@ def scope_record(backend: Backend, m: Scope, themes: Sequence[ThemeFilter]) -> s
     institution → cluster) and of the code that computes the cube."""
     accounts = backend.table("accounts")
     institutions = backend.table("institutions")
-    owners = accounts.select("account_id", "institution_id").left_join(
+    owners = accounts.select("account_id", "institution_id", "platform", "handle_key").left_join(
         institutions.select("institution_id", "cluster_id"), "institution_id"
     )
-    owners = owners.select("account_id", "institution_id", "cluster_id").order_by("account_id")
+    # The handles too: a post's mentions_other reads which institution a handle belongs to.
+    owners = owners.select(
+        "account_id", "institution_id", "cluster_id", "platform", "handle_key"
+    ).order_by("account_id")
     registry = hashlib.sha256()
     for row in backend.to_arrow(owners).to_pylist():
         registry.update(json.dumps(row, sort_keys=True).encode())
@@ -307,7 +342,10 @@ def scope_record(backend: Backend, m: Scope, themes: Sequence[ThemeFilter]) -> s
         "clusters": list(m.clusters),
         "interactions_version": m.interactions_version,
         "max_follower_gap_days": m.max_follower_gap_days,
-        "themes": [[t.name, list(t.hashtags), list(t.keywords)] for t in themes],
+        "themes": [
+            [t.name, list(t.hashtags), list(t.keywords), list(t.themes), t.themes_sha]
+            for t in themes
+        ],
         "registry": registry.hexdigest(),
         "govsocial": govsocial.__version__,
         "code": _code_hash(),
@@ -338,8 +376,13 @@ def week_fingerprints(
     :data:`_POST_FIELDS` holds, and the text when there are theme filters); the account's
     follower readings that a post of the week can use (those within ``max_follower_gap_days``,
     plus a day, of the week); and whether the account has any reading at all (which tells
-    ``too_far`` from ``none``). Hashes are counted, xor-ed and summed per group: a scan of the
-    posts, no join over them. Their counts are followed by :func:`metrics_changes`.
+    ``too_far`` from ``none``); and, per week, each hashtag its posts carry with whether it
+    is shared over the whole period (used by two institutions or more, else by which one:
+    :func:`govsocial.metrics.facts.hashtag_users`), since a post's ``shared_hashtag`` reads
+    the other weeks' posts: a campaign tag another institution takes up in week 40 changes
+    the weeks of every earlier post carrying it, and those only. Hashes are counted, xor-ed
+    and summed per group: scans of the posts, no join over them but the tags' with their
+    users. Their counts are followed by :func:`metrics_changes`.
     """
     weeks = weeks_in_period(m)
     snaps = backend.table("account_snapshots")
@@ -381,6 +424,19 @@ def week_fingerprints(
         }
     ).hash()
     by_week = per_account.group_by("week").aggregate(**_digest("", account))
+    # What the week's posts read of the other weeks: whether each of their hashtags is shared
+    # (facts.hashtag_users: used by 2+ institutions, else by which one), over the period.
+    users = hashtag_users(backend, m)
+    status = users.select(
+        s_tag=users.u_tag, s_status=ibis.ifelse(users.u_users >= 2, "*", users.u_first)
+    )
+    tagging = scoped.filter(~scoped.is_reply_to_other.fill_null(False))  # no post fact
+    tagged = tagging.select(t_week=_week(tagging.posted_at, m), t_tag=tagging.hashtags.unnest())
+    tagged = tagged.distinct()
+    tagged = tagged.left_join(status, tagged.t_tag == status.s_tag)
+    shared = ibis.struct({"tag": tagged.t_tag, "status": tagged.s_status}).hash()
+    by_tag = tagged.group_by("t_week").aggregate(**_digest("t_", shared))
+    by_week = by_week.left_join(by_tag, by_week.week == by_tag.t_week).drop("t_week")
     found = {
         int(item.pop("week")): json.dumps(item, sort_keys=True)
         for item in backend.to_arrow(by_week).to_pylist()
