@@ -70,7 +70,7 @@ from govsocial.awards.stability import (
 from govsocial.awards.units import build_units, cube_columns, follower_bounds
 from govsocial.compute.backend import open_backend
 from govsocial.errors import MethodologyError
-from govsocial.metrics.catalogue import METRICS
+from govsocial.metrics.catalogue import COLLABORATION_METRICS, METRICS
 from govsocial.metrics.cube import ThemeFilter, cached_cube, follower_snapshots
 from govsocial.metrics.evidence import account_flags, top_posts
 from govsocial.metrics.formulas import weeks_in_period
@@ -163,8 +163,15 @@ def run_awards(
     info = accounts(wh)
     with open_backend(wh, engine) as backend:
         say("Summarising posts")
+        counted = any(
+            c.metric in COLLABORATION_METRICS for cat in m.categories for c in cat.components
+        )
         summed = cached_cube(
-            backend, m, list(themes.values()), CubeCache(wh) if use_cache else None
+            backend,
+            m,
+            list(themes.values()),
+            CubeCache(wh) if use_cache else None,
+            collaborations=counted,
         )
         cube = summed.table
         followers = follower_bounds(follower_snapshots(backend, m), m)

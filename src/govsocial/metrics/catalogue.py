@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["METRICS", "MetricInfo"]
+__all__ = ["COLLABORATION_METRICS", "METRICS", "MetricInfo"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ _POSTS = "posts: original posts only (reposts excluded)"
 _RATE = "posts: interactions; account_snapshots: followers at posting time"
 _MORRIS = f"{_RATE}; shrinkage: Morris (1983), JASA 78(381)"
 _BONSON = "Bonsón & Ratkai (2013), Online Information Review 37(5)"
+_COLLABORATION = "posts: mentions; accounts: handles of the registry's institutions"
 # name: (description, source); every metric works per institution and per account ("both").
 _METRIC_ROWS = {
     "posts_per_week": ("original posts ÷ weeks in the period (rounded up)", _POSTS),
@@ -41,6 +42,14 @@ _METRIC_ROWS = {
     "follower_growth": ("followers at period end ÷ at period start − 1", "account_snapshots"),
     "theme_share": ("share of posts matching the category's theme", "posts: text"),
     "theme_engagement_rate": ("engagement_rate over the theme's posts only", _MORRIS),
+    "collaboration_mention_share": (
+        "share of posts @mentioning an account of another registered institution",
+        _COLLABORATION,
+    ),
+    "shared_hashtag_share": (
+        "share of posts with a hashtag another registered institution used in the period",
+        "posts: hashtags; accounts, institutions: the registry",
+    ),
     "bonson_p1": ("P1: % of posts with ≥ 1 like", _BONSON),
     "bonson_p2": ("P2: likes per post", _BONSON),
     "bonson_p3": ("P3: P2 ÷ followers (period end) × 1000", _BONSON),
@@ -56,3 +65,6 @@ METRICS: dict[str, MetricInfo] = {
     name: MetricInfo(name, "both", description, source)
     for name, (description, source) in _METRIC_ROWS.items()
 }
+# The metrics read from the collaboration sums of the cube (metrics/cube.py,
+# ``COLLABORATION_SUMS``), which a pass counts only when asked (``collaborations``).
+COLLABORATION_METRICS = ("collaboration_mention_share", "shared_hashtag_share")

@@ -93,6 +93,9 @@ def _one(condition: Column) -> Column:
     return ibis.ifelse(condition, 1, 0)
 
 
+# Posts mentioning another institution's account, and posts carrying a hashtag another
+# institution used (metrics/facts.py, ``collaboration``); NULL when not counted.
+COLLABORATION_SUMS = ("n_mentions_other", "n_shared_hashtag")
 # The additive measures: a unit's value is the sum over its cube rows (awards/units.py sums
 # exactly these, the formulas read them). ``max_interactions`` is in the cube but not summed.
 SUMS = (
@@ -112,8 +115,7 @@ SUMS = (
     "n_viewed",
     "sum_view_rate",
     "n_above_audience",
-    "n_mentions_other",
-    "n_shared_hashtag",
+    *COLLABORATION_SUMS,
 )
 
 
@@ -123,14 +125,30 @@ def cube_expression(
     themes: Sequence[ThemeFilter] = (),
     weeks: Sequence[int] | None = None,
     users: Table | None = None,
+    *,
+    collaborations: bool = True,
 ) -> Table:
     """The cube as an expression; ``weeks``: only the posts of these weeks of the period;
     ``users``: the period's hashtag users (:func:`govsocial.metrics.facts.hashtag_users`),
-    by default from the backend's posts (give them when those are only some weeks' posts)."""
+    by default from the backend's posts (give them when those are only some weeks' posts).
+
+    ``collaborations``: whether to count the posts that mention or share a hashtag with
+    another institution (:data:`COLLABORATION_SUMS`). They cost about half the pass again
+    (0.8 s on 1.5 s at 1M posts); without them those sums are NULL, and a methodology with no
+    collaboration metric (:data:`govsocial.metrics.catalogue.COLLABORATION_METRICS`) needs
+    none."""
     facts = post_facts(backend, m)
     if weeks is not None:
         facts = facts.filter(_in_weeks(facts, m, weeks))
-    facts = collaboration(backend, m, facts, users)
+    if collaborations:
+        facts = collaboration(backend, m, facts, users)
+        counted = {
+            "n_mentions_other": _one(facts.mentions_other).sum(),
+            "n_shared_hashtag": _one(facts.shared_hashtag).sum(),
+        }
+    else:  # not counted: NULL, "not known" (a sum of NULLs), with the same columns
+        facts = facts.mutate(_unknown=ibis.null("int64"))
+        counted = {name: facts._unknown.sum() for name in COLLABORATION_SUMS}
     facts = facts.mutate(**{t.name: t.expression(facts, backend) for t in themes})
     rate = facts.engagement_rate
     # ln of the rates of posts with any interaction (NULL otherwise: ln is never taken of 0).
@@ -154,8 +172,7 @@ def cube_expression(
         n_viewed=facts.view_rate.count(),
         sum_view_rate=facts.view_rate.sum(),
         n_above_audience=_one(facts.interactions > facts.followers_at_post).sum(),
-        n_mentions_other=_one(facts.mentions_other).sum(),
-        n_shared_hashtag=_one(facts.shared_hashtag).sum(),
+        **counted,
         max_interactions=facts.interactions.max(),
         **cube_measures(facts),  # what the flags read (metrics/evidence.py)
     )
@@ -167,13 +184,16 @@ def compute_cube(
     themes: Sequence[ThemeFilter] = (),
     weeks: Sequence[int] | None = None,
     users: Table | None = None,
+    *,
+    collaborations: bool = True,
 ) -> pa.Table:
     """Run the pass on the backend; the cube comes back sorted by its keys (deterministic).
 
     ``weeks``: only the rows of these weeks (the posts of the others are not read, but for
-    the hashtags other institutions used: ``users``, as :func:`cube_expression` says).
+    the hashtags other institutions used: ``users``, as :func:`cube_expression` says, as
+    ``collaborations``).
     """
-    expr = cube_expression(backend, m, themes, weeks, users)
+    expr = cube_expression(backend, m, themes, weeks, users, collaborations=collaborations)
     table: pa.Table = backend.to_arrow(expr.order_by(_keys(themes)))
     return table
 
@@ -242,9 +262,9 @@ _POST_FIELDS = (
     "media_type",
     "is_repost",
     "is_reply_to_other",
-    "hashtags",
-    "mentions",
 )
+# ... and its hashtags and mentions, when collaborations are counted.
+_LISTS = ["hashtags", "mentions"]
 _EMPTY_WEEK = hashlib.sha256(b"no posts").hexdigest()
 
 
@@ -253,6 +273,8 @@ def cached_cube(
     m: Scope,
     themes: Sequence[ThemeFilter] = (),
     cache: CubeCache | None = None,
+    *,
+    collaborations: bool = True,
 ) -> CachedCube:
     """The cube of ``m``, computed only for the weeks whose data changed since ``cache``
     kept them; the others are the kept rows. The table :func:`compute_cube` gives (up to the
@@ -266,13 +288,17 @@ def cached_cube(
     its hash functions differ) the whole cube is computed and nothing is kept. The cache is
     only read here (a read-only warehouse is fine); keep ``update`` with
     :func:`govsocial.store.cubecache.save_cube_cache`.
+
+    ``collaborations``: as :func:`cube_expression` says; a cube without them is a scope of
+    its own (never given for one with them).
     """
     weeks = weeks_in_period(m)
     if cache is None or backend.engine != "duckdb":
-        return CachedCube(compute_cube(backend, m, themes), tuple(range(weeks)), None)
-    scope = scope_record(backend, m, themes)
+        full = compute_cube(backend, m, themes, collaborations=collaborations)
+        return CachedCube(full, tuple(range(weeks)), None)
+    scope = scope_record(backend, m, themes, collaborations=collaborations)
     scope_hash = hashlib.sha256(scope.encode()).hexdigest()
-    now = week_fingerprints(backend, m, themes)
+    now = week_fingerprints(backend, m, themes, collaborations=collaborations)
     metrics, recounted = metrics_changes(backend, m, cache.metrics_state(scope_hash))
     kept = cache.fingerprints(scope_hash) if recounted is not None else {}
     same = [w for w in range(weeks) if kept.get(w) == now[w] and w not in (recounted or ())]
@@ -284,13 +310,14 @@ def cached_cube(
     fresh = None
     if stale:
         if len(stale) == weeks:
-            fresh = compute_cube(backend, m, themes)
+            fresh = compute_cube(backend, m, themes, collaborations=collaborations)
         else:
             users = hashtag_users(backend, m)  # of the whole period, not the weeks'
-            fresh = compute_cube(_of_weeks(backend, m, stale), m, themes, stale, users)
+            part = _of_weeks(backend, m, stale)
+            fresh = compute_cube(part, m, themes, stale, users, collaborations=collaborations)
         if schemas and schemas != {fresh.schema}:
             reused, stale = {}, list(range(weeks))
-            fresh = compute_cube(backend, m, themes)
+            fresh = compute_cube(backend, m, themes, collaborations=collaborations)
     computed = tuple(CubeWeek(w, now[w], _rows_of(fresh, w)) for w in stale if fresh is not None)
     update = CubeCacheUpdate(scope_hash, scope, weeks, metrics, computed)
     if not reused and fresh is not None:
@@ -320,10 +347,13 @@ def _rows_of(cube: pa.Table, week: int) -> pa.Table:
     return cube.filter(pc.equal(column, pa.scalar(week, column.type)))
 
 
-def scope_record(backend: Backend, m: Scope, themes: Sequence[ThemeFilter]) -> str:
+def scope_record(
+    backend: Backend, m: Scope, themes: Sequence[ThemeFilter], *, collaborations: bool = True
+) -> str:
     """Everything the cube depends on besides the posts, as canonical JSON: the scope fields
-    metrics read, the theme filters, a hash of the registry's assignments (account →
-    institution → cluster) and of the code that computes the cube."""
+    metrics read, the theme filters, whether collaborations are counted, a hash of the
+    registry's assignments (account → institution → cluster, and its handles) and of the code
+    that computes the cube."""
     accounts = backend.table("accounts")
     institutions = backend.table("institutions")
     owners = accounts.select("account_id", "institution_id", "platform", "handle_key").left_join(
@@ -346,6 +376,7 @@ def scope_record(backend: Backend, m: Scope, themes: Sequence[ThemeFilter]) -> s
             [t.name, list(t.hashtags), list(t.keywords), list(t.themes), t.themes_sha]
             for t in themes
         ],
+        "collaborations": collaborations,
         "registry": registry.hexdigest(),
         "govsocial": govsocial.__version__,
         "code": _code_hash(),
@@ -368,26 +399,31 @@ def _code_hash() -> str:
 
 
 def week_fingerprints(
-    backend: Backend, m: Scope, themes: Sequence[ThemeFilter] = ()
+    backend: Backend,
+    m: Scope,
+    themes: Sequence[ThemeFilter] = (),
+    *,
+    collaborations: bool = True,
 ) -> dict[int, str]:
     """Week → a hash of its posts and of the follower readings they can use, in one pass.
 
     Per week and account: its posts of the week on the methodology's platforms (what
-    :data:`_POST_FIELDS` holds, and the text when there are theme filters); the account's
-    follower readings that a post of the week can use (those within ``max_follower_gap_days``,
-    plus a day, of the week); and whether the account has any reading at all (which tells
-    ``too_far`` from ``none``); and, per week, each hashtag its posts carry with whether it
-    is shared over the whole period (used by two institutions or more, else by which one:
-    :func:`govsocial.metrics.facts.hashtag_users`), since a post's ``shared_hashtag`` reads
-    the other weeks' posts: a campaign tag another institution takes up in week 40 changes
-    the weeks of every earlier post carrying it, and those only. Hashes are counted, xor-ed
-    and summed per group: scans of the posts, no join over them but the tags' with their
-    users. Their counts are followed by :func:`metrics_changes`.
+    :data:`_POST_FIELDS` holds, the text when there are theme filters, the hashtags and
+    mentions when ``collaborations`` are counted); the account's follower readings that a
+    post of the week can use (those within ``max_follower_gap_days``, plus a day, of the
+    week); and whether the account has any reading at all (which tells ``too_far`` from
+    ``none``). With ``collaborations``, also per week each hashtag its posts carry with
+    whether it is shared over the whole period (used by two institutions or more, else by
+    which one: :func:`govsocial.metrics.facts.hashtag_users`), since a post's
+    ``shared_hashtag`` reads the other weeks' posts: a campaign tag another institution takes
+    up in week 40 changes the weeks of every earlier post carrying it, and those only. Hashes
+    are counted, xor-ed and summed per group: scans of the posts, no join over them but the
+    tags' with their users. Their counts are followed by :func:`metrics_changes`.
     """
     weeks = weeks_in_period(m)
     snaps = backend.table("account_snapshots")
     scoped = _posts_in_period(backend, m)
-    fields = [*_POST_FIELDS, "text"] if themes else list(_POST_FIELDS)
+    fields = [*_POST_FIELDS, *(["text"] if themes else []), *(_LISTS if collaborations else [])]
     post = ibis.struct({f: scoped[f] for f in fields}).hash()
     by_account = scoped.group_by(week=_week(scoped.posted_at, m), account_id=scoped.account_id)
     by_account = by_account.aggregate(**_digest("", post))
@@ -424,8 +460,22 @@ def week_fingerprints(
         }
     ).hash()
     by_week = per_account.group_by("week").aggregate(**_digest("", account))
-    # What the week's posts read of the other weeks: whether each of their hashtags is shared
-    # (facts.hashtag_users: used by 2+ institutions, else by which one), over the period.
+    if collaborations:
+        by_week = _with_shared_tags(backend, m, scoped, by_week)
+    found = {
+        int(item.pop("week")): json.dumps(item, sort_keys=True)
+        for item in backend.to_arrow(by_week).to_pylist()
+    }
+    return {
+        w: hashlib.sha256(found[w].encode()).hexdigest() if w in found else _EMPTY_WEEK
+        for w in range(weeks)
+    }
+
+
+def _with_shared_tags(backend: Backend, m: Scope, scoped: Table, by_week: Table) -> Table:
+    """``by_week`` with a digest of what the week's posts read of the other weeks: whether
+    each of their hashtags is shared (:func:`govsocial.metrics.facts.hashtag_users`: used by
+    two institutions or more, else by which one), over the period."""
     users = hashtag_users(backend, m)
     status = users.select(
         s_tag=users.u_tag, s_status=ibis.ifelse(users.u_users >= 2, "*", users.u_first)
@@ -436,15 +486,8 @@ def week_fingerprints(
     tagged = tagged.left_join(status, tagged.t_tag == status.s_tag)
     shared = ibis.struct({"tag": tagged.t_tag, "status": tagged.s_status}).hash()
     by_tag = tagged.group_by("t_week").aggregate(**_digest("t_", shared))
-    by_week = by_week.left_join(by_tag, by_week.week == by_tag.t_week).drop("t_week")
-    found = {
-        int(item.pop("week")): json.dumps(item, sort_keys=True)
-        for item in backend.to_arrow(by_week).to_pylist()
-    }
-    return {
-        w: hashlib.sha256(found[w].encode()).hexdigest() if w in found else _EMPTY_WEEK
-        for w in range(weeks)
-    }
+    joined: Table = by_week.left_join(by_tag, by_week.week == by_tag.t_week).drop("t_week")
+    return joined
 
 
 def metrics_changes(

@@ -30,6 +30,11 @@ How a unit's rates are combined (posts with no interaction included) is in
 Replies to other accounts (``posts.is_reply_to_other``) are conversation, not original posts:
 they are out of scope. NULL (the source cannot tell) counts as an original post.
 
+Collaboration (:func:`collaboration`, added to the facts by the cube when a methodology
+scores it): ``mentions_other``, the post @mentions an account of another registered
+institution; ``shared_hashtag``, it carries a hashtag another registered institution used in
+an original post of the period (:func:`hashtag_users`).
+
 ``implausible``: the post's counts cannot describe real people reacting to it (see
 :data:`INTERACTIONS_PER_FOLLOWER`, :data:`VIEWS_PER_FOLLOWER`, :data:`MAX_INTERACTIONS`,
 :data:`MAX_VIEWS`); :mod:`govsocial.metrics.evidence` turns such posts into a severe flag on
@@ -234,6 +239,8 @@ def post_facts(backend: Backend, m: Scope, account_ids: Sequence[int] | None = N
         "is_repost",
         "posted_at",
         "text",
+        "hashtags",
+        "mentions",
         "followers_at_post",
         "followers_source",
         "followers_gap_days",
@@ -247,3 +254,109 @@ def post_facts(backend: Backend, m: Scope, account_ids: Sequence[int] | None = N
         view_rate=seen / audience,
         implausible=implausible(facts.platform, inter, seen, audience),
     )
+
+
+# ---------------------------------------------------------------- collaboration
+
+
+def registered_handles(backend: Backend) -> Table:
+    """(h_platform, h_handle, h_institution): every account the registry assigns to an
+    institution, by its platform and lower-case handle (``accounts.handle_key``, without '@'),
+    whatever the institution's cluster."""
+    accounts = backend.table("accounts").view()  # joined with the posters' accounts
+    registered = backend.table("institutions").view().select(r_institution="institution_id")
+    owned = accounts.join(registered, accounts.institution_id == registered.r_institution)
+    return owned.select(
+        h_platform=owned.platform,
+        h_handle=owned.handle_key,
+        h_institution=owned.institution_id,
+    ).distinct()
+
+
+def hashtag_users(backend: Backend, m: Scope) -> Table:
+    """Per hashtag (``u_tag``) carried in the period by an original post (no repost, no reply
+    to another account) on the methodology's platforms of an account of a registered
+    institution, whatever its cluster: ``u_users``, how many institutions used it, and
+    ``u_first``, the smallest of their ids.
+
+    That is all a post's ``shared_hashtag`` needs (:func:`collaboration`): a tag used by two
+    institutions or more is shared with another for every post carrying it; a tag used by one
+    only for the posts of other institutions. Read from the whole period whatever weeks a pass
+    computes: a campaign tag another institution used in week 40 makes a week-3 post shared.
+    """
+    used = backend.table("posts")
+    used = used.filter(
+        used.posted_at >= ibis.literal(m.period_start, type=TIMESTAMP),
+        used.posted_at < ibis.literal(m.period_end, type=TIMESTAMP),
+        used.platform.isin(list(m.platforms)),
+        ~used.is_repost.fill_null(False),
+        ~used.is_reply_to_other.fill_null(False),
+    )
+    # Lists are unnested before any join: Ibis folds a projection of a join into the join.
+    used = used.select(u_account=used.account_id, u_tag=used.hashtags.unnest())
+    owners = _owners(backend)
+    tags = used.join(owners, used.u_account == owners.o_account)
+    tags = tags.select("u_tag", institution=tags.o_institution)
+    return tags.group_by("u_tag").aggregate(
+        u_users=tags.institution.nunique(), u_first=tags.institution.min()
+    )
+
+
+def collaboration(backend: Backend, m: Scope, facts: Table, users: Table | None = None) -> Table:
+    """``facts`` (:func:`post_facts`) with two booleans, never NULL:
+
+    - ``mentions_other``: the post @mentions an account that the registry assigns to
+      **another** institution, on the post's own platform (a handle names an account on its
+      platform only: ``@kemenkes`` on X and on Instagram may be different owners). Its own
+      institution's accounts do not count: mentioning one's own second account is not
+      working with anybody.
+    - ``shared_hashtag``: the post carries a hashtag that at least one other registered
+      institution also used in the period (:func:`hashtag_users`; ``users`` is that table,
+      by default computed from the backend's posts).
+
+    The mention and hashtag lists of the period's posts are unnested and joined to the
+    registry and to ``users``; the facts look their posts up in the result.
+    """
+    if users is None:
+        users = hashtag_users(backend, m)
+    posts = backend.table("posts")
+    posts = posts.filter(
+        posts.posted_at >= ibis.literal(m.period_start, type=TIMESTAMP),
+        posts.posted_at < ibis.literal(m.period_end, type=TIMESTAMP),
+        posts.platform.isin(list(m.platforms)),
+    )
+    owners = _owners(backend)
+    # Lists are unnested before any join: Ibis folds a projection of a join into the join.
+    named = posts.select(
+        c_post=posts.post_id,
+        c_account=posts.account_id,
+        c_platform=posts.platform,
+        c_handle=posts.mentions.unnest(),
+    )
+    handles = registered_handles(backend)
+    mentioned = named.join(owners, named.c_account == owners.o_account).join(
+        handles,
+        [named.c_platform == handles.h_platform, named.c_handle == handles.h_handle],
+    )
+    mentioned = mentioned.filter(mentioned.h_institution != mentioned.o_institution)
+    tagged = posts.select(
+        c_post=posts.post_id, c_account=posts.account_id, c_tag=posts.hashtags.unnest()
+    )
+    shared = tagged.join(owners, tagged.c_account == owners.o_account).join(
+        users, tagged.c_tag == users.u_tag
+    )
+    shared = shared.filter((shared.u_users >= 2) | (shared.u_first != shared.o_institution))
+    # IN (subquery): a mark join on each engine, no distinct, no group by the post (a left
+    # join of the facts with the posts found, grouped, cost three times as much).
+    return facts.mutate(
+        mentions_other=facts.post_id.isin(mentioned.c_post),
+        shared_hashtag=facts.post_id.isin(shared.c_post),
+    )
+
+
+def _owners(backend: Backend) -> Table:
+    """(o_account, o_institution) of the accounts assigned to a registered institution."""
+    accounts = backend.table("accounts")
+    registered = backend.table("institutions").select(r_institution="institution_id")
+    owned = accounts.join(registered, accounts.institution_id == registered.r_institution)
+    return owned.select(o_account=owned.account_id, o_institution=owned.institution_id)

@@ -23,6 +23,11 @@ Each formula is written once here, with its source:
   *typical* (geometric-mean) form, which no single viral post dominates. No constant is added
   to a zero rate: multiplying every rate by c multiplies every unit's value by c.
 - ``interactions_per_post``, ``view_rate`` (views / followers per video post).
+- ``collaboration_mention_share``: share of the unit's posts that @mention an account of
+  another registered institution; ``shared_hashtag_share``: share that carry a hashtag another
+  registered institution also used in the period (post facts ``mentions_other`` and
+  ``shared_hashtag``, :func:`govsocial.metrics.facts.collaboration`). Shares, not counts:
+  a post mentioning ten institutions counts once, and posting more does not raise them.
 - ``follower_growth``: followers at the period's end / at its start − 1, only where both
   readings are near the period's bounds (:func:`follower_growth`); else no value.
 - ``bonson_*``: Bonsón & Ratkai (2013), "A set of metrics to assess stakeholder engagement
@@ -102,6 +107,8 @@ def unit_metrics(
     out["engagement_rate"] = typical_rates(s, "", platform, cluster, fit, notes)
     out["interactions_per_post"] = _ratio(s["interactions"], s["n"])
     out["view_rate"] = _ratio(s["sum_view_rate"], s["n_viewed"])
+    out["collaboration_mention_share"] = _ratio(s["n_mentions_other"], s["n"])
+    out["shared_hashtag_share"] = _ratio(s["n_shared_hashtag"], s["n"])
     out["follower_growth"] = follower_growth(
         c["followers_first"],
         c["followers"],
