@@ -28,7 +28,7 @@ app = typer.Typer(
 PLATFORMS = "youtube, facebook, instagram, x, tiktok"
 
 
-def _moment(value: str | None, option: str) -> datetime | None:
+def moment(value: str | None, option: str) -> datetime | None:
     """A day (YYYY-MM-DD, 00:00 WIB) or an ISO 8601 time, in UTC."""
     from govsocial.errors import UsageError
     from govsocial.vocabulary import WIB
@@ -86,7 +86,7 @@ def collect(
     from govsocial.sources.http import Wait
 
     root = str(resolve("api_root", api_root).value) or None
-    start, end = _moment(since, "--since"), _moment(until, "--until")
+    start, end = moment(since, "--since"), moment(until, "--until")
     with open_warehouse(db, create=False) as wh, progress() as bar:
         task = bar.add_task("Collecting", total=None)
         seen: dict[int, int] = {}

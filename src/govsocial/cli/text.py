@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,9 @@ from govsocial.cli.common import (
     say,
     warn,
 )
+
+if TYPE_CHECKING:
+    from govsocial.store.text import Scope
 
 app = typer.Typer(help="Text analysis: themes, keywords and trends of posts.", no_args_is_help=True)
 
@@ -41,16 +44,16 @@ def _scope(
     platform: list[str] | None,
     since: str | None,
     until: str | None,
-) -> object:
-    from govsocial.cli.collecting import _moment
+) -> Scope:
+    from govsocial.cli.collecting import moment
     from govsocial.store.text import Scope
 
     return Scope(
         tuple(cluster or ()),
         tuple(institution or ()),
         tuple(platform or ()),
-        _moment(since, "--since"),
-        _moment(until, "--until"),
+        moment(since, "--since"),
+        moment(until, "--until"),
     )
 
 
@@ -91,16 +94,14 @@ def themes(
     db: DbOption = None,
 ) -> None:
     """The theme files, and per theme the posts and institutions tagged in the scope."""
-    from govsocial.store.text import theme_counts
+    from govsocial.store.text import theme_counts, unread_posts
     from govsocial.text.themes import load_themes
     from govsocial.text.update import themes_fingerprint
 
     known = load_themes()
     scope = _scope(cluster, institution, platform, since, until)
     with open_warehouse(db, read_only=True) as wh:
-        counts = {t: (p, i) for t, p, i in theme_counts(wh, scope)}  # type: ignore[arg-type]
-        from govsocial.store.text import unread_posts
-
+        counts = {t: (p, i) for t, p, i in theme_counts(wh, scope)}
         stale = unread_posts(wh, themes_fingerprint(known))
     rows = [
         (t.id, t.title_id, *counts.get(t.id, (0, 0)), len(t.phrases), len(t.hashtags))
@@ -143,7 +144,7 @@ def keywords(
         raise UsageError(f"--by: unknown grouping {by!r}. Choose one of: {', '.join(GROUPS)}.")
     scope = _scope(cluster, institution, platform, since, until)
     with open_warehouse(db, read_only=True) as wh:
-        table = scope_keywords(wh, scope, by, top=top, min_count=min_count)  # type: ignore[arg-type]
+        table = scope_keywords(wh, scope, by, top=top, min_count=min_count)
     rows = [
         (r["group"], r["rank"], r["term"], r["kind"], r["count"], r["rest_count"],
          round(r["g2"], 1), round(r["log_ratio"], 2))
@@ -176,7 +177,7 @@ def trends(
 
     scope = _scope(cluster, institution, platform, since, until)
     with open_warehouse(db, read_only=True) as wh:
-        table = scope_trends(wh, scope, min_count=min_count)  # type: ignore[arg-type]
+        table = scope_trends(wh, scope, min_count=min_count)
     rows = [
         (str(r["week"]), r["term"], r["kind"], r["count"], round(r["expected"], 1),
          round(r["ratio"], 1), f"{r['q_value']:.2g}")

@@ -58,17 +58,19 @@ _FROM = """
 """
 
 
+# The posts whose theme tags are missing or stale (read with other text or theme files).
+_TO_READ = f"""
+    FROM posts p LEFT JOIN post_text_state s USING (post_id)
+    WHERE s.post_id IS NULL OR s.text_hash <> {_HASH} OR s.themes_sha <> ?
+"""
+
+
 def posts_to_read(wh: Warehouse, themes_sha: str) -> pa.Table:
     """(post_id, text_hash) of the posts whose text was never read, has changed since, or was
     read with other theme files."""
     settle(wh)
     return wh.con.sql(
-        f"""
-        SELECT p.post_id, {_HASH} AS text_hash
-        FROM posts p LEFT JOIN post_text_state s USING (post_id)
-        WHERE s.post_id IS NULL OR s.text_hash <> {_HASH} OR s.themes_sha <> ?
-        ORDER BY p.post_id
-        """,
+        f"SELECT p.post_id, {_HASH} AS text_hash {_TO_READ} ORDER BY p.post_id",
         params=[themes_sha],
     ).to_arrow_table()
 
@@ -152,4 +154,5 @@ def theme_counts(wh: Warehouse, scope: Scope) -> list[tuple[str, int, int]]:
 
 def unread_posts(wh: Warehouse, themes_sha: str) -> int:
     """Posts whose theme tags are missing or stale (the awards' check before a themed run)."""
-    return len(posts_to_read(wh, themes_sha))
+    row = wh.con.execute(f"SELECT count(*) {_TO_READ}", [themes_sha]).fetchone()
+    return int(row[0]) if row else 0
