@@ -18,7 +18,14 @@ from govsocial.registry import read_registry
 from govsocial.sources.formats import FORMATS, stager
 from govsocial.sources.staging import ImportOptions
 from govsocial.store import Warehouse, apply_registry, known_clusters, load_file
-from govsocial.synth.platforms import FakePlatforms, FakeWorld, Faults, Limits, ManualClock
+from govsocial.synth.platforms import (
+    Credentials,
+    FakePlatforms,
+    FakeWorld,
+    Faults,
+    Limits,
+    ManualClock,
+)
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 OPTIONS = ImportOptions(captured_at=NOW)
@@ -608,6 +615,36 @@ def test_the_same_seeds_give_the_same_world_and_the_same_faults(clock: ManualClo
     first, second = run(), run()
     assert first == second
     assert "server_error" in first[1] and None in first[1]
+
+
+def test_faults_follow_the_request_not_the_order_and_pass_after_a_few_in_a_row(
+    clock: ManualClock,
+) -> None:
+    """Threads that interleave differently meet the same faults; a transient fault is
+    transient: the third ask of a request hit twice running is served."""
+    world = FakeWorld(seed=9, institutions=3, clock=clock)
+    ids = [a.platform_id for a in world.accounts("x")]
+    headers = {"Authorization": f"Bearer {Credentials().x_bearer_token}"}
+
+    def faults_by_path(order: list[str]) -> dict[str, list[str | None]]:
+        with FakePlatforms(world, faults=Faults(server_error=0.5), seed=4) as server:
+            for user in order:
+                httpx.get(f"{server.base_url('x')}/2/users/{user}", headers=headers)
+        seen: dict[str, list[str | None]] = {}
+        for logged in server.log:
+            seen.setdefault(logged.path, []).append(logged.fault)
+        return seen
+
+    forward = faults_by_path([u for u in ids for _ in range(4)])
+    backward = faults_by_path([u for u in reversed(ids) for _ in range(4)])
+    assert forward == backward
+    assert any("server_error" in f for f in forward.values())
+    with FakePlatforms(world, faults=Faults(server_error=1.0, in_a_row=2)) as server:
+        answers = [
+            httpx.get(f"{server.base_url('x')}/2/users/{ids[0]}", headers=headers).status_code
+            for _ in range(4)
+        ]
+    assert answers == [503, 503, 200, 503]
 
 
 def test_the_in_process_transport_answers_as_the_server_does(world: FakeWorld) -> None:

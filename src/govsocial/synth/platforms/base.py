@@ -59,8 +59,13 @@ class Limits:
 
 @dataclass(frozen=True)
 class Faults:
-    """Faults to inject. A probability fault hits that share of requests (drawn from the
-    server's seeded RNG); a handle collection hits every request about those accounts.
+    """Faults to inject. A probability fault hits that share of requests; a handle
+    collection hits every request about those accounts.
+
+    Probability faults are drawn per request from the server's seed, the request (method,
+    path, query without credentials) and how often it was asked before, so the same seed
+    gives the same faults however the client's threads interleave. They are transient, as
+    on the platforms: a request they answered ``in_a_row`` times running is then served.
 
     - ``rate_limit``: the platform's rate-limit answer, with its reset header and time
       (``reset_after_s`` seconds ahead);
@@ -87,10 +92,13 @@ class Faults:
     changing: Collection[str] = ()
     reset_after_s: int = 1
     slow_s: float = 0.3
+    in_a_row: int = 2
 
-    def hits(self, target: Target, account: FakeAccount | None, rng: random.Random) -> bool:
+    def hits(
+        self, target: Target, account: FakeAccount | None, rng: random.Random | None = None
+    ) -> bool:
         if isinstance(target, float | int):
-            return target > 0 and rng.random() < target
+            return target > 0 and rng is not None and rng.random() < target
         return account is not None and _named(account, target)
 
 
@@ -130,13 +138,13 @@ def json_reply(status: int, payload: Any, headers: Mapping[str, str] | None = No
 
 @dataclass
 class Context:
-    """The server's state every fake API reads: the world, settings, the seeded RNG."""
+    """The server's state every fake API reads: the world, settings, the fault seed."""
 
     world: FakeWorld
     credentials: Credentials
     limits: Limits
     faults: Faults
-    rng: random.Random
+    seed: int = 0
     root: str = ""  # the server's http://127.0.0.1:port, once it listens
     lock: threading.Lock = field(default_factory=threading.Lock)
     changed: set[str] = field(default_factory=set)

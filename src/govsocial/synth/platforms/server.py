@@ -20,6 +20,7 @@ import json
 import random
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,7 +42,7 @@ from govsocial.synth.platforms.base import (
 )
 from govsocial.synth.platforms.graph import Graph
 from govsocial.synth.platforms.tiktok import TikTok
-from govsocial.synth.platforms.world import FakeWorld
+from govsocial.synth.platforms.world import FakeAccount, FakeWorld
 from govsocial.synth.platforms.x import X
 from govsocial.synth.platforms.youtube import YouTube
 
@@ -86,7 +87,7 @@ class FakePlatforms:
         self.world = world
         self.credentials = credentials or Credentials()
         self.context = Context(
-            world, self.credentials, limits or Limits(), faults or Faults(), random.Random(seed)
+            world, self.credentials, limits or Limits(), faults or Faults(), seed
         )
         self.apis: list[FakeApi] = [
             YouTube(self.context),
@@ -100,6 +101,8 @@ class FakePlatforms:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._numbers = 0
+        self._asked: Counter[str] = Counter()  # request key -> times asked
+        self._streak: Counter[str] = Counter()  # request key -> faults answered in a row
 
     # ---- lifecycle ----
 
@@ -190,20 +193,22 @@ class FakePlatforms:
             self._log(number, method, logged_path, reply.status, None)
             return reply
         request = Request(method, parts.path[len(api.mount) :], query, headers, _body(headers, raw))
-        reply, fault = self._answer(api, request, number)
+        reply, fault = self._answer(api, request, number, f"{method} {logged_path}")
         self._log(number, method, logged_path, reply.status, fault)
         if fault == "slow":
             self._stopping.wait(self.faults.slow_s)
         return reply
 
-    def _answer(self, api: FakeApi, request: Request, number: int) -> tuple[Reply, str | None]:
+    def _answer(
+        self, api: FakeApi, request: Request, number: int, key: str
+    ) -> tuple[Reply, str | None]:
         if api.open_path(request):
             return api.serve(request), None
         refused = api.authorise(request)
         if refused is not None:
             api.decorate(request, refused)
             return refused, None
-        reply, fault = self._fault(api, request, number)
+        reply, fault = self._fault(api, request, number, key)
         if reply is None:
             reply = api.serve(request)
             if fault == "truncated" and reply.status == 200:
@@ -212,26 +217,41 @@ class FakePlatforms:
         return reply, fault
 
     def _fault(
-        self, api: FakeApi, request: Request, number: int
+        self, api: FakeApi, request: Request, number: int, key: str
     ) -> tuple[Reply | None, str | None]:
-        faults, rng = self.faults, self.context.rng
+        faults = self.faults
         if faults.expired_token is not None and number in faults.expired_token:
             return api.expired(request), "expired_token"
         account = api.account_of(request)
-        if account is not None and faults.hits(tuple(faults.deleted), account, rng):
+        if account is not None and faults.hits(tuple(faults.deleted), account):
             return api.not_found(request, account), "deleted"
-        if account is not None and faults.hits(tuple(faults.forbidden), account, rng):
+        if account is not None and faults.hits(tuple(faults.forbidden), account):
             return api.forbidden(request, account), "forbidden"
-        with self.context.lock:  # one draw after another: the same seed, the same faults
-            if faults.hits(faults.rate_limit, account, rng):
-                reset = self.context.now() + timedelta(seconds=faults.reset_after_s)
-                return api.rate_limited(request, reset), "rate_limit"
-            if faults.hits(faults.server_error, account, rng):
-                return api.server_error(request), "server_error"
-            if faults.hits(faults.slow, account, rng):
-                return None, "slow"
-            if faults.hits(faults.truncated, account, rng):
-                return None, "truncated"
+        with self.context.lock:
+            asked = self._asked[key]
+            self._asked[key] += 1
+            transient = self._streak[key] < faults.in_a_row
+        # Drawn from the request and its repeat count, not from a shared stream: the
+        # same seed gives the same faults whatever order the client's threads ask in.
+        rng = random.Random(f"{self.context.seed}|{key}|{asked}")
+        fault = self._transient(api, request, account, rng) if transient else (None, None)
+        with self.context.lock:
+            self._streak[key] = self._streak[key] + 1 if fault[1] else 0
+        return fault
+
+    def _transient(
+        self, api: FakeApi, request: Request, account: FakeAccount | None, rng: random.Random
+    ) -> tuple[Reply | None, str | None]:
+        faults = self.faults
+        if faults.hits(faults.rate_limit, account, rng):
+            reset = self.context.now() + timedelta(seconds=faults.reset_after_s)
+            return api.rate_limited(request, reset), "rate_limit"
+        if faults.hits(faults.server_error, account, rng):
+            return api.server_error(request), "server_error"
+        if faults.hits(faults.slow, account, rng):
+            return None, "slow"
+        if faults.hits(faults.truncated, account, rng):
+            return None, "truncated"
         return None, None
 
     def _log(self, number: int, method: str, path: str, status: int, fault: str | None) -> None:
