@@ -37,6 +37,50 @@ institutions:
 
 POST_HEADER = list(POST_COLUMNS)  # the generic format's columns, in order
 
+METHODOLOGY_HEAD = """\
+id = "{id}"
+edition = "Test"
+version = "1"
+title = {{ id = "Uji", en = "Test" }}
+period = {{ start = 2025-01-01, end = 2025-06-01 }}
+platforms = {platforms}
+clusters = ["pemda", "kementerian"]
+champion_rule = "most_trophies"
+"""
+CATEGORY = """
+[[categories]]
+id = "{id}"
+title = {{ id = "{id}", en = "{id}" }}
+description = {{ id = "-", en = "-" }}
+unit = "{unit}"
+nominees = 3
+eligibility = {{ min_posts = 1 }}
+{extra}
+components = {components}
+"""
+
+
+def methodology_file(
+    path: Path,
+    categories: list[dict[str, str]],
+    *,
+    ident: str = "test",
+    platforms: str = '["instagram", "x", "youtube"]',
+) -> Path:
+    """A small methodology file over the ``registered`` warehouse's clusters: each category
+    a dict with ``id`` and ``components`` (TOML), and optionally ``unit`` and ``extra`` (more
+    TOML lines of the category, e.g. its theme)."""
+    text = METHODOLOGY_HEAD.format(id=ident, platforms=platforms)
+    for c in categories:
+        text += CATEGORY.format(
+            id=c["id"],
+            unit=c.get("unit", "account"),
+            extra=c.get("extra", ""),
+            components=c["components"],
+        )
+    path.write_text(text, encoding="utf-8")
+    return path
+
 
 def post_row(**values: Any) -> dict[str, Any]:
     row: dict[str, Any] = {

@@ -463,6 +463,7 @@ def nominee(institution: str, account: int | None = None) -> Nominee:
         1,
         1,
         (),
+        None,
         (),
         1.0,
         (1, 1),

@@ -9,6 +9,7 @@ from govsocial.awards.methodology import load_methodology
 from govsocial.demo import load_world
 from govsocial.store import Warehouse
 from govsocial.synth import generate
+from govsocial.text.update import update
 
 # Scores are weighted means of percentiles: exact arithmetic on both engines except float
 # summation order in the cube (sums of rates and log rates). 1e-6 absolute is far below any
@@ -21,6 +22,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("parity")
     with Warehouse.open(folder / "w.duckdb", create=True) as wh:
         load_world(wh, generate(folder / "files", seed=5, posts=15_000))
+        update(wh)  # theme tags, for gsm2020's themed categories
     return folder / "w.duckdb"
 
 
@@ -35,6 +37,7 @@ def nominees(document: dict) -> list[tuple]:  # type: ignore[type-arg]
             n["score"],
             tuple(p["post_id"] for p in n["top_posts"]),
             tuple(sorted(f["flag"] for f in n["flags"])),
+            n["theme"],
         )
         for c in document["categories"]
         for cl in c["clusters"]
@@ -53,3 +56,18 @@ def test_gsm2025_on_duckdb_and_spark_agree(world: Path) -> None:
     assert [x[:5] for x in a] == [x[:5] for x in b]  # same nominees, same order
     assert all(abs(x[5] - y[5]) <= TOLERANCE for x, y in zip(a, b, strict=True))
     assert [x[6:] for x in a] == [x[6:] for x in b]  # same evidence: top posts and flags
+
+
+def test_themed_and_collaboration_categories_agree_too(world: Path) -> None:
+    """gsm2020 reads the text stage's theme tags and counts collaboration: the same nominees
+    and the same theme evidence (posts and terms) on both engines."""
+    m = load_methodology("gsm2020")
+    with Warehouse.open(world, read_only=True) as wh:
+        duck = run_awards(wh, m, "duckdb", replicates=0)
+        spark = run_awards(wh, m, "spark", replicates=0)
+    a, b = nominees(duck.document), nominees(spark.document)
+    assert [x[:5] for x in a] == [x[:5] for x in b]
+    assert all(abs(x[5] - y[5]) <= TOLERANCE for x, y in zip(a, b, strict=True))
+    assert [x[6:] for x in a] == [x[6:] for x in b]
+    themed = [x[8] for x in a if x[8] is not None]
+    assert themed and all(t["posts"] > 0 and t["terms"] and t["examples"] for t in themed)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
@@ -50,6 +51,9 @@ from govsocial.awards.results import (
     Severity,
     Stability,
     Standing,
+    ThemedPost,
+    ThemeEvidence,
+    ThemeTerm,
     Title,
     TopPost,
     dumps,
@@ -72,7 +76,7 @@ from govsocial.compute.backend import open_backend
 from govsocial.errors import MethodologyError
 from govsocial.metrics.catalogue import COLLABORATION_METRICS, METRICS
 from govsocial.metrics.cube import ThemeFilter, cached_cube, follower_snapshots
-from govsocial.metrics.evidence import account_flags, top_posts
+from govsocial.metrics.evidence import account_flags, themed_posts, top_posts
 from govsocial.metrics.formulas import weeks_in_period
 from govsocial.store import Warehouse
 from govsocial.store.cubecache import CubeCache, CubeCacheUpdate
@@ -201,6 +205,26 @@ def run_awards(
             for account in _accounts_of(unit, info)
         }
         evidence = top_posts(backend, m, sorted(wanted), cube) if wanted else None
+        themed = {
+            category.id: _by_account(
+                themed_posts(
+                    backend,
+                    m,
+                    themes[category.id],
+                    sorted(
+                        {
+                            account
+                            for (chosen_category, _), chosen in selections.items()
+                            if chosen_category == category.id
+                            for unit in [*chosen.nominees, *(held for held, _ in chosen.held)]
+                            for account in _accounts_of(unit, info)
+                        }
+                    ),
+                )
+            )
+            for category in m.categories
+            if category.id in themes
+        }
     say("Measuring how sure each ranking is")
     the_run_id = run_id(m.sha256, fingerprint)
     seed = seed_of(the_run_id)
@@ -217,7 +241,7 @@ def run_awards(
     )
     posts_in_scope = int(np.asarray(cube.column("n")).sum()) if len(cube) else 0
     categories = _categories(
-        wh, m, rankings, selections, info, flags, evidence, certainties, replicates
+        wh, m, rankings, selections, info, flags, evidence, themed, certainties, replicates
     )
     results = Results(
         schema=SCHEMA,
@@ -489,6 +513,7 @@ def _categories(
     info: dict[int, AccountInfo],
     flags: Flags,
     evidence: pa.Table | None,
+    themed: dict[str, dict[int, list[dict[str, Any]]]],
     certainties: Certainties,
     replicates: int,
 ) -> tuple[Category, ...]:
@@ -499,7 +524,7 @@ def _categories(
 
     def record(unit: UnitScore, category: CategoryRule) -> Nominee:
         sure = certainties.get((category.id, unit.cluster), {}).get(unit.unit, unknown)
-        return _nominee(unit, category, names, info, posts, flags, sure)
+        return _nominee(unit, category, names, info, posts, themed.get(category.id), flags, sure)
 
     categories = []
     for category in m.categories:
@@ -588,6 +613,7 @@ def _nominee(
     names: dict[str, str],
     info: dict[int, AccountInfo],
     posts: dict[int, list[TopPost]],
+    themed: dict[int, list[dict[str, Any]]] | None,
     flags: Flags,
     sure: UnitCertainty,
 ) -> Nominee:
@@ -610,10 +636,50 @@ def _nominee(
         followers=int(unit.followers),
         interactions=int(unit.interactions),
         top_posts=tuple(candidates[:3]),
+        theme=None if themed is None else _theme_evidence(themed, owned, media),
         flags=tuple(f for a in owned for f in flags.get(a, ())),
         stability=sure.stability,
         rank_interval=sure.rank_interval,
     )
+
+
+THEME_TERMS = 10  # the most frequent matched terms shown per nominee
+THEME_EXAMPLES = 3  # its themed posts with most interactions
+
+
+def _theme_evidence(
+    themed: dict[int, list[dict[str, Any]]], accounts: list[int], media: set[str]
+) -> ThemeEvidence:
+    """A unit's themed posts (of the category's media types): how many, the terms that
+    matched most of them, and the ones with most interactions."""
+    posts = [
+        p for a in accounts for p in themed.get(a, []) if not media or p["media_type"] in media
+    ]
+    counted = Counter(term for p in posts for term in p["terms"])
+    terms = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:THEME_TERMS]
+    examples = sorted(posts, key=lambda p: (-p["interactions"], p["post_id"]))[:THEME_EXAMPLES]
+    return ThemeEvidence(
+        posts=len(posts),
+        terms=tuple(ThemeTerm(term, n) for term, n in terms),
+        examples=tuple(
+            ThemedPost(
+                **{
+                    **p,
+                    "posted_at": p["posted_at"].isoformat(),
+                    "themes": tuple(p["themes"]),
+                    "terms": tuple(p["terms"]),
+                }
+            )
+            for p in examples
+        ),
+    )
+
+
+def _by_account(posts: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for post in posts:
+        grouped.setdefault(int(post.pop("account_id")), []).append(post)
+    return grouped
 
 
 def _platform(row: Mapping[str, Any]) -> PlatformScore:

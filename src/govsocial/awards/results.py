@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from govsocial import __version__
 
-SCHEMA = "govsocial.results/2"
+SCHEMA = "govsocial.results/3"
 SIGNIFICANT_DIGITS = 6  # floats are rounded so that backends' last-bit differences vanish
 Severity = Literal["severe", "info"]
 SEVERITIES: tuple[Severity, ...] = ("severe", "info")
@@ -114,6 +114,32 @@ class TopPost:
 
 
 @dataclass(frozen=True)
+class ThemeTerm:
+    term: str
+    posts: int
+
+
+@dataclass(frozen=True)
+class ThemedPost:
+    post_id: int
+    platform: str
+    platform_post_id: str
+    url: str | None
+    posted_at: str
+    media_type: str
+    interactions: int
+    themes: tuple[str, ...]
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ThemeEvidence:
+    posts: int
+    terms: tuple[ThemeTerm, ...]
+    examples: tuple[ThemedPost, ...]
+
+
+@dataclass(frozen=True)
 class Flag:
     account_id: int
     platform: str
@@ -138,6 +164,7 @@ class Nominee:
     followers: int
     interactions: int
     top_posts: tuple[TopPost, ...]
+    theme: ThemeEvidence | None  # themed categories: which posts, which terms
     flags: tuple[Flag, ...]
     stability: float  # share of resampled years in which it is a nominee
     rank_interval: tuple[int, int]  # 2.5% and 97.5% percentiles of its rank in them
@@ -246,6 +273,9 @@ RECORDS: tuple[type, ...] = (
     PlatformScore,
     MetricValue,
     TopPost,
+    ThemeEvidence,
+    ThemeTerm,
+    ThemedPost,
     Flag,
     Champion,
     Standing,
@@ -306,13 +336,17 @@ NOMINEE_COLUMNS = (
     "posts",
     "followers",
     "flags",
+    "theme_posts",
+    "theme_terms",
 )
 
 
 def nominee_rows(document: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """One row per nominee, and per unit held for review, in rank order and
     :data:`NOMINEE_COLUMNS` order (for CSV and spreadsheets). ``status`` is "nominated" or
-    "held for review". Reads documents of schema 1 too (no ``held``)."""
+    "held for review"; ``theme_posts`` and ``theme_terms`` (its most frequent matched terms)
+    are empty outside themed categories. Reads documents of schemas 1 and 2 too (no ``held``,
+    no ``theme``)."""
     rows = []
     for category in document["categories"]:
         for cluster in category["clusters"]:
@@ -334,6 +368,8 @@ def nominee_rows(document: Mapping[str, Any]) -> list[tuple[Any, ...]]:
                         n["posts"],
                         n["followers"],
                         ";".join(sorted({f["flag"] for f in n["flags"]})),
+                        (n.get("theme") or {}).get("posts"),
+                        ";".join(t["term"] for t in (n.get("theme") or {}).get("terms", [])),
                     )
                 )
     return rows

@@ -73,20 +73,38 @@ class ThemeFilter:
     def expression(self, facts: Table, backend: Backend | None = None) -> Column:
         text = facts.text.fill_null("").lower()
         tests = []
+        if self.hashtags:
+            tests.append(text.re_search(self._hashtag_pattern()))
+        tests += [text.contains(k.lower()) for k in self.keywords]
         if self.themes:
             if backend is None:
                 raise ValueError("a filter of theme files needs the backend's post_themes")
             tagged = backend.table("post_themes")
             tagged = tagged.filter(tagged.theme.isin(list(self.themes)))
             tests.append(facts.post_id.isin(tagged.post_id))
-        if self.hashtags:
-            tags = "|".join(re.escape(h.lower().lstrip("#")) for h in self.hashtags)
-            tests.append(text.re_search(f"#({tags})([^a-z0-9_]|$)"))
-        tests += [text.contains(k.lower()) for k in self.keywords]
         match = tests[0]
         for test in tests[1:]:
             match = match | test
         return match
+
+    def _hashtag_pattern(self) -> str:
+        tags = "|".join(re.escape(h.lower().lstrip("#")) for h in self.hashtags)
+        return f"#({tags})([^a-z0-9_]|$)"
+
+    def terms_in(self, text: str | None) -> dict[str, list[str]]:
+        """The filter's own ``hashtags`` (as ``#tag``) and ``keywords`` that ``text`` holds,
+        as :meth:`expression` tests them: the evidence of a match (theme files keep theirs in
+        ``post_themes``). Kinds with nothing found are left out."""
+        lowered = (text or "").lower()
+        found = {
+            "hashtags": sorted(
+                {f"#{m.group(1)}" for m in re.finditer(self._hashtag_pattern(), lowered)}
+            )
+            if self.hashtags
+            else [],
+            "keywords": [k.lower() for k in self.keywords if k.lower() in lowered],
+        }
+        return {kind: terms for kind, terms in found.items() if terms}
 
 
 def _one(condition: Column) -> Column:

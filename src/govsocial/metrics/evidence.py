@@ -56,6 +56,7 @@ from govsocial.metrics.scope import Scope
 
 if TYPE_CHECKING:
     from govsocial.compute.backend import Backend, Column, Scalar, Table
+    from govsocial.metrics.cube import ThemeFilter
 
 MIN_POSTS = 10
 TOP_POSTS = 3
@@ -296,6 +297,48 @@ def top_posts(backend: Backend, m: Scope, account_ids: Sequence[int], cube: pa.T
     )
     result: pa.Table = backend.to_arrow(top.order_by(["account_id", "media_type", "post_id"]))
     return result
+
+
+def themed_posts(
+    backend: Backend, m: Scope, theme: ThemeFilter, account_ids: Sequence[int]
+) -> list[dict[str, Any]]:
+    """The original in-scope posts of ``account_ids`` that a themed category counts, each with
+    what matched it: ``themes`` (the theme files that tagged it, or ``hashtags`` /
+    ``keywords`` for a category's own lists) and ``terms`` (the hashtags and terms that matched,
+    from ``post_themes.evidence`` or :meth:`ThemeFilter.terms_in`). Sorted by post id."""
+    if not account_ids:
+        return []
+    facts = post_facts(backend, m, account_ids)
+    facts = facts.filter(~facts.is_repost)
+    facts = facts.filter(theme.expression(facts, backend))
+    rows = facts.select(
+        "account_id",
+        "post_id",
+        "platform",
+        "platform_post_id",
+        "url",
+        "posted_at",
+        "media_type",
+        ibis.least(facts.interactions, _MAX_SHOWN).cast("int64").name("interactions"),
+        "text",
+    )
+    posts: list[dict[str, Any]] = backend.to_arrow(rows.order_by("post_id")).to_pylist()
+    tags: dict[int, list[tuple[str, list[str]]]] = {}
+    if theme.themes and posts:
+        tagged = backend.table("post_themes")
+        tagged = tagged.filter(
+            tagged.theme.isin(list(theme.themes)), tagged.post_id.isin(rows.post_id)
+        )
+        found = tagged.select("post_id", "theme", "evidence").order_by(["post_id", "theme"])
+        for row in backend.to_arrow(found).to_pylist():
+            tags.setdefault(int(row["post_id"]), []).append((row["theme"], row["evidence"]))
+    for post in posts:
+        own = theme.terms_in(post.pop("text"))
+        matched = tags.get(post["post_id"], [])
+        post["themes"] = [name for name, _ in matched] + list(own)
+        terms = [t for _, evidence in matched for t in evidence]
+        post["terms"] = list(dict.fromkeys(terms + [t for found in own.values() for t in found]))
+    return posts
 
 
 def _candidate_floors(cube: pa.Table, account_ids: Sequence[int]) -> pa.Table:
