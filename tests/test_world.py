@@ -165,6 +165,12 @@ def test_demo_command_prints_the_summary(tmp_path: Path) -> None:
     assert not (tmp_path / "d" / "govsocial.duckdb.building").exists()
     info = run_cli("--db", "d/govsocial.duckdb", "info", cwd=tmp_path)
     assert "Posts: 20,0" in info.stdout or "Posts: 19," in info.stdout
+    # Every post's text was read: themes, keywords and trends answer at once.
+    with Warehouse.open(tmp_path / "d" / "govsocial.duckdb", read_only=True) as wh:
+        unread = "SELECT count(*) FROM posts LEFT JOIN post_text_state s USING (post_id) "
+        assert scalar(wh, unread + "WHERE s.post_id IS NULL") == 0
+        assert scalar(wh, "SELECT count(*) FROM post_themes") > 0
+    assert "govsocial text keywords --by cluster" in done.stdout
 
 
 def test_bought_likes_accounts_are_flagged(world_db: Path) -> None:

@@ -16,6 +16,7 @@ from govsocial.sources.generic import stage
 from govsocial.store import ImportSummary, Warehouse, apply_registry, known_clusters, load_file
 from govsocial.store.summary import holds_real_data
 from govsocial.synth import SynthResult, generate
+from govsocial.text.update import update
 
 if TYPE_CHECKING:
     from govsocial.collect.runs import CollectReport
@@ -28,6 +29,7 @@ class Progress:
 
     generated: Callable[[int], None] | None = None  # n posts just generated
     loaded: Callable[[ImportSummary], None] | None = None  # one file loaded
+    read: Callable[[int, int], None] | None = None  # texts read so far, of all to read
 
 
 def check_target(wh: Warehouse) -> None:
@@ -78,7 +80,8 @@ def load_world_files(
 def build_demo(
     folder: Path, *, posts: int, seed: int, progress: Progress | None = None
 ) -> tuple[Path, SynthResult]:
-    """Generate the world into ``folder/synth`` and build ``folder/govsocial.duckdb``.
+    """Generate the world into ``folder/synth`` and build ``folder/govsocial.duckdb``, its
+    posts' texts read by the text stage (themes, keywords and trends answer at once).
 
     The warehouse is built under a temporary name and renamed into place at the end, so an
     interrupted demo never leaves a half-built warehouse behind.
@@ -103,6 +106,7 @@ def build_demo(
     try:
         with Warehouse.open(building, create=True) as wh:
             load_world(wh, world, progress)
+            update(wh, progress=progress.read if progress else None)
             wh.checkpoint()
         with contextlib.suppress(FileNotFoundError):
             final.with_name(final.name + ".wal").unlink()

@@ -29,13 +29,18 @@ def _build_progress(bar: Progress, posts: int) -> BuildProgress:
 
     gen = bar.add_task("Generating posts", total=posts)
     load = bar.add_task("Loading files", total=None)
+    read = bar.add_task("Reading post texts", total=None)
 
     def generated(n: int) -> None:
         bar.advance(gen, n)
         if bar.tasks[gen].completed >= posts and bar.tasks[load].total is None:
             bar.update(load, total=max(2, posts // 1_000_000 + 2))
 
-    return BuildProgress(generated=generated, loaded=lambda _: bar.advance(load))
+    return BuildProgress(
+        generated=generated,
+        loaded=lambda _: bar.advance(load),
+        read=lambda done, total: bar.update(read, completed=done, total=total),
+    )
 
 
 def demo(
@@ -80,6 +85,8 @@ def demo(
         f"export GOVSOCIAL_DB={path}",
         f"govsocial awards show {document['run_id']} --format csv",
         "govsocial awards run --methodology gsm2020",
+        "govsocial text keywords --by cluster",
+        "govsocial text trends",
         "govsocial info",
         'govsocial sql "SELECT media_type, count(*) AS posts FROM posts GROUP BY 1"',
         "govsocial sql \"SELECT * FROM institutions WHERE cluster_id = 'pemda'\" --format csv",
