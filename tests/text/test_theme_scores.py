@@ -102,6 +102,61 @@ def test_each_theme_meets_the_targets_on_the_tuning_set(
     assert score.recall >= MIN_RECALL, f"{theme}: {score}"
 
 
+# -- false friends (the exclusions and the words left out) ------------------------------------
+# Sentences written for this test, not taken from the evaluation set: each theme word in another
+# sense (an agency's name, a day's greeting, slang, a venue) beside the same word used for the
+# theme, so that an exclusion that voids too much fails as surely as one that is lost.
+FALSE_FRIENDS = [
+    ("sdg3", "Kepala Dinas Kesehatan menghadiri upacara Hari Jadi Kabupaten Garut"),
+    ("sdg3", "Lagi kanker (kantong kering) nih, gajian masih seminggu lagi 😅"),
+    ("sdg3", "Health, Safety & Environment Day: apel keselamatan kerja di kilang"),
+    ("sdg4", "Konser paduan suara di Universitas Pendidikan Ganesha malam ini"),
+    ("sdg4", "Selamat datang tahun ajaran baru, adik-adik! Semangat ya"),
+    ("sdg6", "Dinas Sumber Daya Air menggelar upacara Hari Kesadaran Nasional"),
+    ("sdg8", "Selamat Hari Koperasi Nasional ke-78! #HariKoperasi"),
+    ("sdg8", "Dinas Pariwisata dan Ekonomi Kreatif membuka lomba foto wisata"),
+    ("sdg9", "Pelantikan pengurus Korpri di Badan Riset dan Inovasi Daerah"),
+    ("sdg14", "Kepala Dinas Kelautan dan Perikanan membuka turnamen voli antar-OPD"),
+    ("sdg15", "Tiket masuk Taman Nasional Baluran kini bisa dipesan online"),
+    ("sdg16", "Selamat Hari Antikorupsi Sedunia! #Hakordia"),
+    ("climate", "Perubahan iklim politik jelang pilkada makin terasa"),
+    ("sdg13", "Target emisi obligasi daerah tahun depan capai Rp 2 triliun"),
+]
+TRUE_USES = [
+    ("sdg3", "Dinas Kesehatan gelar imunisasi campak di 40 posyandu"),
+    ("sdg3", "Deteksi dini kanker serviks gratis bagi perempuan usia 30-50 tahun"),
+    ("sdg4", "Pendidikan inklusif: sekolah reguler kini menerima siswa disabilitas"),
+    ("sdg6", "Pengelolaan sumber daya air untuk irigasi dan air baku warga"),
+    ("sdg8", "Koperasi nelayan membuka akses modal usaha bagi anggotanya"),
+    ("sdg8", "Ekonomi kreatif menyerap ribuan tenaga kerja muda"),
+    ("sdg9", "Hasil riset kampus dipatenkan dan diproduksi industri lokal"),
+    ("sdg14", "Nelayan kecil mendapat alat tangkap ramah lingkungan dari KKP"),
+    ("sdg15", "Gerakan tanam pohon di lahan kritis bersama pelajar"),
+    ("sdg16", "Tolak gratifikasi, budayakan antikorupsi di instansi"),
+    ("climate", "Perubahan iklim membuat kemarau makin panjang"),
+    ("sdg13", "Target emisi nol bersih 2060: pemda menyusun rencana aksi"),
+]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> tuple[Theme, ...]:
+    return load_themes()
+
+
+@pytest.mark.parametrize(("theme", "text"), FALSE_FRIENDS)
+def test_a_theme_word_in_another_sense_is_not_the_theme(
+    shipped: tuple[Theme, ...], theme: str, text: str
+) -> None:
+    assert theme not in tagged([{"text": text}], shipped)[0]
+
+
+@pytest.mark.parametrize(("theme", "text"), TRUE_USES)
+def test_the_same_words_used_for_the_theme_still_are(
+    shipped: tuple[Theme, ...], theme: str, text: str
+) -> None:
+    assert theme in tagged([{"text": text}], shipped)[0]
+
+
 # -- sdg13 in step with climate (docs/themes.md, "sdg13") ----------------------------------------
 def within(part: Sequence[str], whole: Sequence[str]) -> bool:
     n = len(part)
