@@ -19,7 +19,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -119,6 +119,13 @@ class AwardRun:
     # The cube weeks this run computed, to keep for the next (store.cubecache.save_cube_cache;
     # awards.runs.keep_run does); None when nothing is to be kept (Spark, or use_cache=False).
     cube_cache: CubeCacheUpdate | None = None
+    # What the published read model (publish/) is built from: every category's ranking of
+    # every eligible unit, the cube the run summed, and its units' accounts.
+    rankings: Rankings | None = field(default=None, repr=False, compare=False)
+    cube: pa.Table | None = field(default=None, repr=False, compare=False)
+    selections: dict[tuple[str, str], Selection] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @cached_property
     def document(self) -> dict[str, Any]:
@@ -271,6 +278,9 @@ def run_awards(
         time.perf_counter() - started,
         fingerprint,
         summed.update,
+        rankings,
+        cube,
+        selections,
     )
 
 
