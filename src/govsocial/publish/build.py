@@ -65,13 +65,14 @@ def publish_run(
 ) -> Published:
     """Publish the kept run ``run_id`` of the warehouse at ``db`` into ``root/<run_id>/``."""
     say = step or (lambda _: None)
-    target = (root or default_root(db)) / run_id
-    if (target / MANIFEST).is_file():
-        ReadModel.open(target)  # a damaged folder is named, not taken as published
-        return Published(target, run_id, created=False)
-    say("Recomputing the run")
     with Warehouse.open(db, read_only=True) as wh:
-        record = get_run(wh, run_id)
+        record = get_run(wh, run_id)  # a unique prefix names a run too
+        run_id = record.run_id
+        target = (root or default_root(db)) / run_id
+        if (target / MANIFEST).is_file():
+            ReadModel.open(target)  # a damaged folder is named, not taken as published
+            return Published(target, run_id, created=False)
+        say("Recomputing the run")
         now = data_fingerprint(wh)
         if now != record.data_fingerprint:
             raise ConfigError(

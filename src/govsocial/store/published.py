@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from govsocial.store.compute import settle
 from govsocial.store.warehouse import Warehouse
 
 
@@ -59,14 +60,14 @@ def coverage(
         JOIN (SELECT a.account_id {owned}) USING (account_id)
         WHERE p.posted_at >= ?1 AND p.posted_at < ?2""",
         scope,
-    ).fetchone()
+    ).fetchall()
     followers = con.execute(
         f"""
         SELECT count(*) FROM account_snapshots s
         JOIN (SELECT a.account_id {owned}) USING (account_id)
         WHERE s.captured_at <= ?2 AND s.captured_at >= ?1 - INTERVAL 30 DAY""",
         scope,
-    ).fetchone()
+    ).fetchall()
     quarantined = dict(
         con.execute("SELECT reason, count(*) FROM quarantine GROUP BY 1 ORDER BY 1").fetchall()
     )
@@ -74,8 +75,8 @@ def coverage(
         "institutions": {str(k): int(v) for k, v in institutions.items()},
         "accounts": {str(k): int(v) for k, v in accounts.items()},
         "posts": posts,
-        "post_readings": int(readings[0]) if readings else 0,
-        "follower_readings": int(followers[0]) if followers else 0,
+        "post_readings": int(readings[0][0]),  # fetchall: no result is left pending
+        "follower_readings": int(followers[0][0]),
         "quarantined": {str(k): int(v) for k, v in quarantined.items()},
     }
 
@@ -83,6 +84,7 @@ def coverage(
 def registry_accounts(wh: Warehouse, end: datetime, clusters: Sequence[str]) -> pa.Table:
     """Every registered account of ``clusters`` with its institution and cluster (names
     included) and its followers at the last reading up to ``end`` (null: none)."""
+    settle(wh)
     return wh.con.sql(
         """
         SELECT a.account_id, a.institution_id, i.name AS institution_name, i.cluster_id,
