@@ -82,7 +82,7 @@ class Language:
     def __post_init__(self) -> None:
         check_language(self.lang)
 
-    @property
+    @functools.cached_property
     def locale(self) -> Locale:
         return Locale.parse(_LOCALES[self.lang])
 
