@@ -39,6 +39,7 @@ from govsocial.store import Warehouse
 from govsocial.store.published import coverage, registry_accounts
 from govsocial.store.runs import data_fingerprint, get_run
 from govsocial.store.summary import is_synthetic
+from govsocial.vocabulary import WIB
 
 TOP_POSTS = 3  # per institution, by overperformance
 
@@ -342,7 +343,7 @@ def _weekly(cube: pa.Table, m: Methodology) -> pa.Table:
         [(c, "sum") for c in ("n", "interactions", "sum_rate", "n_rated")]
     )
     weeks = summed.column("week").to_numpy(zero_copy_only=False).astype(int)
-    start = m.period_start.date()
+    start = m.period_start.astimezone(WIB).date()  # the period's first day, as the award reads it
     dates = [start + timedelta(days=7 * int(w)) for w in weeks]
     table = pa.table(
         {

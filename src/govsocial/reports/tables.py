@@ -193,7 +193,8 @@ def _write_parquet(reader: pa.RecordBatchReader, path: Path) -> int:
         [
             pa.field(name, pa.string() if text else field.type, field.nullable)
             for field, name, text in zip(reader.schema, names, as_text, strict=True)
-        ]
+        ],
+        metadata=reader.schema.metadata,  # e.g. the exports' run id (reports/exports.py)
     )
     rows = 0
     with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
