@@ -151,7 +151,7 @@ def test_the_same_seed_builds_the_same_warehouse(tmp_path: Path, world_db: Path)
 
 
 def test_demo_command_prints_the_summary(tmp_path: Path) -> None:
-    done = run_cli("demo", "--dir", "d", "--posts", "20000", cwd=tmp_path)
+    done = run_cli("demo", "--dir", "d", "--posts", "20000", "--no-pdf", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "SYNTHETIC DATA" in done.stdout
     total = next(line for line in done.stdout.splitlines() if line.startswith("total "))
@@ -171,6 +171,14 @@ def test_demo_command_prints_the_summary(tmp_path: Path) -> None:
         assert scalar(wh, unread + "WHERE s.post_id IS NULL") == 0
         assert scalar(wh, "SELECT count(*) FROM post_themes") > 0
     assert "govsocial text keywords --by cluster" in done.stdout
+    # ... published its run and wrote the report, in Indonesian, and says where to open it.
+    report = tmp_path / "d" / "report"
+    assert f"open {Path('d') / 'report' / 'index.html'}" in done.stdout
+    assert 'lang="id"' in (report / "index.html").read_text("utf-8")
+    assert len(list((report / "scorecards").glob("*.html"))) == 211
+    assert not list((report / "scorecards").glob("*.pdf"))  # --no-pdf
+    assert list((report / "exports").glob("*.xlsx"))
+    assert list((tmp_path / "d" / "published").glob("*/manifest.json"))
 
 
 def test_bought_likes_accounts_are_flagged(world_db: Path) -> None:

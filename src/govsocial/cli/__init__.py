@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from govsocial import __version__
-from govsocial.cli import awards, collecting, files, registry, text, warehouse, world
+from govsocial.cli import awards, collecting, files, publishing, registry, text, warehouse, world
 from govsocial.cli.common import DbOption, State, out
 from govsocial.cli.importing import import_files
 
@@ -30,6 +30,8 @@ app.add_typer(text.app, name="text")
 app.add_typer(files.quarantine_app, name="quarantine")
 app.add_typer(files.raw_app, name="raw")
 app.command("import")(import_files)
+app.command("publish")(publishing.publish)
+app.command("report")(publishing.report)
 for command in (world.demo, world.synth, warehouse.sql, warehouse.info, warehouse.settings):
     app.command()(command)
 

@@ -58,13 +58,19 @@ def demo(
             "into DIR/collected.duckdb."
         ),
     ] = True,
+    pdf: Annotated[
+        bool, typer.Option("--pdf/--no-pdf", help="Also write the institutions' PDF scorecards.")
+    ] = True,
 ) -> None:
-    """Build a demo warehouse from a realistic SYNTHETIC world, run the award on it, and show
-    collection from the five platform APIs against the fake platform server."""
+    """Build a demo warehouse from a realistic SYNTHETIC world, run the award on it, publish
+    it and write its report (site, scorecards, exports; in Indonesian), and show collection
+    from the five platform APIs against the fake platform server."""
     from govsocial.cli.awards import print_nominees, run_with_progress
+    from govsocial.cli.publishing import publish_with_progress, report_with_progress
     from govsocial.cli.warehouse import print_summary
     from govsocial.config import resolve
     from govsocial.demo import build_demo
+    from govsocial.publish.model import ReadModel
     from govsocial.store.summary import summarise
     from govsocial.store.warehouse import Warehouse
 
@@ -79,6 +85,8 @@ def demo(
         print_summary(summarise(wh))
     document = run_with_progress("gsm2025", str(resolve("engine").value), path)
     print_nominees(document)
+    published = publish_with_progress(document["run_id"], None, path)
+    written = report_with_progress(ReadModel.open(published.folder), folder / "report", "id", pdf)
     collected = _collect_demo(folder) if collect else None
     say(styled("\nNext, try:", "bold"))
     for line in (
@@ -92,8 +100,12 @@ def demo(
         "govsocial sql \"SELECT * FROM institutions WHERE cluster_id = 'pemda'\" --format csv",
         "govsocial registry list",
         *([f"govsocial collect status --db {collected}"] if collected else []),
+        f"govsocial report {document['run_id']} --lang en --pdf",
     ):
         say(f"  {line}")
+    say(
+        styled("\nThe report (Bahasa Indonesia): open ", "bold"), styled(str(written.index), "bold")
+    )
 
 
 def _collect_demo(folder: Path) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,3 +94,10 @@ def _output_failure(path: Path, exc: OSError) -> OutputError:
         fix = "Check the folder and the disk, then try again"
     kept = "the file that was there is as it was" if path.exists() else "no file was left"
     return OutputError(f"Could not write {path}: {exc.strerror or exc}. {fix}; {kept}.")
+
+
+def file_stem(name: str) -> str:
+    """``name`` (an institution id, say) as a file name that is safe everywhere: anything but
+    letters, digits, '.', '_' and '-' becomes '_', and it never starts with '.'. The one rule
+    for the report's per-institution files and the links to them."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".") or "_"

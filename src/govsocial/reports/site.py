@@ -40,6 +40,7 @@ from govsocial.errors import ConfigError, OutputError
 from govsocial.metrics.catalogue import METRICS as CATALOGUE
 from govsocial.publish.model import ReadModel
 from govsocial.reports import site_text
+from govsocial.reports.files import file_stem
 from govsocial.reports.i18n import Language, check_language
 from govsocial.reports.site_text import PLATFORM_NAMES, Said
 
@@ -259,7 +260,9 @@ class Site:
         return str(record["id"] if self.lang.lang == "id" else record["en"])
 
     def _scorecard(self, institution_id: str, root: str) -> str | None:
-        return f"{root}scorecards/{institution_id}.html" if self.link_scorecards else None
+        if not self.link_scorecards:
+            return None
+        return f"{root}scorecards/{file_stem(institution_id)}.html"
 
     def _period(self) -> dict[str, str]:
         period = self.results["methodology"]["period"]
