@@ -9,6 +9,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 PLATFORMS = ("facebook", "instagram", "x", "youtube", "tiktok")
+# How each platform's name is written for people (reports, pages).
+PLATFORM_NAMES = {
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "x": "X",
+    "youtube": "YouTube",
+    "tiktok": "TikTok",
+}
 MEDIA_TYPES = ("image", "video", "text", "link", "carousel", "reel")
 # The per-post counts a snapshot can carry (post_metrics); NULL means "not known", never 0.
 COUNT_COLUMNS = ("views", "likes", "reactions", "comments", "shares", "quotes", "saves")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -21,69 +19,17 @@ from govsocial.errors import ConfigError
 from govsocial.publish.model import ReadModel
 from govsocial.reports import charts, scorecards
 from govsocial.reports.i18n import Language, catalogue
-from govsocial.reports.scorecard_facts import PLATFORM_NAMES
 from govsocial.reports.scorecards import METRIC_LABELS, write_scorecards
+from govsocial.vocabulary import PLATFORM_NAMES
+from reports.pages import Node, parse
 from reports.published import published_fixture  # noqa: F401
 
 ID = Language("id", "scorecard")
 OWN_ORANGE = (0xD9, 0x5F, 0x02)  # charts.OWN: drawn only by the charts
 
-# ------------------------------------------------------------------ reading the pages
-
-VOID = {"meta", "link", "br", "img", "input", "hr", "col", "source", "wbr"}
-
-
-class Node:
-    def __init__(self, tag: str, attrs: dict[str, str], parent: Node | None) -> None:
-        self.tag, self.attrs, self.parent = tag, attrs, parent
-        self.children: list[Node | str] = []
-
-    def text(self) -> str:
-        parts = [c if isinstance(c, str) else c.text() for c in self.children]
-        return re.sub(r"\s+", " ", "".join(parts)).strip()
-
-    def all(self, tag: str) -> Iterator[Node]:
-        for child in self.children:
-            if isinstance(child, Node):
-                if child.tag == tag:
-                    yield child
-                yield from child.all(tag)
-
-    def by_id(self, ident: str) -> Node:
-        for node in self.all("section"):
-            if node.attrs.get("id") == ident:
-                return node
-        raise AssertionError(f"no section #{ident}")
-
-
-class Page(HTMLParser):
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = self.at = Node("#root", {}, None)
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs}, self.at)
-        self.at.children.append(node)
-        if tag not in VOID:
-            self.at = node
-
-    def handle_endtag(self, tag: str) -> None:
-        at: Node | None = self.at
-        while at is not None and at.tag != tag:
-            at = at.parent
-        if at is not None and at.parent is not None:
-            self.at = at.parent
-
-    def handle_data(self, data: str) -> None:
-        self.at.children.append(data)
-
 
 def rows(table: Node) -> list[list[str]]:
-    body = next(table.all("tbody"))
-    return [
-        [cell.text() for cell in tr.children if isinstance(cell, Node)] for tr in body.all("tr")
-    ]
+    return [[cell.text() for cell in row] for row in table.rows()]
 
 
 def integer(text: str) -> int | None:
@@ -143,7 +89,7 @@ def cards(published: ReadModel, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 def page(cards: dict[str, Any], institution_id: str) -> Node:
     html = (cards["out"] / "scorecards" / f"{institution_id}.html").read_text("utf-8")
-    return Page(html).root
+    return parse(html)
 
 
 def test_one_html_and_one_pdf_per_institution(cards: dict[str, Any]) -> None:
@@ -163,7 +109,7 @@ def test_accounts_match_the_read_model(cards: dict[str, Any]) -> None:
             (a for a in accounts if a["institution_id"] == institution),
             key=lambda a: a["account_id"],
         )
-        shown = rows(next(page(cards, institution).by_id("accounts").all("table")))
+        shown = rows(next(page(cards, institution).one("section", id="accounts").all("table")))
         assert len(shown) == len(own)
         by_handle = {(r[0], r[1].split(" ")[0].lstrip("@")): r for r in shown}
         assert len(by_handle) == len(shown)
@@ -181,7 +127,7 @@ def test_category_ranks_match_the_standings(cards: dict[str, Any]) -> None:
     accounts = model.table("accounts").to_pylist()
     for institution in cards["ids"]:
         cluster = next(a["cluster_id"] for a in accounts if a["institution_id"] == institution)
-        shown = rows(next(page(cards, institution).by_id("categories").all("table")))
+        shown = rows(next(page(cards, institution).one("section", id="categories").all("table")))
         assert len(shown) == len(model.results["categories"])
         for category, row in zip(model.results["categories"], shown, strict=True):
             assert row[0].startswith(category["title"]["id"])
@@ -259,7 +205,7 @@ def test_what_would_move_it_up_names_the_largest_weighted_gap(cards: dict[str, A
         expected = largest_gaps(cards["model"], institution)
         blocks = {
             next(div.all("h3")).text(): div
-            for div in page(cards, institution).by_id("move-up").all("div")
+            for div in page(cards, institution).one("section", id="move-up").all("div")
         }
         for title, metric in expected.items():
             largest = [
@@ -278,7 +224,7 @@ def test_what_would_move_it_up_names_the_largest_weighted_gap(cards: dict[str, A
 def test_top_posts_link_to_the_posts(cards: dict[str, Any]) -> None:
     top = cards["model"].table("top_posts").to_pylist()
     for institution in cards["ids"]:
-        section = page(cards, institution).by_id("top-posts")
+        section = page(cards, institution).one("section", id="top-posts")
         links = [a.attrs["href"] for a in section.all("a")]
         assert links == [
             t["url"]
@@ -291,12 +237,12 @@ def test_the_page_fetches_nothing(cards: dict[str, Any]) -> None:
     """Charts are inline SVG, the CSS inline; the only addresses are links to the posts."""
     for institution in cards["ids"]:
         html = (cards["out"] / "scorecards" / f"{institution}.html").read_text("utf-8")
-        root = Page(html).root
+        root = parse(html)
         assert len(list(root.all("svg"))) >= 3
         assert "<script" not in html and "@import" not in html and "url(" not in html
         assert not [n for tag in ("img", "link", "iframe") for n in root.all(tag)]
         links = {a.attrs["href"] for a in root.all("a")}
-        assert links == {a.attrs["href"] for a in root.by_id("top-posts").all("a")}
+        assert links == {a.attrs["href"] for a in root.one("section", id="top-posts").all("a")}
 
 
 def test_every_pdf_page_has_ink_and_the_charts_are_drawn(cards: dict[str, Any]) -> None:

@@ -10,7 +10,6 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -24,81 +23,10 @@ from govsocial.publish.model import MANIFEST, ReadModel
 from govsocial.reports import site_text
 from govsocial.reports.i18n import Language, catalogue
 from govsocial.reports.site import MARKER, write_site
+from govsocial.vocabulary import PLATFORM_NAMES
 from reports.browser import browser_page
+from reports.pages import page
 from reports.published import published_fixture  # noqa: F401
-
-# ------------------------------------------------------------------ reading the pages
-
-VOID = {"meta", "link", "br", "img", "input", "hr", "col", "source", "wbr"}
-
-
-class Node:
-    def __init__(self, tag: str, attrs: dict[str, str], parent: Node | None) -> None:
-        self.tag, self.attrs, self.parent = tag, attrs, parent
-        self.children: list[Node | str] = []
-
-    def text(self) -> str:
-        parts = [c if isinstance(c, str) else c.text() for c in self.children]
-        return re.sub(r"\s+", " ", "".join(parts)).strip()
-
-    def all(self, tag: str | None = None, **attrs: str) -> Iterator[Node]:
-        """Descendants with ``tag`` whose attributes include ``attrs`` (``class_`` matches one
-        of the classes)."""
-        for child in self.children:
-            if isinstance(child, str):
-                continue
-            if (tag is None or child.tag == tag) and all(
-                (v in child.attrs.get("class", "").split())
-                if k == "class_"
-                else child.attrs.get(k.replace("_", "-")) == v
-                for k, v in attrs.items()
-            ):
-                yield child
-            yield from child.all(tag, **attrs)
-
-    def one(self, tag: str | None = None, **attrs: str) -> Node:
-        found = list(self.all(tag, **attrs))
-        assert len(found) == 1, f"{len(found)} <{tag} {attrs}>"
-        return found[0]
-
-    def rows(self) -> list[list[Node]]:
-        """A table's body rows, each as its cells (th and td)."""
-        body = self.one("tbody")
-        return [
-            [c for c in tr.children if isinstance(c, Node) and c.tag in ("th", "td")]
-            for tr in body.all("tr")
-        ]
-
-
-class _Builder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {}, None)
-        self.at = self.root
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs}, self.at)
-        self.at.children.append(node)
-        if tag not in VOID:
-            self.at = node
-
-    def handle_endtag(self, tag: str) -> None:
-        node: Node | None = self.at
-        while node is not None and node.tag != tag:
-            node = node.parent
-        assert node is not None and node.parent is not None, f"stray </{tag}>"
-        self.at = node.parent
-
-    def handle_data(self, data: str) -> None:
-        self.at.children.append(data)
-
-
-def page(path: Path) -> Node:
-    builder = _Builder()
-    builder.feed(path.read_text(encoding="utf-8"))
-    builder.close()
-    assert builder.at is builder.root, f"{path}: unclosed <{builder.at.tag}>"
-    return builder.root
 
 
 def number(text: str, lang: str) -> float:
@@ -165,7 +93,7 @@ def test_every_nominee_and_its_evidence_is_the_results(
             rows = article.one("table", class_="platforms").rows()
             assert len(rows) == len(unit["platforms"])
             for cells, p in zip(rows, unit["platforms"], strict=True):
-                assert cells[0].text() == site_text.PLATFORM_NAMES[p["platform"]]
+                assert cells[0].text() == PLATFORM_NAMES[p["platform"]]
                 rank, of = re.findall(r"[\d.,]+", cells[1].text())
                 assert (number(rank, lang), number(of, lang)) == (p["rank"], p["of"])
                 assert close(cells[2].text(), p["score"], lang, 3)
@@ -292,7 +220,7 @@ def test_the_overview_shows_coverage_champion_and_every_page(
     ]
     platforms = tables[language.gettext("Accounts and posts per platform")].rows()
     for cells, p in zip(platforms, coverage["platforms"], strict=True):
-        assert cells[0].text() == site_text.PLATFORM_NAMES[p]
+        assert cells[0].text() == PLATFORM_NAMES[p]
         assert number(cells[1].text(), lang) == coverage["accounts"].get(p, 0)
         assert number(cells[2].text(), lang) == coverage["posts"][p]["posts"]
         assert number(cells[3].text(), lang) == coverage["posts"][p]["reposts"]

@@ -21,16 +21,9 @@ from typing import Any
 
 from govsocial.awards.methodology import Methodology, parse_methodology
 from govsocial.publish.model import ReadModel
-from govsocial.vocabulary import MEDIA_TYPES, PLATFORMS, WIB
+from govsocial.vocabulary import MEDIA_TYPES, PLATFORM_NAMES, PLATFORMS, WIB
 
 Row = dict[str, Any]
-PLATFORM_NAMES = {
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "x": "X",
-    "youtube": "YouTube",
-    "tiktok": "TikTok",
-}
 
 
 def platform_name(platform: str) -> str:

@@ -42,7 +42,8 @@ from govsocial.publish.model import ReadModel
 from govsocial.reports import site_text
 from govsocial.reports.files import file_stem
 from govsocial.reports.i18n import Language, check_language
-from govsocial.reports.site_text import PLATFORM_NAMES, Said
+from govsocial.reports.site_text import Said
+from govsocial.vocabulary import PLATFORM_NAMES
 
 CSS = "site.css"
 # Written last into every site folder: says the folder is a govsocial report (of which run),

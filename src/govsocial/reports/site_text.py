@@ -21,20 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from govsocial.reports.i18n import Language
+from govsocial.vocabulary import PLATFORM_NAMES
 
 
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue; it is translated where it is shown."""
     return message
 
-
-PLATFORM_NAMES = {
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "x": "X",
-    "youtube": "YouTube",
-    "tiktok": "TikTok",
-}
 
 MEDIA_TYPES = {
     "image": N_("image"),
