@@ -12,7 +12,17 @@ from typing import Annotated
 import typer
 
 from govsocial import __version__
-from govsocial.cli import awards, collecting, files, publishing, registry, text, warehouse, world
+from govsocial.cli import (
+    awards,
+    collecting,
+    files,
+    jury,
+    publishing,
+    registry,
+    text,
+    warehouse,
+    world,
+)
 from govsocial.cli.common import DbOption, State, out
 from govsocial.cli.importing import import_files
 
@@ -27,6 +37,8 @@ app.add_typer(registry.app, name="registry")
 app.add_typer(awards.app, name="awards")
 app.add_typer(collecting.app, name="collect")
 app.add_typer(text.app, name="text")
+app.add_typer(jury.users_app, name="users")
+app.add_typer(jury.audit_app, name="audit")
 app.add_typer(files.quarantine_app, name="quarantine")
 app.add_typer(files.raw_app, name="raw")
 app.command("import")(import_files)
