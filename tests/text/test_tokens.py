@@ -3,13 +3,19 @@ input counted and never a crash, and Python work per distinct word, not per post
 
 from __future__ import annotations
 
+import random
+import re
+import sys
 from collections import Counter
 
+import emoji
 import pyarrow as pa
 import pytest
+import wordfreq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from govsocial.text import tokens as tokens_module
 from govsocial.text.tokens import (
     KINDS,
     MAX_CHARS,
@@ -22,6 +28,7 @@ from govsocial.text.tokens import (
     tokenise,
 )
 
+PLAIN_WORD = tokens_module._PLAIN_WORD
 Row = tuple[int, int, str, str, str, str, bool]  # position, part, kind, token, display, stem, stop
 
 
@@ -361,3 +368,83 @@ def test_any_text_gives_a_well_formed_table(texts: list[str]) -> None:
         assert r["kind"] in KINDS and r["token"] and r["display"] and r["stem"]
         assert r["part"] == 0 or r["kind"] in ("word", "hashtag_word")
         assert not r["stopword"] or r["kind"] in ("word", "hashtag_word")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcXYZrpRP.,!?;:)]}\"'-@#/0123456789é", min_size=1, max_size=12))
+def test_a_plain_word_is_lexed_without_the_lexer_as_the_lexer_would(piece: str) -> None:
+    lexicon = Lexicon(stemmer=str)
+    fast = lexicon._lex(piece)
+    try:
+        tokens_module._PLAIN_WORD = re.compile(r"(?!)")  # never: every piece to the lexer
+        slow = lexicon._lex(piece)
+    finally:
+        tokens_module._PLAIN_WORD = PLAIN_WORD
+    assert fast == slow
+
+
+def test_the_faster_sastrawi_gives_sastrawi_s_own_stems() -> None:
+    """The stemmer with its patterns kept compiled and its prefix rules tried only where they
+    can act (tokens._sastrawi) against a plain PySastrawi, on real words frequent and rare,
+    Indonesian and English, affixed made-up words and reduplications."""
+    from Sastrawi.Dictionary.ArrayDictionary import ArrayDictionary  # type: ignore[import-untyped]
+    from Sastrawi.Stemmer.Stemmer import Stemmer  # type: ignore[import-untyped]
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory  # type: ignore[import-untyped]
+
+    indonesian = [w for w in wordfreq.get_frequency_dict("id", "small") if w.isascii()]
+    english = [w for w in wordfreq.get_frequency_dict("en", "small") if w.isalpha()]
+    rng = random.Random(5)
+    syllables = [
+        "ka",
+        "ba",
+        "nga",
+        "ran",
+        "ti",
+        "lu",
+        "se",
+        "pa",
+        "kan",
+        "mu",
+        "ri",
+        "to",
+        "wa",
+        "dan",
+        "je",
+        "gu",
+        "er",
+        "el",
+        "in",
+        "em",
+    ]
+    made_up = [
+        rng.choice(["", "me", "mem", "meng", "meny", "di", "ber", "pe", "peng", "ter", "ke", "se",
+                    "memper", "diper", "kau", "ku"])
+        + "".join(rng.choice(syllables) for _ in range(rng.randint(1, 4)))
+        + rng.choice(["", "kan", "an", "i", "nya", "lah", "kannya", "isasi", "pun"])
+        for _ in range(1500)
+    ]  # fmt: skip
+    words = [
+        *indonesian[:800], *indonesian[-800:], *english[-300:], *made_up,
+        "dikoordinasikannya", "mempertanggungjawabkan", "berbalas-balasan", "meniru-nirukan",
+        "menyapu", "mengebom", "belajar", "pelajar", "pelajaran", "gerigi", "kuambil", "kaulah",
+    ]  # fmt: skip
+    fast = [tokens_module._stem_with(tokens_module._sastrawi(), w) for w in words]
+    shimmed = [m for n, m in sys.modules.items() if n.startswith("Sastrawi.") and hasattr(m, "re")]
+    assert shimmed and all(isinstance(m.re, tokens_module._PatternCache) for m in shimmed)
+    plain = Stemmer(ArrayDictionary(StemmerFactory().get_words()))
+    try:
+        for module in shimmed:
+            module.re = re
+        assert [tokens_module._stem_with(plain.stem, w) for w in words] == fast
+    finally:
+        for module in shimmed:
+            module.re = tokens_module._PatternCache()
+    assert "koordinasi" in fast and "sapu" in fast and "ajar" in fast
+
+
+def test_a_piece_that_can_hold_no_emoji_is_not_searched_for_one() -> None:
+    assert not [e for e in emoji.EMOJI_DATA if e.isascii()]  # why ASCII pieces are skipped
+    assert rows("mantap👍🏽!") == [
+        (0, 0, "word", "mantap", "mantap", "mantap", False),
+        (1, 0, "emoji", "👍", "👍🏽", "👍", False),
+    ]

@@ -20,6 +20,7 @@ from govsocial.cli.common import (
 
 if TYPE_CHECKING:
     from govsocial.store.text import Scope
+    from govsocial.text.update import UpdateReport
 
 app = typer.Typer(help="Text analysis: themes, keywords and trends of posts.", no_args_is_help=True)
 
@@ -59,14 +60,9 @@ def _scope(
 
 @app.command("update")
 def update(db: DbOption = None) -> None:
-    """Tag new or changed posts with the themes (all posts when the theme files changed)."""
-    from govsocial.text.update import update as run_update
-
-    with open_warehouse(db) as wh, progress() as bar:
-        task = bar.add_task("Reading post texts", total=None)
-        report = run_update(
-            wh, progress=lambda done, total: bar.update(task, completed=done, total=total)
-        )
+    """Tag new or changed posts with the themes and count their terms (all posts when the
+    theme files changed)."""
+    report = _read_posts(db)
     stats = report.stats
     say(
         f"Read {report.read:,} new or changed posts: {report.tagged:,} tagged with a theme"
@@ -81,6 +77,28 @@ def update(db: DbOption = None) -> None:
     )
     if report.read == 0:
         say("Every post was already read with these theme files.")
+
+
+def _read_posts(db: Path | None) -> UpdateReport:
+    from govsocial.text.update import update as run_update
+
+    with open_warehouse(db) as wh, progress() as bar:
+        task = bar.add_task("Reading post texts", total=None)
+        return run_update(
+            wh, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
+
+
+def _read_first(db: Path | None, scope: Scope) -> None:
+    """Read the posts of ``scope`` that `text update` has not read yet (keywords and trends
+    count what it kept), as award runs do."""
+    from govsocial.text.update import unread_in_scope
+
+    with open_warehouse(db, read_only=True) as wh:
+        unread = unread_in_scope(wh, scope)
+    if unread:
+        warn(f"{unread:,} posts in scope are not read yet: reading them first (text update).")
+        _read_posts(db)
 
 
 @app.command("themes")
@@ -143,6 +161,7 @@ def keywords(
     if by not in GROUPS:
         raise UsageError(f"--by: unknown grouping {by!r}. Choose one of: {', '.join(GROUPS)}.")
     scope = _scope(cluster, institution, platform, since, until)
+    _read_first(db, scope)
     with open_warehouse(db, read_only=True) as wh:
         table = scope_keywords(wh, scope, by, top=top, min_count=min_count)
     rows = [
@@ -176,6 +195,7 @@ def trends(
     from govsocial.text.update import scope_trends
 
     scope = _scope(cluster, institution, platform, since, until)
+    _read_first(db, scope)
     with open_warehouse(db, read_only=True) as wh:
         table = scope_trends(wh, scope, min_count=min_count)
     rows = [

@@ -369,6 +369,37 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        10,
+        "post terms",
+        # What keywords and trends count, kept by `govsocial text update` with the theme tags
+        # (text/update.py, store/text.py), so that they aggregate kept counts instead of
+        # reading every text of their scope again: per post, the occurrences of each form of
+        # each term (unigram, bigram, hashtag), and its number of tokens. Forms are numbered
+        # in text_forms, each with the term it counts as (numbered too) under the
+        # normalisation (`lexicon`) that read it. No keys, as on posts: the writer replaces a
+        # post's rows in the transaction that marks it read, and numbers only new forms.
+        """
+        CREATE TABLE text_forms (
+            form_id INTEGER NOT NULL,
+            form VARCHAR NOT NULL,
+            term_id INTEGER NOT NULL,
+            term VARCHAR NOT NULL,
+            lexicon VARCHAR NOT NULL
+        );
+        CREATE TABLE post_terms (
+            post_id BIGINT NOT NULL,
+            kind TINYINT NOT NULL,
+            form_id INTEGER NOT NULL,
+            next_form_id INTEGER,
+            occurrences INTEGER NOT NULL
+        );
+        ALTER TABLE post_text_state ADD COLUMN tokens INTEGER;
+        """,
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 # Tables and views users may rely on (docs/schema.md documents each column).
@@ -395,4 +426,6 @@ PUBLIC_RELATIONS = [
     "cube_cache_weeks",
     "post_themes",
     "post_text_state",
+    "post_terms",
+    "text_forms",
 ]

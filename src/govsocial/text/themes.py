@@ -25,6 +25,7 @@ spans that void the phrase matches inside them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -36,11 +37,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
+from numpy.typing import NDArray
 
 from govsocial.checking import Checker, Problem, Table, choices, report
 from govsocial.errors import InputError, NotFoundError
 from govsocial.registry.parse import _LineLoader, line_of
-from govsocial.text.tokens import Lexicon, default_lexicon, tokenise
+from govsocial.text.tokens import KINDS, Lexicon, default_lexicon, tokenise
 
 __all__ = [
     "MATCHES",
@@ -66,6 +68,7 @@ _TOP = ("id", "version", "title")
 _TOP_OPTIONAL = ("description", "hashtags", "phrases", "exclude", "min_matches")
 _WORDLIKE = ("word", "hashtag_word")
 _ROW = ["post_id", "kind", "token", "stem"]
+_WORD, _HASHTAG_WORD, _HASHTAG_KIND = (KINDS.index(k) for k in ("word", "hashtag_word", "hashtag"))
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,20 @@ def parse_theme(
     lexicon: Lexicon | None = None,
 ) -> Theme:
     """Validate a theme from its YAML text; ``file_id`` is the file's name, which must be
-    the theme's id."""
+    the theme's id. With the default lexicon, a text read before is not read again."""
+    if lexicon is None:
+        return _parse_with_default_lexicon(text, source, file_id)
+    return _parse(text, source, file_id, lexicon)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_with_default_lexicon(text: str, source: str, file_id: str | None) -> Theme:
+    # A theme is immutable and its phrases' normalisation costs a tokenisation each: a
+    # process that loads the themes again (an award run after `text update`) reuses them.
+    return _parse(text, source, file_id, default_lexicon())
+
+
+def _parse(text: str, source: str, file_id: str | None, lexicon: Lexicon) -> Theme:
     loader = _ThemeLoader(text)
     try:
         raw = loader.get_single_data()
@@ -156,7 +172,7 @@ def parse_theme(
         loader.dispose()
     check = Checker(DOCS, line_of)
     check.extend(loader.problems)
-    theme = _theme(check, raw, file_id, lexicon or default_lexicon())
+    theme = _theme(check, raw, file_id, lexicon)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def error(problems: list[Problem]) -> InputError:
@@ -316,40 +332,74 @@ def match(tokens: pa.Table, themes: Sequence[Theme]) -> pa.Table:
     """(post_id, theme, evidence) for each post that matches a theme: ``evidence`` the sorted
     distinct matched terms ("#perubahaniklim", "perubahan iklim"), at least the theme's
     ``min_matches``. ``tokens`` is a token table whose rows of a post are together and in
-    text order, as :func:`~govsocial.text.tokens.tokenise` gives them."""
-    seq = tokens.filter(pc.is_in(tokens["kind"], pa.array(_WORDLIKE)))
-    post = seq["post_id"].to_numpy()
-    spans = pa.concat_tables([_spans(seq, post, themes, field) for field in ("token", "stem")])
-    phrases = spans.filter(pc.invert(spans["exclude"]))
-    found = pa.concat_tables(
-        [_hashtag_hits(tokens, themes), _unvoided(phrases, spans.filter(spans["exclude"]))]
-    )
-    distinct = found.group_by(["post_id", "theme", "term"]).aggregate([])
-    ordered = distinct.sort_by(
-        [("post_id", "ascending"), ("theme", "ascending"), ("term", "ascending")]
-    )
-    grouped = ordered.group_by(["post_id", "theme"], use_threads=False).aggregate(
-        [("term", "list"), ("term", "count")]
-    )
-    needed = pa.array([t.min_matches for t in themes], pa.int64()).take(grouped["theme"])
-    kept = grouped.filter(pc.greater_equal(grouped["term_count"], needed))
-    result = pa.table(
-        [
-            kept["post_id"],
-            pa.array([t.id for t in themes], pa.string()).take(kept["theme"]),
-            kept["term_list"].cast(pa.list_(pa.string())),
-        ],
-        schema=MATCHES,
-    )
-    return result.sort_by([("post_id", "ascending"), ("theme", "ascending")])
+    text order, as :func:`~govsocial.text.tokens.tokenise` gives them (its string columns may
+    be dictionary-encoded, as ``Tokens.table(encoded=True)`` gives them: read faster)."""
+    terms = _terms_of(tuple(themes))
+    kind = _positions(tokens.column("kind"), KINDS)
+    post_id = _numbers(tokens.column("post_id"))
+    seq = np.flatnonzero((kind == _WORD) | (kind == _HASHTAG_WORD))
+    post = post_id[seq]
+    phrases, exclusions = [], []
+    for field in ("token", "stem"):
+        spans = _spans(
+            _positions(tokens.column(field), terms.words[field])[seq], post, terms, field
+        )
+        phrases.append(spans.filter(pc.invert(spans["exclude"])))
+        exclusions.append(spans.filter(spans["exclude"]))
+    voided = _unvoided(pa.concat_tables(phrases), pa.concat_tables(exclusions))
+    hashtags = np.flatnonzero(kind == _HASHTAG_KIND)
+    tagged = _hashtag_hits(post_id[hashtags], _strings(tokens.column("token"), hashtags), terms)
+    hit_post = np.concatenate([tagged[0], voided.column("post_id").to_numpy()])
+    hit_term = np.concatenate([tagged[1], voided.column("term").to_numpy()])
+    return _evidence(hit_post.astype(np.int64), hit_term.astype(np.int64), terms, themes)
 
 
-_HITS = pa.schema([("post_id", pa.int64()), ("theme", pa.int32()), ("term", pa.string())])
+@dataclass(frozen=True)
+class _Terms:
+    """Every theme's terms numbered: by theme id, then by text within a theme (so numbers sort
+    as (theme, term) do); ``words`` the distinct words compared on tokens and on stems."""
+
+    theme: NDArray[np.int64]  # per term: index into the themes given
+    text: pa.Array  # per term: the evidence shown
+    hashtag: dict[str, list[int]]  # folded hashtag → its terms
+    listed: tuple[tuple[int, Term, bool], ...]  # (term number, phrase, is an exclusion)
+    words: dict[str, tuple[str, ...]]
+
+
+@functools.lru_cache(maxsize=8)
+def _terms_of(themes: tuple[Theme, ...]) -> _Terms:
+    texts: list[str] = []
+    theme_of: list[int] = []
+    number: dict[tuple[int, str], int] = {}
+    for i in sorted(range(len(themes)), key=lambda i: themes[i].id):
+        t = themes[i]
+        for text in sorted({"#" + h for h in t.hashtags} | {p.text for p in t.phrases}):
+            number[(i, text)] = len(texts)
+            texts.append(text)
+            theme_of.append(i)
+    hashtag: dict[str, list[int]] = {}
+    for i, t in enumerate(themes):
+        for h in t.hashtags:
+            hashtag.setdefault(h, []).append(number[(i, "#" + h)])
+    listed: list[tuple[int, Term, bool]] = []
+    for i, t in enumerate(themes):
+        listed += [(number[(i, p.text)], p, False) for p in t.phrases]
+        listed += [(-1 - i, x, True) for x in t.exclude]  # numbered by its theme only
+    words = {
+        field: tuple(sorted({w for _, term, _ in listed if term.stem == (field == "stem")
+                             for w in term.words}))
+        for field in ("token", "stem")
+    }  # fmt: skip
+    return _Terms(
+        np.array(theme_of, np.int64), pa.array(texts, pa.string()), hashtag, tuple(listed), words
+    )
+
+
 _SPANS = pa.schema(
     [
         ("post_id", pa.int64()),
-        ("theme", pa.int32()),
-        ("term", pa.string()),
+        ("theme", pa.int64()),
+        ("term", pa.int64()),
         ("start", pa.int64()),
         ("end", pa.int64()),
         ("exclude", pa.bool_()),
@@ -357,64 +407,67 @@ _SPANS = pa.schema(
 )
 
 
-def _hashtag_hits(tokens: pa.Table, themes: Sequence[Theme]) -> pa.Table:
-    tags = tokens.filter(pc.equal(tokens["kind"], "hashtag"))
-    wanted = [(tag, i, "#" + tag) for i, t in enumerate(themes) for tag in t.hashtags]
-    if not wanted or not len(tags):
-        return _HITS.empty_table()
-    table = pa.table(
-        {"tag": [w[0] for w in wanted], "theme": pa.array([w[1] for w in wanted], pa.int32())}
-    ).append_column("term", pa.array([w[2] for w in wanted], pa.string()))
-    seen = pa.table({"post_id": tags["post_id"], "tag": pc.utf8_slice_codeunits(tags["token"], 1)})
-    return seen.join(table, "tag").select(["post_id", "theme", "term"]).cast(_HITS)
-
-
-def _spans(seq: pa.Table, post: np.ndarray, themes: Sequence[Theme], field: str) -> pa.Table:
+def _spans(word: NDArray[np.int64], post: NDArray[np.int64], terms: _Terms, field: str) -> pa.Table:
     """Where the phrases and exclusions compared on ``field`` (token or stem) occur: rows
-    ``start`` to ``end`` (exclusive) of ``seq``. Each n-gram of consecutive rows of one post is
-    encoded as one integer over the themes' words (0 = not a theme word) and looked up."""
+    ``start`` to ``end`` (exclusive) of the word sequence. ``word`` is each row's place among
+    the themes' words of the field (-1: none). Each n-gram of consecutive rows of one post that
+    starts on a theme word is encoded as one integer over those words and looked up."""
     stem = field == "stem"
-    terms = [
-        (i, term, exclude)
-        for i, theme in enumerate(themes)
-        for exclude, listed in ((False, theme.phrases), (True, theme.exclude))
-        for term in listed
-        if term.stem == stem
-    ]
-    vocabulary = sorted({w for _, term, _ in terms for w in term.words})
+    listed = [(n, t, x) for n, t, x in terms.listed if t.stem == stem]
+    vocabulary = terms.words[field]
     base = len(vocabulary) + 1
-    if not terms or not len(seq):
+    if not listed or not len(word):
         return _SPANS.empty_table()
     if base**MAX_WORDS >= 2**63:
         raise ValueError(f"{len(vocabulary)} distinct theme words: at most 55,000 fit a key")
     index = {w: k + 1 for k, w in enumerate(vocabulary)}
-    found = pc.index_in(seq[field], value_set=pa.array(vocabulary, pa.string()))
-    ids = pc.fill_null(found, -1).to_numpy().astype(np.int64) + 1
+    ids = word + 1  # 0: not a theme word
+    candidates = np.flatnonzero(ids > 0)
     parts = []
     for n in range(1, MAX_WORDS + 1):
-        listed = [(i, t, x) for i, t, x in terms if len(t.words) == n]
-        count = len(ids) - n + 1
-        if not listed or count <= 0:
+        wanted = [(m, t, x) for m, t, x in listed if len(t.words) == n]
+        starts = candidates[candidates + n <= len(ids)]
+        if not wanted or not len(starts):
             continue
-        key, ok = ids[:count].copy(), ids[:count] > 0
-        for k in range(1, n):
-            ok &= (ids[k : k + count] > 0) & (post[k : k + count] == post[:count])
-            key = key * base + ids[k : k + count]
-        keys = [_key(t.words, index, base) for _, t, _ in listed]
-        starts = np.flatnonzero(ok & np.isin(key, keys))
-        at = pa.table({"key": key[starts], "post_id": post[starts], "start": starts})
-        wanted = pa.table(
-            {
-                "key": pa.array(keys, pa.int64()),
-                "theme": pa.array([i for i, _, _ in listed], pa.int32()),
-                "term": pa.array([t.text for _, t, _ in listed], pa.string()),
-                "exclude": pa.array([x for _, _, x in listed], pa.bool_()),
-            }
+        key = ids[starts]
+        for k in range(1, n):  # n consecutive theme words of one post
+            following = ids[starts + k]
+            ok = (following > 0) & (post[starts + k] == post[starts])
+            starts, key = starts[ok], key[ok] * base + following[ok]
+        keys = np.array([_key(t.words, index, base) for _, t, _ in wanted], np.int64)
+        order = np.argsort(keys, kind="stable")
+        distinct, first, many = np.unique(keys[order], return_index=True, return_counts=True)
+        place = np.minimum(np.searchsorted(distinct, key), len(distinct) - 1)
+        found = np.flatnonzero(distinct[place] == key)
+        count = many[place[found]]
+        at = np.repeat(found, count)
+        entry = order[np.repeat(first[place[found]], count) + _within(count)]
+        number = np.array([m for m, _, _ in wanted], np.int64)[entry]
+        parts.append(
+            pa.table(
+                {
+                    "post_id": post[starts[at]],
+                    "theme": _theme_of(terms, number),
+                    "term": number,
+                    "start": starts[at],
+                    "end": starts[at] + n,
+                    "exclude": np.array([x for _, _, x in wanted], bool)[entry],
+                },
+                schema=_SPANS,
+            )
         )
-        joined = at.join(wanted, "key")
-        end = pc.add(joined["start"], n)
-        parts.append(joined.append_column("end", end).select(_SPANS.names).cast(_SPANS))
     return pa.concat_tables([_SPANS.empty_table(), *parts])
+
+
+def _theme_of(terms: _Terms, number: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The theme of each term number (an exclusion's number is -1 - its theme)."""
+    inside = number >= 0
+    return np.where(inside, terms.theme[np.where(inside, number, 0)], -1 - number)
+
+
+def _within(counts: NDArray[np.int64]) -> NDArray[np.int64]:
+    """0, 1, ... counts[i] - 1 for each i, concatenated."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 def _key(words: Sequence[str], index: Mapping[str, int], base: int) -> int:
@@ -439,4 +492,82 @@ def _unvoided(phrases: pa.Table, exclusions: pa.Table) -> pa.Table:
         )
         voided = pairs.filter(inside)["hit"]
         phrases = phrases.filter(pc.invert(pc.is_in(phrases["hit"], voided)))
-    return phrases.select(["post_id", "theme", "term"]).cast(_HITS)
+    return phrases.select(["post_id", "term"])
+
+
+def _hashtag_hits(
+    post: NDArray[np.int64], tokens: pa.Array, terms: _Terms
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(post, term) of each hashtag token that is a theme's hashtag."""
+    if not terms.hashtag or not len(post):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    tags = list(terms.hashtag)
+    found = pc.index_in(pc.utf8_slice_codeunits(tokens, 1), value_set=pa.array(tags, pa.string()))
+    tag = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(tag >= 0)
+    numbers = [terms.hashtag[t] for t in tags]
+    many = np.array([len(n) for n in numbers], np.int64)[tag[rows]]
+    first = np.cumsum([0, *(len(n) for n in numbers)])[tag[rows]]
+    flat = np.array([m for n in numbers for m in n], np.int64)
+    return post[np.repeat(rows, many)], flat[np.repeat(first, many) + _within(many)]
+
+
+def _evidence(
+    post: NDArray[np.int64], term: NDArray[np.int64], terms: _Terms, themes: Sequence[Theme]
+) -> pa.Table:
+    """The matches: per post and theme with at least ``min_matches`` distinct terms, the
+    sorted terms; ordered by post and theme id (term numbers sort as (theme id, text))."""
+    if not len(post):
+        return MATCHES.empty_table()
+    order = np.lexsort((term, post))
+    post, term = post[order], term[order]
+    distinct = np.r_[True, (post[1:] != post[:-1]) | (term[1:] != term[:-1])]
+    post, term = post[distinct], term[distinct]
+    theme = terms.theme[term]
+    first = np.flatnonzero(np.r_[True, (post[1:] != post[:-1]) | (theme[1:] != theme[:-1])])
+    count = np.diff(np.r_[first, len(post)])
+    needed = np.array([t.min_matches for t in themes], np.int64)[theme[first]]
+    kept = count >= needed
+    rows = np.repeat(kept, count)
+    offsets = np.r_[0, np.cumsum(count[kept])].astype(np.int32)
+    evidence = pa.ListArray.from_arrays(
+        pa.array(offsets), terms.text.take(pa.array(term[rows], pa.int64()))
+    )
+    ids = pa.array([t.id for t in themes], pa.string())
+    return pa.table(
+        [
+            pa.array(post[first[kept]], pa.int64()),
+            ids.take(pa.array(theme[first[kept]], pa.int64())),
+            evidence,
+        ],
+        schema=MATCHES,
+    )
+
+
+# -- columns of a token table, plain or dictionary-encoded ---------------------------------------
+def _numbers(column: pa.ChunkedArray) -> NDArray[np.int64]:
+    return np.asarray(column.to_numpy(), np.int64)
+
+
+def _plain_or_encoded(column: pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+
+
+def _positions(column: pa.ChunkedArray, values: Sequence[str]) -> NDArray[np.int64]:
+    """Per row, the place of its string among ``values`` (-1: not there); a dictionary-encoded
+    column is looked up once per distinct string."""
+    array = _plain_or_encoded(column)
+    value_set = pa.array(values, pa.string())
+    if isinstance(array, pa.DictionaryArray):
+        per_string = pc.fill_null(pc.index_in(array.dictionary, value_set=value_set), -1)
+        positions: NDArray[np.int64] = np.asarray(per_string.to_numpy(), np.int64)
+        per_row: NDArray[np.int64] = positions[array.indices.to_numpy()]
+        return per_row
+    found = pc.fill_null(pc.index_in(array, value_set=value_set), -1)
+    return np.asarray(found.to_numpy(zero_copy_only=False), np.int64)
+
+
+def _strings(column: pa.ChunkedArray, rows: NDArray[np.int64]) -> pa.Array:
+    """The strings of ``rows`` of a plain or dictionary-encoded string column."""
+    taken = _plain_or_encoded(column).take(pa.array(rows, pa.int64()))
+    return pc.cast(taken, pa.string()) if isinstance(taken, pa.DictionaryArray) else taken

@@ -1,38 +1,62 @@
-"""The text stage's services: tag posts with themes incrementally, keywords and trends of a
-scope, and the evaluation of theme detection against the hand-labelled set.
+"""The text stage's services: read posts incrementally (theme tags and term counts), keywords
+and trends of a scope from the kept term counts, and the evaluation of theme detection against
+the hand-labelled set.
 
 `govsocial text update` reads only posts whose text is new or changed, or all of them when the
-theme files change (their fingerprint is kept per post in ``post_text_state``), in batches: each
-batch's tags and state are kept in one transaction, so an interrupted update loses nothing done.
+theme files or the normalisation change (their fingerprint is kept per post in
+``post_text_state``), in batches: each batch's tags, term counts and state are kept in one
+transaction, so an interrupted update loses nothing done. Keywords and trends then sum the
+kept counts of their scope (no text is read again), and refuse a scope with posts not yet read.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import hashlib
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from govsocial import __version__
+from govsocial.errors import StoreError
 from govsocial.store import Warehouse
 from govsocial.store import text as store
-from govsocial.text.keywords import keywords
+from govsocial.text.keywords import (
+    KINDS,
+    GroupCounts,
+    most_frequent_form,
+    post_forms,
+    rank_keywords,
+)
 from govsocial.text.themes import Theme, load_themes, match
-from govsocial.text.tokens import Stats, tokenise
-from govsocial.text.trends import trends
+from govsocial.text.tokens import (
+    Lexicon,
+    Reading,
+    Stats,
+    lexicon_fingerprint,
+    read_texts,
+    tokenise,
+)
+from govsocial.text.trends import WeekCounts, rank_trends
 
-BATCH = 50_000  # posts per transaction of `text update`
+BATCH = 50_000  # posts per transaction of `text update` (arrays under glibc's mmap threshold)
+GROUPS = ("account", "institution", "cluster", "platform", "month")
 
 
 def themes_fingerprint(themes: Sequence[Theme]) -> str:
-    """One hash of the theme files (ids and contents) and of the code that reads them."""
+    """One hash of the theme files (ids and contents), of the normalisation (slang, stopwords,
+    stemmer: the terms kept depend on it) and of the code that reads them."""
     parts = sorted(f"{t.id}:{t.sha256}" for t in themes)
-    return hashlib.sha256("\n".join([__version__, *parts]).encode()).hexdigest()[:16]
+    text = "\n".join([__version__, lexicon_fingerprint(), *parts])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -48,26 +72,74 @@ def update(
     themes: Sequence[Theme] | None = None,
     *,
     batch: int = BATCH,
+    workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> UpdateReport:
-    """Tag every new or changed post (all posts, when the theme files changed) with themes."""
+    """Read every new or changed post (all posts, when the theme files or the normalisation
+    changed): tag it with themes and keep its term counts. ``workers``: processes that stem
+    a batch's new words (the CPUs by default)."""
     chosen = tuple(themes) if themes is not None else load_themes()
     sha = themes_fingerprint(chosen)
+    lexicon_sha = lexicon_fingerprint()
     todo = store.posts_to_read(wh, sha)
     report = UpdateReport()
-    for start in range(0, len(todo), batch):
-        chunk = todo.slice(start, batch)
-        texts = store.texts_of(wh, chunk)
-        tokens = tokenise(texts["post_id"], texts["text"], stats=report.stats)
-        matched = match(tokens, chosen)
-        store.keep_themes(wh, chunk, matched, sha, datetime.now(UTC))
+    if not len(todo):
+        return report
+    _reuse_freed_memory()
+    lexicon = Lexicon(
+        known_stems=lambda words: store.known_terms(wh, words, lexicon_sha),
+        workers=workers if workers is not None else (os.cpu_count() or 1),
+    )
+
+    def keep(chunk: pa.Table, reading: Reading) -> None:
+        tokens = reading.tokens()
+        matched = match(tokens.table(encoded=True), chosen)
+        forms = post_forms(tokens)
+        kept = store.ReadText(chunk, matched, forms.counts, forms.forms, forms.post_tokens)
+        store.keep_text(wh, kept, sha, lexicon_sha, datetime.now(UTC))
         report.read += len(chunk)
         report.tagged += len(pc.unique(matched["post_id"]))
         for theme, n in zip(*_value_counts(matched["theme"]), strict=True):
             report.themes[theme] = report.themes.get(theme, 0) + n
         if progress:
             progress(report.read, len(todo))
+
+    try:
+        # Each batch is read (and its new words sent to be stemmed) before the one before it
+        # is finished and kept: the stemming processes and this one work at the same time.
+        waiting: tuple[pa.Table, Reading] | None = None
+        for start in range(0, len(todo), batch):
+            chunk = todo.slice(start, batch)
+            texts = store.texts_of(wh, chunk)
+            reading = read_texts(
+                texts["post_id"], texts["text"], lexicon=lexicon, stats=report.stats
+            )
+            if waiting is not None:
+                keep(*waiting)
+            waiting = (chunk, reading)
+        if waiting is not None:
+            keep(*waiting)
+    finally:
+        lexicon.close()
     return report
+
+
+@functools.cache
+def _reuse_freed_memory() -> None:
+    """Ask glibc to keep the memory a batch frees for the next one.
+
+    Every batch allocates arrays of about the same sizes (a few MB to 30 MB); by default glibc
+    maps each large one fresh from the system and unmaps it when freed, so the next batch
+    faults every page in again. On the benchmark machine that was most of tokenising
+    (100k posts twice: 6.3 s; with this, 1.2 s). Peak memory stays the batch's: the memory is
+    reused, not added to. Elsewhere (not glibc) this does nothing."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 32 * 2**20)  # glibc's largest on 64-bit systems
+    mallopt(m_trim_threshold, 2**30)
 
 
 def _value_counts(column: pa.ChunkedArray) -> tuple[list[str], list[int]]:
@@ -75,54 +147,129 @@ def _value_counts(column: pa.ChunkedArray) -> tuple[list[str], list[int]]:
     return counted.field("values").to_pylist(), counted.field("counts").to_pylist()
 
 
-GROUPS = ("account", "institution", "cluster", "platform", "month")
+def unread_in_scope(wh: Warehouse, scope: store.Scope) -> int:
+    """Posts of ``scope`` not yet read by `govsocial text update` with the shipped theme files
+    (or read with older ones, or changed since)."""
+    return store.unread_posts(wh, themes_fingerprint(load_themes()), scope)
+
+
+def _require_read(wh: Warehouse, scope: store.Scope) -> None:
+    unread = unread_in_scope(wh, scope)
+    if unread:
+        raise StoreError(
+            f"{unread:,} posts in scope are not yet read by `govsocial text update` (new, "
+            "changed, or read with other theme files), so their terms are not counted: run "
+            "`govsocial text update`, then ask again."
+        )
 
 
 def scope_keywords(
     wh: Warehouse, scope: store.Scope, by: str, *, top: int = 10, min_count: int = 5
 ) -> pa.Table:
     """Keywords of each group (``by``: account, institution, cluster, platform or month) of
-    the posts in ``scope`` against the rest of them (Dunning's G², docs/text-analysis.md)."""
-    tokens, posts = _tokens(wh, scope)
-    if by == "account":
-        label = pc.binary_join_element_wise(
-            posts["platform"], pc.fill_null(posts["handle"], "?"), " @"
-        )
-    elif by == "month":
-        label = pc.strftime(posts["posted_at"], format="%Y-%m")
-    else:
-        column = {"institution": "institution_id", "cluster": "cluster_id"}.get(by, by)
-        label = pc.fill_null(posts[column].cast(pa.string()), "-")
-    groups = pa.table({"post_id": posts["post_id"], "group": label})
-    return keywords(tokens, groups, top=top, min_count=min_count)
+    the posts in ``scope`` against the rest of them (Dunning's G², docs/text-analysis.md),
+    from the term counts kept by :func:`update`."""
+    if by not in GROUPS:
+        raise ValueError(f"by must be one of {', '.join(GROUPS)}, not {by!r}")
+    _require_read(wh, scope)
+    # Only terms used min_count times by a group can be its keywords: the others are not
+    # fetched (their totals, which the G² of the others needs, come with the rest).
+    counted = store.term_counts(wh, scope, by, range(len(KINDS)), min_count, per_label=True)
+    tokens = store.token_counts(wh, scope, by)
+    labels = [t["label"].combine_chunks().cast(pa.string()) for t in (counted, tokens)]
+    groups = pc.unique(pa.concat_arrays(labels))
+    terms = _terms(wh, scope, counted)
+    group_tokens = np.zeros(len(groups), np.int64)
+    group_tokens[_index(tokens["label"], groups)] = tokens["tokens"].to_numpy()
+    return rank_keywords(
+        GroupCounts(
+            groups=groups,
+            group=_index(counted["label"], groups),
+            term=terms.term,
+            count=counted["n"].to_numpy(),
+            group_tokens=group_tokens,
+            term_total=terms.total,
+            tokens=int(group_tokens.sum()),
+            kind=terms.kind,
+            text=terms.text,
+        ),
+        min_count=min_count,
+        top=top,
+    )
 
 
 def scope_trends(wh: Warehouse, scope: store.Scope, *, min_count: int = 5) -> pa.Table:
-    """Terms and hashtags bursting week over week in ``scope`` (docs/text-analysis.md)."""
-    tokens, posts = _tokens(wh, scope)
-    monday = pc.floor_temporal(posts["posted_at"], unit="week", week_starts_monday=True)
-    weeks = pa.table({"post_id": posts["post_id"], "week": pc.cast(monday, pa.date32())})
-    return trends(tokens, weeks, min_count=min_count)
+    """Terms and hashtags bursting week over week in ``scope`` (docs/text-analysis.md), from
+    the term counts kept by :func:`update`."""
+    _require_read(wh, scope)
+    kinds = [KINDS.index("unigram"), KINDS.index("hashtag")]
+    # A term used fewer than min_count times in all is tested in no week: not fetched.
+    counted = store.term_counts(wh, scope, "week", kinds, min_count, per_label=False)
+    terms = _terms(wh, scope, counted)
+    tokens = store.token_counts(wh, scope, "week")
+    return rank_trends(
+        WeekCounts(
+            week=_weeks(counted["label"]),
+            term=terms.term,
+            count=counted["n"].to_numpy(),
+            token_week=_weeks(tokens["label"]),
+            tokens=tokens["tokens"].to_numpy(),
+            kind=terms.kind,
+            text=terms.text,
+        ),
+        min_count=min_count,
+    )
 
 
-def _tokens(wh: Warehouse, scope: store.Scope) -> tuple[pa.Table, pa.Table]:
-    parts, infos = [], []
-    for batch in store.scoped_texts(wh, scope):
-        parts.append(tokenise(batch["post_id"], batch["text"]))
-        infos.append(batch.drop_columns(["text"]))
-    if not parts:
-        empty = tokenise(pa.array([], pa.int64()), pa.array([], pa.string()))
-        return empty, pa.table(
-            {
-                "post_id": pa.array([], pa.int64()),
-                "posted_at": pa.array([], pa.timestamp("us", "UTC")),
-                "platform": pa.array([], pa.string()),
-                "handle": pa.array([], pa.string()),
-                "institution_id": pa.array([], pa.string()),
-                "cluster_id": pa.array([], pa.string()),
-            }
-        )
-    return pa.concat_tables(parts), pa.concat_tables(infos)
+@dataclass(frozen=True)
+class _Terms:
+    term: np.ndarray  # per row of the counts: its term's number here
+    total: np.ndarray  # per term: occurrences in the scope
+    kind: np.ndarray  # per term
+    text: pa.Array  # per term: its most frequent form in the scope
+
+
+def _terms(wh: Warehouse, scope: store.Scope, counted: pa.Table) -> _Terms:
+    """The terms of kept counts (label, kind, term, next_term, n, total), numbered, each shown
+    as its most frequent form in the scope (ties: the first in sort order)."""
+    key = _term_key(counted)
+    distinct, first, term = np.unique(key, return_index=True, return_inverse=True)
+    wanted = counted.take(pa.array(first, pa.int64()))
+    forms = store.term_forms(wh, scope, wanted)
+    texts = pc.dictionary_encode(forms["form"].combine_chunks())
+    text = most_frequent_form(
+        np.searchsorted(distinct, _term_key(forms)),
+        texts.indices.to_numpy().astype(np.int64),
+        forms["n"].to_numpy(),
+        pc.cast(texts.dictionary, pa.string()),
+        len(distinct),
+    )
+    return _Terms(
+        term=term.astype(np.int64).reshape(-1),
+        total=wanted["total"].to_numpy(),
+        kind=wanted["kind"].to_numpy().astype(np.int8),
+        text=text,
+    )
+
+
+def _term_key(table: pa.Table) -> np.ndarray:
+    """One number per term: (term, next_term) of the kept counts (a term's number tells its
+    kind; a bigram is two)."""
+    term = np.asarray(table["term"].to_numpy(), np.int64)
+    key: np.ndarray = term * 2**32 + np.asarray(table["next_term"].to_numpy(), np.int64) + 1
+    return key
+
+
+def _index(labels: pa.ChunkedArray, values: pa.Array) -> np.ndarray:
+    found = pc.index_in(labels.combine_chunks().cast(pa.string()), value_set=values)
+    return np.asarray(found.to_numpy(zero_copy_only=False), np.int64)
+
+
+def _weeks(mondays: pa.ChunkedArray) -> np.ndarray:
+    """Weeks as numbers since 1970-01-05 (a Monday) from the dates of their Mondays."""
+    days = pc.cast(mondays.combine_chunks(), pa.int32()).to_numpy(zero_copy_only=False)
+    weeks: np.ndarray = (np.asarray(days, np.int64) - 4) // 7
+    return weeks
 
 
 # -- evaluation -----------------------------------------------------------------------------
