@@ -52,3 +52,10 @@ FORMAT_NAMES = (
     "youtube",
     "tiktok-research",
 )
+
+# What a hashtag and a mention are, after their '#' / '@': the one grammar the loader (posts'
+# hashtags and mentions columns, in DuckDB's RE2) and the text stage's tokeniser (Python's
+# regex) both use. A hashtag needs a letter (#2024 is not one, as on the platforms); a mention
+# may hold inner dots (Instagram's @humas.jabar).
+HASHTAG_BODY = r"[\p{L}\p{M}\p{N}_]*\p{L}[\p{L}\p{M}\p{N}_]*"
+MENTION_BODY = r"[\p{L}\p{N}_](?:[\p{L}\p{N}_.]*[\p{L}\p{N}_])?"

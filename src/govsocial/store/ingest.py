@@ -31,24 +31,31 @@ from govsocial.store.batches import FileIdentity, find_loaded, identify, record_
 from govsocial.store.failures import warehouse_failure
 from govsocial.store.rawfiles import Packing, keep
 from govsocial.store.warehouse import Warehouse
-from govsocial.vocabulary import ACCOUNT_COUNT_COLUMNS, COUNT_COLUMNS
+from govsocial.vocabulary import (
+    ACCOUNT_COUNT_COLUMNS,
+    COUNT_COLUMNS,
+    HASHTAG_BODY,
+    MENTION_BODY,
+)
 
 
 def _hashtags(text: str) -> str:
-    """Distinct lower-case hashtags of a text column, sorted (for deterministic output)."""
+    """Distinct lower-case hashtags of a text column, sorted (for deterministic output), by the
+    grammar the text stage's tokeniser uses (vocabulary.HASHTAG_BODY)."""
     found = (
         f"list_sort(list_distinct([lower(h) for h in "
-        rf"regexp_extract_all({text}, '#(\w+)', 1)]))"
+        f"regexp_extract_all({text}, '#({HASHTAG_BODY})', 1)]))"
     )
     # A post without a '#' (or '@') skips the regular expression: most have no mention.
     return f"CASE WHEN contains({text}, '#') THEN {found} ELSE []::VARCHAR[] END"
 
 
 def _mentions(text: str) -> str:
-    # '(?:^|[^\w@])' keeps e-mail addresses (humas@jabarprov.go.id) out of mentions.
+    # Not after a letter, digit, '_', '.' or '@': e-mail addresses (humas@jabarprov.go.id)
+    # are not mentions.
     found = (
         f"list_sort(list_distinct([lower(m) for m in "
-        rf"regexp_extract_all({text}, '(?:^|[^\w@])@(\w+)', 1)]))"
+        rf"regexp_extract_all({text}, '(?:^|[^\p{{L}}\p{{N}}_.@])@({MENTION_BODY})', 1)]))"
     )
     return f"CASE WHEN contains({text}, '@') THEN {found} ELSE []::VARCHAR[] END"
 

@@ -52,6 +52,8 @@ import stopwordsiso
 import wordfreq
 from numpy.typing import NDArray
 
+from govsocial.vocabulary import HASHTAG_BODY, MENTION_BODY
+
 __all__ = [
     "KINDS",
     "MAX_CHARS",
@@ -104,8 +106,8 @@ _LEXER = regex.compile(
     (?P<url>(?:https?://|www\.)[^\s<>"]+
       |(?:[\p{{L}}\p{{N}}-]+\.)+(?:{_TLD})(?![\p{{L}}\p{{N}}])(?:/[^\s<>"]*)?)
     |(?P<email>[\p{{L}}\p{{N}}._%+-]+@[\p{{L}}\p{{N}}-]+(?:\.[\p{{L}}\p{{N}}-]+)+)
-    |(?P<hashtag>\#[\p{{L}}\p{{M}}\p{{N}}_]*\p{{L}}[\p{{L}}\p{{M}}\p{{N}}_]*)
-    |(?P<mention>@[\p{{L}}\p{{N}}_](?:[\p{{L}}\p{{N}}_.]*[\p{{L}}\p{{N}}_])?)
+    |(?P<hashtag>\#{HASHTAG_BODY})
+    |(?P<mention>(?<![\p{{L}}\p{{N}}_.@])@{MENTION_BODY})
     |(?P<currency>(?i:rp)(?=\p{{N}}))
     |(?P<word>[\p{{L}}\p{{M}}\p{{N}}]*\p{{L}}[\p{{L}}\p{{M}}\p{{N}}]*(?:['’-][\p{{L}}\p{{M}}\p{{N}}]+)*)
     |(?P<number>\p{{N}}+(?:[.,:/]\p{{N}}+)*)
