@@ -11,11 +11,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-
-def _(message: str) -> str:
-    """Mark ``message`` for the catalogue (gettext's ``gettext_noop``): translated when shown."""
-    return message
-
+from govsocial.reports.i18n import N_ as _  # marked here, translated where shown
 
 # Excel number formats of the workbook: the cell holds the number, Excel shows it in the
 # reader's locale (1.234 and 12,3% in Indonesian)

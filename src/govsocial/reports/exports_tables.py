@@ -22,7 +22,8 @@ import pyarrow.compute as pc
 
 from govsocial.publish.model import ReadModel
 from govsocial.reports import exports_columns as columns
-from govsocial.reports.exports_columns import Column, _
+from govsocial.reports.exports_columns import Column
+from govsocial.reports.i18n import N_ as _  # marked here, translated where shown
 
 NOMINATED, HELD = "nominated", "held for review"  # the status codes (results, standings)
 

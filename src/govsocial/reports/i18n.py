@@ -23,6 +23,7 @@ from datetime import date, datetime
 from importlib import resources
 from typing import Any
 
+import jinja2
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
@@ -35,6 +36,24 @@ LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
 DOMAINS = ("site", "scorecard", "exports")
 _LOCALES = {"id": "id_ID", "en": "en_GB"}  # en_GB: "22 November 2026", day first
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue where it is defined (a table of labels, say); it is
+    translated where it is shown."""
+    return message
+
+
+def template_environment(folder: str) -> jinja2.Environment:
+    """The Jinja2 environment of the report's templates in ``templates/<folder>``: escaping
+    on, an undefined name an error, blocks trimmed. Callers add their globals (``_``)."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("govsocial.reports", f"templates/{folder}".rstrip("/")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def check_language(lang: str) -> str:

@@ -32,7 +32,7 @@ from govsocial.errors import ConfigError
 from govsocial.publish.model import ReadModel
 from govsocial.reports import charts
 from govsocial.reports.files import atomic_write, file_stem
-from govsocial.reports.i18n import Language, check_language
+from govsocial.reports.i18n import N_, Language, check_language, template_environment
 from govsocial.reports.scorecard_facts import Facts, RunTables, institution_facts, platform_name
 from govsocial.reports.scorecard_gaps import HELD, NOMINATED, NOT_ELIGIBLE, Place, places
 from govsocial.vocabulary import WIB
@@ -40,11 +40,6 @@ from govsocial.vocabulary import WIB
 WORKERS = 2  # the issue's target machine has 2 cores
 POOL_FROM = 8  # fewer cards are written in this process (starting a worker costs ~2 s)
 MEDIA_MINIMUM = 5  # posts of a media type before the card names it the best performing
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogue; it is translated where it is shown."""
-    return message
 
 
 MEDIA_LABELS = {
@@ -241,13 +236,7 @@ def category_title(category: Category, lang: str) -> str:
 
 
 def _environment(t: Language) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("govsocial.reports", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_environment("")
 
     def media_label(media: str) -> str:
         return t.gettext(MEDIA_LABELS[media]) if media in MEDIA_LABELS else media

@@ -41,7 +41,7 @@ from govsocial.metrics.catalogue import METRICS as CATALOGUE
 from govsocial.publish.model import ReadModel
 from govsocial.reports import site_text
 from govsocial.reports.files import file_stem
-from govsocial.reports.i18n import Language, check_language
+from govsocial.reports.i18n import Language, check_language, template_environment
 from govsocial.reports.site_text import Said
 from govsocial.vocabulary import PLATFORM_NAMES
 
@@ -215,13 +215,7 @@ class Site:
     # -- rendering
 
     def _environment(self) -> jinja2.Environment:
-        env = jinja2.Environment(
-            loader=jinja2.PackageLoader("govsocial.reports", "templates/site"),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        env = template_environment("site")
         lang = self.lang
         env.globals.update(
             _=lang.gettext,

@@ -20,14 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from govsocial.reports.i18n import Language
+from govsocial.reports.i18n import N_, Language
 from govsocial.vocabulary import PLATFORM_NAMES
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalogue; it is translated where it is shown."""
-    return message
-
 
 MEDIA_TYPES = {
     "image": N_("image"),
