@@ -224,7 +224,7 @@ def test_no_password_or_hash_ever_reaches_the_log(
     )
     disable_user(store, people.organiser, added.id)
     fill(store, people.jurors[0], jury.id, "most_active", "pemda", lambda place, n: 5.0)
-    hashes = [r[0] for r in store.con.execute("SELECT password_hash FROM users")]
+    hashes = [r[0] for r in store.sqlite.execute("SELECT password_hash FROM users")]
     text = "".join(json.dumps(e.__dict__) for e in entries(store))
     for word in (secret, new, "wrong-password-attempt", "p4ss-w0rd-long", "$argon2", *hashes):
         assert word not in text

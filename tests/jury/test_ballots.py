@@ -88,7 +88,7 @@ def test_opening_a_jury_is_checked(
         open_jury(store, people.organiser, folder, deadline=DEADLINE, rule="median")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="not a published run"):
         open_jury(store, people.organiser, tmp_path, deadline=DEADLINE)
-    assert store.con.execute("SELECT count(*) FROM juries").fetchone()[0] == 0
+    assert store.sqlite.execute("SELECT count(*) FROM juries").fetchone()[0] == 0
     first = open_jury(store, people.organiser, folder, deadline=DEADLINE, rule="borda")
     assert first.rule == "borda" and len(first.categories) == 5 and len(first.clusters) == 4
     with pytest.raises(AuthError, match=f"jury {first.id} on run .* is open"):
@@ -149,7 +149,7 @@ def test_bad_scores_are_refused(
     unit = panel(store, jury.id, "most_active", "pemda")[0].unit
     with pytest.raises(InputError, match=message):
         save_draft(store, people.jurors[0], jury.id, "most_active", "pemda", unit, scores)  # type: ignore[arg-type]
-    assert store.con.execute("SELECT count(*) FROM ballots").fetchone()[0] == 0
+    assert store.sqlite.execute("SELECT count(*) FROM ballots").fetchone()[0] == 0
 
 
 def test_unknown_panels_nominees_and_long_comments_are_refused(

@@ -15,15 +15,17 @@ from govsocial.jury.store import APPLICATION_ID, MIGRATIONS, StateStore
 
 def test_a_new_file_is_wal_with_foreign_keys_and_its_migrations(tmp_path: Path) -> None:
     with StateStore.open(tmp_path / "s.sqlite3", create=True) as store:
-        assert store.con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert store.con.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        assert store.con.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
-        assert store.con.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-        versions = [r[0] for r in store.con.execute("SELECT version FROM migrations")]
+        assert store.sqlite.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.sqlite.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert store.sqlite.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+        assert store.sqlite.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        versions = [r[0] for r in store.sqlite.execute("SELECT version FROM migrations")]
         assert versions == [m[0] for m in MIGRATIONS]
         assert verify(store).ok and verify(store).entries == 0
     with StateStore.open(tmp_path / "s.sqlite3") as again:  # reopening applies nothing twice
-        assert again.con.execute("SELECT count(*) FROM migrations").fetchone()[0] == len(MIGRATIONS)
+        assert again.sqlite.execute("SELECT count(*) FROM migrations").fetchone()[0] == len(
+            MIGRATIONS
+        )
 
 
 def test_a_missing_file_is_created_only_when_asked(tmp_path: Path) -> None:
@@ -61,28 +63,32 @@ def test_a_file_of_a_newer_govsocial_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_write_without_its_audit_entry_is_rolled_back(store: StateStore) -> None:
-    before = store.con.execute("SELECT count(*) FROM users").fetchone()[0]
+    before = store.sqlite.execute("SELECT count(*) FROM users").fetchone()[0]
     with pytest.raises(StoreError, match="without its audit entry"), store.write() as tx:
         tx.execute("UPDATE users SET name = 'Mallory'")
-    assert store.con.execute("SELECT count(*) FROM users WHERE name = 'Mallory'").fetchone()[0] == 0
-    assert store.con.execute("SELECT count(*) FROM users").fetchone()[0] == before
+    assert (
+        store.sqlite.execute("SELECT count(*) FROM users WHERE name = 'Mallory'").fetchone()[0] == 0
+    )
+    assert store.sqlite.execute("SELECT count(*) FROM users").fetchone()[0] == before
     with store.write() as tx:  # with its entry, the same change commits
         tx.execute("UPDATE users SET name = 'Mallory' WHERE login = 'juror1'")
         tx.audit("console:test", "user.rename", "user:2", {"name": "Juror1"}, {"name": "Mallory"})
-    assert store.con.execute("SELECT count(*) FROM users WHERE name = 'Mallory'").fetchone()[0] == 1
+    assert (
+        store.sqlite.execute("SELECT count(*) FROM users WHERE name = 'Mallory'").fetchone()[0] == 1
+    )
 
 
 def test_an_error_in_a_write_leaves_nothing_of_it(store: StateStore) -> None:
-    entries = store.con.execute("SELECT count(*) FROM audit").fetchone()[0]
+    entries = store.sqlite.execute("SELECT count(*) FROM audit").fetchone()[0]
     with pytest.raises(sqlite3.IntegrityError), store.write() as tx:
         tx.audit("console:test", "test", "user:2", None, {"x": 1})
         tx.execute("INSERT INTO users (id, name) VALUES (1, 'dup')")
-    assert store.con.execute("SELECT count(*) FROM audit").fetchone()[0] == entries
+    assert store.sqlite.execute("SELECT count(*) FROM audit").fetchone()[0] == entries
     assert verify(store).ok
 
 
 def test_the_audit_table_refuses_updates_and_deletes(store: StateStore) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        store.con.execute("UPDATE audit SET actor = 'someone else'")
+        store.sqlite.execute("UPDATE audit SET actor = 'someone else'")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        store.con.execute("DELETE FROM audit")
+        store.sqlite.execute("DELETE FROM audit")

@@ -24,7 +24,7 @@ from jury.world import PASSWORD, Clock, People
 
 
 def test_passwords_are_kept_as_argon2id_hashes_only(store: StateStore, people: People) -> None:
-    hashes = [r[0] for r in store.con.execute("SELECT password_hash FROM users")]
+    hashes = [r[0] for r in store.sqlite.execute("SELECT password_hash FROM users")]
     assert len(hashes) == 6 and all(h.startswith("$argon2id$") for h in hashes)
     assert len(set(hashes)) == len(hashes)  # salted
     whole = store.path.read_bytes() + store.path.with_name(store.path.name + "-wal").read_bytes()

@@ -109,7 +109,7 @@ def _refuse_secrets(value: Any, action: str) -> None:
 def entries(store: StateStore, since: int = 0) -> Iterator[AuditEntry]:
     """The entries after seq ``since``, in order, as stored (a damaged one raises nothing
     here: :func:`verify` says what is wrong)."""
-    cursor = store.con.execute("SELECT * FROM audit WHERE seq > ? ORDER BY seq", (since,))
+    cursor = store.sqlite.execute("SELECT * FROM audit WHERE seq > ? ORDER BY seq", (since,))
     for row in cursor:
         yield AuditEntry(
             row["seq"],
@@ -192,7 +192,7 @@ def verify(store: StateStore, anchor: str | None = None) -> VerifyReport:
     ``audit_head`` says (no entry deleted from its end)."""
     with store.read():
         report = check_chain(entries(store), anchor)
-        head = store.con.execute("SELECT seq, hash FROM audit_head").fetchone()
+        head = store.sqlite.execute("SELECT seq, hash FROM audit_head").fetchone()
     if report.ok and f"{head[0]}:{head[1]}" != report.head:
         seq, last = int(head[0]), report.entries
         if seq > last:

@@ -192,7 +192,7 @@ def open_jury(
             ),
         )
         jury_id = int(cursor.lastrowid or 0)
-        tx.con.executemany(
+        tx.sqlite.executemany(
             "INSERT INTO nominees VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(jury_id, *asdict(n).values()) for n in found],
         )

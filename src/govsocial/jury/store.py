@@ -153,31 +153,31 @@ class Transaction:
     ``at`` is the transaction's one time (its entries and rows all say it)."""
 
     def __init__(self, con: sqlite3.Connection, at: datetime) -> None:
-        self.con = con
+        self.sqlite = con
         self.at = at
         self.audited = 0
         self._changes = con.total_changes
 
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
-        return self.con.execute(sql, params)
+        return self.sqlite.execute(sql, params)
 
     def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.con.execute(sql, params).fetchone()
+        row: sqlite3.Row | None = self.sqlite.execute(sql, params).fetchone()
         return row
 
     def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return list(self.con.execute(sql, params).fetchall())
+        return list(self.sqlite.execute(sql, params).fetchall())
 
     def audit(self, actor: str, action: str, subject: str, before: Any, after: Any) -> int:
         """Append the audit entry of this transaction's change; returns its seq."""
         from govsocial.jury.audit import append
 
         self.audited += 1
-        return append(self.con, iso(self.at), actor, action, subject, before, after)
+        return append(self.sqlite, iso(self.at), actor, action, subject, before, after)
 
     def unaudited(self) -> bool:
         """Rows changed and no audit entry written (each entry is two writes of its own)."""
-        return self.audited == 0 and self.con.total_changes > self._changes
+        return self.audited == 0 and self.sqlite.total_changes > self._changes
 
 
 class StateStore:
@@ -186,7 +186,7 @@ class StateStore:
 
     def __init__(self, path: Path, con: sqlite3.Connection, clock: Clock) -> None:
         self.path = path
-        self.con = con
+        self.sqlite = con
         self.clock = clock
 
     @classmethod
@@ -215,9 +215,9 @@ class StateStore:
 
     def _prepare(self) -> None:
         try:
-            self.con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-            app_id = self.con.execute("PRAGMA application_id").fetchone()[0]
-            tables = self.con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            self.sqlite.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            app_id = self.sqlite.execute("PRAGMA application_id").fetchone()[0]
+            tables = self.sqlite.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{self.path} is not a govsocial web state file ({exc}). Give the path of "
@@ -228,20 +228,20 @@ class StateStore:
                 f"{self.path} is an SQLite file of another program, not a govsocial web state "
                 "file. Give the state file's path (--state), or a new path to create one."
             )
-        self.con.execute("PRAGMA foreign_keys = ON")
-        self.con.execute("PRAGMA synchronous = FULL")
-        if self.con.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
+        self.sqlite.execute("PRAGMA foreign_keys = ON")
+        self.sqlite.execute("PRAGMA synchronous = FULL")
+        if self.sqlite.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
             raise StoreError(f"{self.path}: SQLite cannot use WAL mode here (a network drive?).")
         self._migrate()
 
     def _migrate(self) -> None:
         with self._immediate():
-            self.con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            self.con.execute(
+            self.sqlite.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            self.sqlite.execute(
                 "CREATE TABLE IF NOT EXISTS migrations "
                 "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)"
             )
-            done = {r[0] for r in self.con.execute("SELECT version FROM migrations")}
+            done = {r[0] for r in self.sqlite.execute("SELECT version FROM migrations")}
             newest = MIGRATIONS[-1][0]
             if done and max(done) > newest:
                 raise SchemaVersionError(
@@ -251,8 +251,8 @@ class StateStore:
             for version, name, sql in MIGRATIONS:
                 if version not in done:
                     for statement in _statements(sql):
-                        self.con.execute(statement)
-                    self.con.execute(
+                        self.sqlite.execute(statement)
+                    self.sqlite.execute(
                         "INSERT INTO migrations VALUES (?, ?, ?)",
                         (version, name, iso(self.clock())),
                     )
@@ -260,7 +260,7 @@ class StateStore:
     @contextmanager
     def _immediate(self) -> Iterator[None]:
         try:
-            self.con.execute("BEGIN IMMEDIATE")
+            self.sqlite.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise StoreError(
                 f"{self.path}: could not get the write lock in {BUSY_TIMEOUT_SECONDS:.0f} s "
@@ -269,16 +269,16 @@ class StateStore:
         try:
             yield
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self.sqlite.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
+        self.sqlite.execute("COMMIT")
 
     @contextmanager
     def write(self) -> Iterator[Transaction]:
         """A write transaction (``BEGIN IMMEDIATE``); every change in it needs its audit entry
         (:meth:`Transaction.audit`), else it is rolled back with an error."""
         with self._immediate():
-            tx = Transaction(self.con, self.clock())
+            tx = Transaction(self.sqlite, self.clock())
             yield tx
             if tx.unaudited():
                 raise StoreError(
@@ -289,14 +289,14 @@ class StateStore:
     @contextmanager
     def read(self) -> Iterator[Transaction]:
         """A read transaction: every query in it sees the same snapshot."""
-        self.con.execute("BEGIN")
+        self.sqlite.execute("BEGIN")
         try:
-            yield Transaction(self.con, self.clock())
+            yield Transaction(self.sqlite, self.clock())
         finally:
-            self.con.execute("COMMIT")
+            self.sqlite.execute("COMMIT")
 
     def close(self) -> None:
-        self.con.close()
+        self.sqlite.close()
 
     def __enter__(self) -> StateStore:
         return self
