@@ -19,6 +19,7 @@ from govsocial.cli import (
     jury,
     publishing,
     registry,
+    serving,
     text,
     warehouse,
     world,
@@ -44,6 +45,7 @@ app.add_typer(files.raw_app, name="raw")
 app.command("import")(import_files)
 app.command("publish")(publishing.publish)
 app.command("report")(publishing.report)
+app.command("serve")(serving.serve)
 for command in (world.demo, world.synth, warehouse.sql, warehouse.info, warehouse.settings):
     app.command()(command)
 

@@ -127,9 +127,22 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
+_V2 = """
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  csrf TEXT NOT NULL,
+  created TEXT NOT NULL,
+  expires TEXT NOT NULL,
+  ended TEXT
+);
+CREATE INDEX sessions_by_user ON sessions (user_id, ended);
+"""
+
 # (version, what it adds, SQL): applied in order, never edited once released.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "users, juries, nominees, assignments, ballots, audit log", _V1),
+    (2, "sign-in sessions of the web app", _V2),
 )
 
 

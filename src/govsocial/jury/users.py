@@ -231,13 +231,32 @@ def disable_user(store: StateStore, actor: Actor, user_id: int) -> User:
         if isinstance(who, User) and who.id == user_id:
             raise AuthError("an organiser cannot disable themselves; ask another organiser")
         tx.execute("UPDATE users SET disabled = 1 WHERE id = ?", (user_id,))
+        ended = _end_sessions(tx, user_id)
         after = _user(tx.all("SELECT * FROM users WHERE id = ?", (user_id,))[0])
-        tx.audit(who.actor, "user.disable", before.actor, before.audited(), after.audited())
+        tx.audit(
+            who.actor,
+            "user.disable",
+            before.actor,
+            before.audited(),
+            {**after.audited(), "sessions_ended": ended},
+        )
     return after
 
 
-def change_password(store: StateStore, actor: int, current: str, new: str) -> None:
-    """A user changes their own password, giving the current one."""
+def _end_sessions(tx: Transaction, user_id: int, keep: str | None = None) -> int:
+    """End the user's live web sessions but ``keep`` (a session's stored id), in ``tx``."""
+    cursor = tx.execute(
+        "UPDATE sessions SET ended = ? WHERE user_id = ? AND ended IS NULL AND id IS NOT ?",
+        (iso(tx.at), user_id, keep),
+    )
+    return int(cursor.rowcount)
+
+
+def change_password(
+    store: StateStore, actor: int, current: str, new: str, *, keep_session: str | None = None
+) -> None:
+    """A user changes their own password, giving the current one. Every other session of
+    theirs ends (``keep_session``: the stored id of the session that asked, which goes on)."""
     with store.read() as tx:
         user = signed_in(tx, actor)
         row = tx.one("SELECT password_hash FROM users WHERE id = ?", (actor,))
@@ -249,7 +268,10 @@ def change_password(store: StateStore, actor: int, current: str, new: str) -> No
     with store.write() as tx:
         acting(tx, actor)
         tx.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hashed, actor))
-        tx.audit(user.actor, "user.password", user.actor, None, {"changed": True})
+        ended = _end_sessions(tx, actor, keep_session)
+        tx.audit(
+            user.actor, "user.password", user.actor, None, {"changed": True, "sessions_ended": ended}
+        )
 
 
 @functools.cache
@@ -330,3 +352,9 @@ def _refused_until(tx: Transaction, subject: str, limits: Throttle) -> str | Non
     ]
     until = max(ends, default=None)
     return until.strftime("%Y-%m-%d %H:%M") if until is not None and until > tx.at else None
+
+
+def has_users(store: StateStore) -> bool:
+    """Whether anyone exists yet (the web's first-run page is open until someone does)."""
+    with store.read() as tx:
+        return tx.one("SELECT 1 FROM users LIMIT 1") is not None

@@ -155,7 +155,21 @@ class ClusterPage:
 class Site:
     """The site of one published run in one language: its pages, rendered on demand."""
 
-    def __init__(self, model: ReadModel, lang: Language, link_scorecards: bool = True) -> None:
+    def __init__(
+        self,
+        model: ReadModel,
+        lang: Language,
+        link_scorecards: bool = True,
+        *,
+        loader: jinja2.BaseLoader | None = None,
+        globals: Mapping[str, Any] | None = None,
+        context: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        """``loader``, ``globals`` and ``context``: the web app renders the same pages inside
+        its own layout (a loader whose ``base.html`` extends ``site/base.html``), with its own
+        globals, and ``context()`` called at each rendering for the values of that request
+        (who is signed in): a Site is shared by concurrent requests, its globals are not
+        changed after it is made."""
         self.model = model
         self.lang = lang
         self.results = model.results
@@ -176,6 +190,10 @@ class Site:
         ]
         self._leaderboards()
         self.env = self._environment()
+        if loader is not None:
+            self.env.loader = loader
+        self.env.globals.update(globals or {})
+        self.context = context
 
     # -- data
 
@@ -265,7 +283,8 @@ class Site:
         return {"start": self.lang.date(period["start"]), "last": self.lang.date(end)}
 
     def _render(self, template: str, root: str, **values: Any) -> str:
-        return self.env.get_template(template).render(root=root, **values)
+        extra = self.context() if self.context else {}
+        return self.env.get_template(template).render(root=root, **{**extra, **values})
 
     def index(self) -> str:
         coverage = self.coverage

@@ -1,0 +1,173 @@
+"""The web app (docs/web.md): ``create_app(config)`` gives the ASGI app ``govsocial serve``
+runs with uvicorn.
+
+Routers, one module each: :mod:`auth` (sign-in, sign-out, first run, password, language),
+:mod:`public` (the published results, leaderboards, institutions), :mod:`api` (the same as
+JSON, with its OpenAPI description), :mod:`admin` (users, the audit log), :mod:`judging`
+(juries: the organiser's and the jurors' pages), :mod:`registration` (institutions' account
+changes). What they share is in :mod:`context`.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from govsocial import __version__
+from govsocial.errors import (
+    AuthError,
+    ConfigError,
+    GovsocialError,
+    InputError,
+    MethodologyError,
+    NotFoundError,
+)
+from govsocial.web.config import WebConfig
+from govsocial.web.context import (
+    CSRF_COOKIE,
+    AppState,
+    Unauthenticated,
+    Viewer,
+    csrf_guard,
+    render,
+    viewer,
+)
+
+log = logging.getLogger("govsocial.web")
+
+# Only our own files: no inline script, no other origin. Vega-Lite's charts run without
+# eval (the expression interpreter); styles allow inline attributes (SVG charts use them).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def create_app(config: WebConfig) -> FastAPI:
+    from govsocial.web import admin, api, auth, judging, public, registration
+
+    app = FastAPI(
+        title="govsocial",
+        version=__version__,
+        description="Published results of government social media awards, as JSON.",
+        docs_url=None,  # our own page (api.py): Swagger UI vendored, no inline script
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        dependencies=[Depends(csrf_guard)],
+    )
+    app.state.govsocial = AppState(config.with_key())
+    static = resources.files("govsocial.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    for module in (auth, public, api, admin, judging, registration):
+        app.include_router(module.router)
+    _handlers(app)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "public, max-age=3600")
+        else:
+            response.headers.setdefault("Cache-Control", "no-store")
+        who: Viewer | None = getattr(request.state, "viewer", None)
+        if who is not None and who.anonymous_csrf is not None:
+            state: AppState = request.app.state.govsocial
+            response.set_cookie(
+                CSRF_COOKIE,
+                state.signer.dumps(who.anonymous_csrf),
+                httponly=True,
+                samesite="strict",
+                secure=config.secure_cookies,
+                path="/",
+            )
+        return response
+
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    ).split(",")[0]
+
+
+def _handlers(app: FastAPI) -> None:
+    def problem(request: Request, status: int, message: str) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"error": message, "status": status}, status_code=status)
+        who = viewer(request)
+        if status == 401 and request.method == "GET":
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return render(
+            who,
+            "message.html",
+            status=status,
+            page_title=who._(_TITLES.get(status, "Something went wrong")),
+            message=message,
+            status_code=status,
+        )
+
+    @app.exception_handler(Unauthenticated)
+    async def unauthenticated(request: Request, exc: Unauthenticated) -> Response:
+        return problem(request, 401, exc.message)
+
+    @app.exception_handler(AuthError)
+    async def forbidden(request: Request, exc: AuthError) -> Response:
+        return problem(request, 403, exc.message)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        return problem(request, 404, exc.message)
+
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, exc: InputError) -> Response:
+        return problem(request, 400, exc.message)
+
+    @app.exception_handler(ConfigError)
+    async def config(request: Request, exc: ConfigError) -> Response:
+        return problem(request, 409, exc.message)
+
+    @app.exception_handler(MethodologyError)
+    async def methodology(request: Request, exc: MethodologyError) -> Response:
+        return problem(request, 409, exc.message)
+
+    @app.exception_handler(GovsocialError)
+    async def other(request: Request, exc: GovsocialError) -> Response:
+        log.warning("%s: %s", type(exc).__name__, exc.message)
+        return problem(request, 500, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http(request: Request, exc: StarletteHTTPException) -> Response:
+        return problem(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        fields = ", ".join(
+            str(e.get("loc", ["?"])[-1]) + ": " + str(e.get("msg", "")) for e in exc.errors()
+        )
+        return problem(request, 400, f"the request is not valid ({fields})")
+
+
+_TITLES = {
+    400: "The request was refused",
+    401: "Sign in first",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Not possible now",
+}
