@@ -10,15 +10,19 @@ import pytest
 from babel.messages.extract import extract_from_file
 
 import govsocial.reports
+import govsocial.web
 from govsocial.errors import ConfigError
 from govsocial.reports.i18n import DOMAINS, Language, catalogue
 
 REPORTS = Path(govsocial.reports.__file__).parent
-# Which files speak for which domain: templates by folder, modules by name.
+WEB = Path(govsocial.web.__file__).parent
+# Which files speak for which domain: templates by folder, modules by name (the web app's
+# files under web/, the others under reports/).
 SOURCES = {
     "site": ["templates/site/**/*.html", "site*.py"],
     "scorecard": ["templates/scorecard/**/*.html", "scorecards.py", "charts.py"],
     "exports": ["exports*.py"],
+    "web": ["templates/**/*.html", "*.py"],
 }
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
@@ -26,13 +30,14 @@ KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 def messages(domain: str) -> dict[str, str]:
     """msgid → where it is used, extracted as gettext tools do (Babel; Jinja2's extractor)."""
     found: dict[str, str] = {}
+    base = WEB if domain == "web" else REPORTS
     for pattern in SOURCES[domain]:
-        for path in sorted(REPORTS.glob(pattern)):
+        for path in sorted(base.glob(pattern)):
             method = "jinja2.ext:babel_extract" if path.suffix == ".html" else "python"
             for line, message, _, _ in extract_from_file(method, path, keywords=KEYWORDS):
                 first = message[0] if isinstance(message, tuple) else message
                 if first:
-                    found.setdefault(first, f"{path.relative_to(REPORTS)}:{line}")
+                    found.setdefault(first, f"{path.relative_to(base)}:{line}")
     return found
 
 
@@ -40,6 +45,8 @@ def messages(domain: str) -> dict[str, str]:
 def test_every_message_has_an_indonesian_translation(domain: str) -> None:
     used = messages(domain)
     translated = catalogue("id", domain)
+    if domain == "web":  # the web shows the site's pages: their messages serve it too
+        translated = {**catalogue("id", "site"), **translated}
     missing = {m: where for m, where in used.items() if m not in translated}
     assert not missing, f"untranslated in locales/id/{domain}.po: {missing}"
 

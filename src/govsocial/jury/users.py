@@ -269,9 +269,8 @@ def change_password(
         acting(tx, actor)
         tx.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hashed, actor))
         ended = _end_sessions(tx, actor, keep_session)
-        tx.audit(
-            user.actor, "user.password", user.actor, None, {"changed": True, "sessions_ended": ended}
-        )
+        after = {"changed": True, "sessions_ended": ended}
+        tx.audit(user.actor, "user.password", user.actor, None, after)
 
 
 @functools.cache

@@ -34,7 +34,7 @@ from govsocial.vocabulary import WIB
 
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
-DOMAINS = ("site", "scorecard", "exports")
+DOMAINS = ("site", "scorecard", "exports", "web")  # web: the web app's own pages (web/)
 _LOCALES = {"id": "id_ID", "en": "en_GB"}  # en_GB: "22 November 2026", day first
 
 

@@ -28,6 +28,7 @@ from govsocial.errors import (
     MethodologyError,
     NotFoundError,
 )
+from govsocial.reports.i18n import N_
 from govsocial.web.config import WebConfig
 from govsocial.web.context import (
     CSRF_COOKIE,
@@ -102,9 +103,10 @@ def create_app(config: WebConfig) -> FastAPI:
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
-        "accept", ""
-    ).split(",")[0]
+    return (
+        request.url.path.startswith("/api/")
+        or "application/json" in request.headers.get("accept", "").split(",")[0]
+    )
 
 
 def _handlers(app: FastAPI) -> None:
@@ -118,7 +120,7 @@ def _handlers(app: FastAPI) -> None:
             who,
             "message.html",
             status=status,
-            page_title=who._(_TITLES.get(status, "Something went wrong")),
+            page_title=who._(_TITLES.get(status, N_("Something went wrong"))),
             message=message,
             status_code=status,
         )
@@ -165,9 +167,10 @@ def _handlers(app: FastAPI) -> None:
 
 
 _TITLES = {
-    400: "The request was refused",
-    401: "Sign in first",
-    403: "Not allowed",
-    404: "Not found",
-    409: "Not possible now",
+    400: N_("The request was refused"),
+    401: N_("Sign in first"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("Not possible now"),
 }
+ROLE_NAMES = (N_("organiser"), N_("juror"), N_("operator"))  # shown as _(user.role)

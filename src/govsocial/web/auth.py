@@ -72,7 +72,7 @@ def login(
             error=_login_error(who, exc.message),
             login=login,
         )
-    token, session = sessions.start(state.store(), user)
+    token, _ = sessions.start(state.store(), user)
     target = safe_next(next, HOME.get(user.role, "/"))
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(

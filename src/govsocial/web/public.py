@@ -26,7 +26,7 @@ from govsocial.web.context import (
 router = APIRouter()
 # The values of the request being rendered (who is signed in, their CSRF token): a Site is
 # shared by concurrent requests, so they are passed per rendering, never stored on it.
-REQUEST: ContextVar[dict[str, Any]] = ContextVar("govsocial_web_request", default={})
+REQUEST: ContextVar[dict[str, Any]] = ContextVar("govsocial_web_request")
 
 
 def site(state: AppState, run_id: str, who: Viewer) -> Site:
@@ -42,7 +42,7 @@ def site(state: AppState, run_id: str, who: Viewer) -> Site:
             link_scorecards=False,
             loader=loader(),
             globals={"_": words.gettext, "ngettext": words.ngettext, "in_run": True},
-            context=lambda: REQUEST.get(),
+            context=lambda: REQUEST.get({}),
         )
 
     built: Site = state.cached((run_id, "site", who.lang), make)

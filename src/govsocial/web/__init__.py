@@ -1,0 +1,1 @@
+"""The web app: public results, registration and the jury portal (docs/web.md)."""
