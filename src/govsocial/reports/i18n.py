@@ -68,26 +68,33 @@ def check_language(lang: str) -> str:
 
 @functools.cache
 def catalogue(lang: str, domain: str) -> Mapping[str, str | tuple[str, ...]]:
-    """The translations of ``domain`` into ``lang``: msgid → msgstr (a tuple for plurals).
-    Empty for English; untranslated (empty or fuzzy) entries are left out."""
+    """The translations of ``domain`` into ``lang``: msgid → msgstr (a tuple for plurals),
+    from ``locales/<lang>/<domain>.po`` and any ``<domain>.<part>.po`` beside it (a large
+    domain kept in parts: ``web.jury.po``). Empty for English; untranslated (empty or fuzzy)
+    entries are left out."""
     check_language(lang)
     if lang == "en":
         return {}
-    path = resources.files("govsocial.reports") / "locales" / lang / f"{domain}.po"
-    if not path.is_file():
-        return {}
-    with path.open("rb") as handle:
-        po = read_po(handle, locale=_LOCALES[lang])
+    folder = resources.files("govsocial.reports") / "locales" / lang
     found: dict[str, str | tuple[str, ...]] = {}
-    for message in po:
-        if not message.id or message.fuzzy:
-            continue
-        key = message.id[0] if isinstance(message.id, tuple | list) else message.id
-        if isinstance(message.string, tuple | list):
-            if all(message.string):
-                found[key] = tuple(message.string)
-        elif message.string:
-            found[key] = message.string
+    names = sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name == f"{domain}.po"
+        or (entry.name.startswith(f"{domain}.") and entry.name.endswith(".po"))
+    )
+    for name in names:
+        with (folder / name).open("rb") as handle:
+            po = read_po(handle, locale=_LOCALES[lang])
+        for message in po:
+            if not message.id or message.fuzzy:
+                continue
+            key = message.id[0] if isinstance(message.id, tuple | list) else message.id
+            if isinstance(message.string, tuple | list):
+                if all(message.string):
+                    found[key] = tuple(message.string)
+            elif message.string:
+                found[key] = message.string
     return found
 
 
