@@ -184,3 +184,39 @@ def _incomplete(jury: Jury, outcome: Outcome) -> list[str]:
                 f"{where}: every juror recused from {', '.join(unscored)}; assign another juror"
             )
     return found
+
+
+PUBLIC_PLACE = ("place", "unit", "jury_score", "jurors", "rank")
+
+
+def published_outcomes(store: StateStore, run_id: str) -> list[dict[str, Any]]:
+    """What the public sees of the closed juries on the run ``run_id`` (oldest first): per
+    panel the winner and the places (unit, place, jury score, the quantitative rank), and the
+    champion. Not the jurors, their ballots, agreement or leniency (the organiser's)."""
+    with store.read() as tx:
+        rows = tx.all(
+            "SELECT id, outcome, closed FROM juries WHERE run_id = ? AND status = 'closed' "
+            "ORDER BY id",
+            (run_id,),
+        )
+    public = []
+    for row in rows:
+        outcome = json.loads(row["outcome"])
+        public.append(
+            {
+                "jury_id": row["id"],
+                "closed": row["closed"],
+                "rule": outcome["rule"],
+                "panels": [
+                    {
+                        "category": p["category"],
+                        "cluster_id": p["cluster_id"],
+                        "winner": p["winner"],
+                        "placed": [{k: x[k] for k in PUBLIC_PLACE if k in x} for x in p["placed"]],
+                    }
+                    for p in outcome["panels"]
+                ],
+                "champion": outcome["champion"],
+            }
+        )
+    return public
