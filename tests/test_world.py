@@ -7,6 +7,8 @@ import pytest
 
 from conftest import run_cli, scalar
 from govsocial.demo import load_world
+from govsocial.jury.store import StateStore
+from govsocial.jury.users import verify_login
 from govsocial.store import Warehouse
 from govsocial.synth import generate
 
@@ -179,6 +181,15 @@ def test_demo_command_prints_the_summary(tmp_path: Path) -> None:
     assert not list((report / "scorecards").glob("*.pdf"))  # --no-pdf
     assert list((report / "exports").glob("*.xlsx"))
     assert list((tmp_path / "d" / "published").glob("*/manifest.json"))
+    # ... and says how to start the web app and sign in: its users' passwords work
+    assert "govsocial serve --db d/govsocial.duckdb" in done.stdout
+    logins = (tmp_path / "d" / "demo-logins.txt").read_text("utf-8").splitlines()[1:]
+    assert [line.split()[0] for line in logins] == ["organiser", *["juror"] * 3, "operator"]
+    assert (tmp_path / "d" / "demo-logins.txt").stat().st_mode & 0o077 == 0
+    _, login, password, *_ = logins[0].split()
+    assert f"{login:<8} {password}" in done.stdout
+    with StateStore.open(tmp_path / "d" / "govsocial-web.sqlite3") as store:
+        assert verify_login(store, login, password).role == "organiser"
 
 
 def test_bought_likes_accounts_are_flagged(world_db: Path) -> None:

@@ -192,3 +192,53 @@ def collect_demo(
         collected,
         "6% server errors, 4% cut-off bodies",
     )
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    login: str
+    password: str
+    institution_id: str | None = None
+
+
+DEMO_LOGINS_FILE = "demo-logins.txt"
+
+
+def demo_users(folder: Path, operator_institution: str) -> tuple[Path, list[DemoLogin]]:
+    """The web app's state file beside the demo warehouse with its demo users: an organiser,
+    three jurors and an operator of ``operator_institution``, each with a new random password,
+    written (readable by the owner only) to ``folder/demo-logins.txt``. A state file that
+    has users already is kept as it is (its logins file says them)."""
+    import secrets
+
+    from govsocial.jury.store import DEFAULT_NAME, StateStore
+    from govsocial.jury.users import Console, add_user, has_users
+
+    state = folder / DEFAULT_NAME
+    listing = folder / DEMO_LOGINS_FILE
+    with StateStore.open(state, create=True) as store:
+        if has_users(store):
+            return state, []
+        people = [
+            DemoLogin("organiser", "panitia", secrets.token_urlsafe(9)),
+            *(DemoLogin("juror", f"juri{i}", secrets.token_urlsafe(9)) for i in (1, 2, 3)),
+            DemoLogin("operator", "humas", secrets.token_urlsafe(9), operator_institution),
+        ]
+        for person in people:
+            add_user(
+                store,
+                Console("demo"),
+                name=person.login.title(),
+                login=person.login,
+                role=person.role,  # type: ignore[arg-type]
+                password=person.password,
+                institution_id=person.institution_id,
+            )
+    fd = os.open(listing, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("# The demo web app's users (SYNTHETIC demo only): role, login, password\n")
+        for person in people:
+            extra = f"  (institution {person.institution_id})" if person.institution_id else ""
+            handle.write(f"{person.role:<10} {person.login:<8} {person.password}{extra}\n")
+    return state, people

@@ -88,6 +88,8 @@ def demo(
     published = publish_with_progress(document["run_id"], None, path)
     written = report_with_progress(ReadModel.open(published.folder), folder / "report", "id", pdf)
     collected = _collect_demo(folder) if collect else None
+    nominee = document["categories"][0]["clusters"][0]["nominees"]
+    logins = _demo_web(folder, str(nominee[0]["institution_id"]) if nominee else "demo")
     say(styled("\nNext, try:", "bold"))
     for line in (
         f"export GOVSOCIAL_DB={path}",
@@ -106,6 +108,23 @@ def demo(
     say(
         styled("\nThe report (Bahasa Indonesia): open ", "bold"), styled(str(written.index), "bold")
     )
+    say(styled("\nThe web app (results, registration, jury):", "bold"))
+    say(f"  govsocial serve --db {path}")
+    say(f"  then open http://localhost:8000/ and sign in (Masuk) with a login of {logins}")
+
+
+def _demo_web(folder: Path, institution: str) -> Path:
+    """The demo's web users (an organiser, three jurors, an operator), their passwords in a
+    file of the demo folder; returns that file."""
+    from govsocial.demo import DEMO_LOGINS_FILE, demo_users
+
+    _, people = demo_users(folder, institution)
+    listing = folder / DEMO_LOGINS_FILE
+    if people:
+        say(styled("\nWeb app users of the demo (kept in ", "bold"), str(listing), "):")
+        for person in people:
+            say(f"  {person.role:<10} {person.login:<8} {person.password}")
+    return listing
 
 
 def _collect_demo(folder: Path) -> Path:
