@@ -42,10 +42,10 @@ def serve(
     from govsocial.web.app import create_app
     from govsocial.web.config import WebConfig
 
-    warehouse = db_path(db)
+    warehouse = db_path(db).absolute()
     config = WebConfig(
-        state=state_path(state, db),
-        published=Path(root) if root else default_root(warehouse),
+        state=state_path(state, db).absolute(),
+        published=(Path(root) if root else default_root(warehouse)).absolute(),
         warehouse=warehouse,
         secure_cookies=secure_cookies,
     ).with_key()

@@ -313,6 +313,7 @@ def page_context(who: Viewer) -> dict[str, Any]:
         "viewer": who,
         "user": who.user,
         "csrf": who.csrf,
+        "languages": LANGUAGES,
         "here": who.request.url.path
         + (f"?{who.request.url.query}" if who.request.url.query else ""),
     }
