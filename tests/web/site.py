@@ -54,12 +54,12 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(config: WebConfig) -> Iterator[Server]:
+def serving(config: WebConfig, log_level: str = "warning") -> Iterator[Server]:
     """The app of ``config`` served on a free port of 127.0.0.1 until the block ends."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(config), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+            create_app(config), host="127.0.0.1", port=port, log_level=log_level, lifespan="off"
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

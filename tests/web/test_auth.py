@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import httpx
+import pytest
 
 from govsocial.jury.store import StateStore
 from govsocial.jury.users import Console, disable_user
@@ -176,3 +178,30 @@ def test_an_unknown_page_is_a_404_page_not_a_traceback(server: Server) -> None:
         assert missing.status_code == 404 and "Traceback" not in missing.text
         api = client.get("/api/nothing-here")
         assert api.status_code == 404 and api.json()["status"] == 404
+
+
+def test_passwords_and_tokens_never_reach_the_logs(
+    config: WebConfig, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    new = "sandi-rahasia-baru-99"
+    with serving(config, log_level="debug") as server, server.client() as client:
+        sign_in(client, "juror1", "tebakan-yang-salah-1")
+        assert sign_in(client, "juror1").status_code == 303
+        token = str(client.cookies.get("gs_session"))
+        csrf = csrf_of(client.get("/account"))
+        client.post(
+            "/account/password",
+            data={"csrf": csrf, "current": PASSWORD.format("juror1"), "new": new, "repeat": new},
+        )
+        client.get("/no-such-page")
+    # uvicorn logs to the process's output; the app's own loggers propagate (caplog)
+    printed = capfd.readouterr()
+    server_side = ("govsocial", "uvicorn", "fastapi", "starlette")  # not the test's client
+    logged = "\n".join(
+        [printed.out, printed.err]
+        + [f"{r.getMessage()} {r.args}" for r in caplog.records if r.name.startswith(server_side)]
+    )
+    assert "/no-such-page" in logged and "/account/password" in logged  # the access log
+    for secret in (PASSWORD.format("juror1"), "tebakan-yang-salah-1", new, token, csrf):
+        assert secret not in logged
