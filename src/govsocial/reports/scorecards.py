@@ -152,14 +152,19 @@ class Renderer:
         written = [stem.with_suffix(".html")]
         atomic_write(written[0], html.encode("utf-8"))
         if self.pdf:
-            import weasyprint
-
-            document = weasyprint.HTML(
-                string=_svg_as_images(html), base_url=str(self.folder), url_fetcher=_data_only()
-            )
             written.append(stem.with_suffix(".pdf"))
-            atomic_write(written[1], document.write_pdf())
+            atomic_write(written[1], self.pdf_of(html))
         return written
+
+    def pdf_of(self, html: str) -> bytes:
+        """The A4 PDF of a scorecard's ``html`` (no file or network is read)."""
+        import weasyprint
+
+        document = weasyprint.HTML(
+            string=_svg_as_images(html), base_url=str(self.folder), url_fetcher=_data_only()
+        )
+        pdf: bytes = document.write_pdf()
+        return pdf
 
     def html(self, institution_id: str) -> str:
         facts = institution_facts(self.run, institution_id)

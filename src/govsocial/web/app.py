@@ -59,7 +59,7 @@ SECURITY_HEADERS = {
 
 
 def create_app(config: WebConfig) -> FastAPI:
-    from govsocial.web import admin, api, auth, judging, public, registration
+    from govsocial.web import admin, api, auth, judging, public, registration, scorecards
 
     app = FastAPI(
         title="govsocial",
@@ -73,7 +73,7 @@ def create_app(config: WebConfig) -> FastAPI:
     app.state.govsocial = AppState(config.with_key())
     static = resources.files("govsocial.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    for module in (auth, public, api, admin, judging, registration):
+    for module in (auth, public, scorecards, api, admin, judging, registration):
         app.include_router(module.router)
     _handlers(app)
 
