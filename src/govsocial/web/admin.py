@@ -89,7 +89,7 @@ def add(
             who.user.id,
             name=name,
             login=login,
-            role=role,  # type: ignore[arg-type]  # checked above
+            role=role,  # checked above
             password=password,
             institution_id=institution.strip() or None,
         )
