@@ -234,6 +234,32 @@ def test_an_interrupted_update_keeps_the_batches_it_finished(
     assert_same_as_tokenising(wh, Scope())
 
 
+def test_a_write_that_fails_in_the_writer_thread_stops_the_update_and_keeps_the_rest(
+    registered: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches are kept by a writer thread on its own connection while the next is read: a
+    failure there is raised by update(), the batches before it stay, nothing of it is kept."""
+    wh = registered
+    load(wh, tmp_path, varied_rows(100, seed=8), "posts.csv")
+    real = update_module.store.keep_text
+    calls = 0
+
+    def failing(*args: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("disk full")
+        real(*args)
+
+    monkeypatch.setattr(update_module.store, "keep_text", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        update(wh, batch=30)
+    assert scalar(wh, "SELECT count(*) FROM post_text_state") == 30
+    monkeypatch.setattr(update_module.store, "keep_text", real)
+    assert update(wh, batch=30).read == 70
+    assert_same_as_tokenising(wh, Scope())
+
+
 def test_a_later_update_takes_known_stems_from_the_warehouse(
     registered: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -198,6 +198,13 @@ class Warehouse:
                 raise failure from exc
             raise
 
+    def sibling(self) -> Warehouse:
+        """A second connection to this warehouse, for another thread (DuckDB connections are
+        not shared between threads): its own transactions, the same database. Close it
+        before this one."""
+        with self.faults("opening a second connection"):
+            return Warehouse(self.con.cursor(), self.path, self.read_only, self.config)
+
     def checkpoint(self) -> None:
         """Write everything committed into the warehouse file itself (and empty its .wal)."""
         with self.faults("saving it to its file (checkpoint)"):

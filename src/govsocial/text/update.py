@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,12 +92,13 @@ def update(
         workers=workers if workers is not None else (os.cpu_count() or 1),
     )
 
-    def keep(chunk: pa.Table, reading: Reading) -> None:
+    def prepare(chunk: pa.Table, reading: Reading) -> tuple[store.ReadText, pa.Table]:
         tokens = reading.tokens()
         matched = match(tokens.table(encoded=True), chosen)
         forms = post_forms(tokens)
-        kept = store.ReadText(chunk, matched, forms.counts, forms.forms, forms.post_tokens)
-        store.keep_text(wh, kept, sha, lexicon_sha, datetime.now(UTC))
+        return store.ReadText(chunk, matched, forms.counts, forms.forms, forms.post_tokens), matched
+
+    def counted(chunk: pa.Table, matched: pa.Table) -> None:
         report.read += len(chunk)
         report.tagged += len(pc.unique(matched["post_id"]))
         for theme, n in zip(*_value_counts(matched["theme"]), strict=True):
@@ -104,22 +106,39 @@ def update(
         if progress:
             progress(report.read, len(todo))
 
+    # Three stages at once: this thread reads batch n+1 (its new words sent to the stemming
+    # processes) while a writer thread keeps batch n-1 in DuckDB on its own connection (DuckDB
+    # works without the GIL); batch n's tokens, themes and counts are made in between. One
+    # batch is written at a time, in order, each in its own transaction.
+    writer = wh.sibling()
+    pool = ThreadPoolExecutor(1, thread_name_prefix="text-writer")
+    writing: Future[None] | None = None
     try:
-        # Each batch is read (and its new words sent to be stemmed) before the one before it
-        # is finished and kept: the stemming processes and this one work at the same time.
         waiting: tuple[pa.Table, Reading] | None = None
-        for start in range(0, len(todo), batch):
-            chunk = todo.slice(start, batch)
-            texts = store.texts_of(wh, chunk)
-            reading = read_texts(
-                texts["post_id"], texts["text"], lexicon=lexicon, stats=report.stats
-            )
+        for start in [*range(0, len(todo), batch), None]:
+            reading_next = None
+            if start is not None:
+                chunk = todo.slice(start, batch)
+                texts = store.texts_of(wh, chunk)
+                reading_next = (
+                    chunk,
+                    read_texts(
+                        texts["post_id"], texts["text"], lexicon=lexicon, stats=report.stats
+                    ),
+                )
             if waiting is not None:
-                keep(*waiting)
-            waiting = (chunk, reading)
-        if waiting is not None:
-            keep(*waiting)
+                kept, matched = prepare(*waiting)
+                if writing is not None:
+                    writing.result()  # the batch before is kept (or its error raised here)
+                now = datetime.now(UTC)
+                writing = pool.submit(store.keep_text, writer, kept, sha, lexicon_sha, now)
+                counted(waiting[0], matched)
+            waiting = reading_next
+        if writing is not None:
+            writing.result()
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        writer.close()
         lexicon.close()
     return report
 
