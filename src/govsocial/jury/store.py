@@ -139,10 +139,41 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_user ON sessions (user_id, ended);
 """
 
+_V3 = """
+CREATE TABLE registrations (
+  id INTEGER PRIMARY KEY,
+  institution_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('add', 'remove', 'correct')),
+  platform TEXT NOT NULL,
+  account_id INTEGER,
+  handle TEXT,
+  platform_id TEXT,
+  name TEXT,
+  current TEXT,
+  reason TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'withdrawn')),
+  proposed_by INTEGER NOT NULL REFERENCES users(id),
+  proposed TEXT NOT NULL,
+  decided_by INTEGER REFERENCES users(id),
+  decided TEXT,
+  note TEXT,
+  outcome TEXT,
+  uid TEXT NOT NULL UNIQUE,
+  CHECK ((kind = 'add') = (account_id IS NULL)),
+  CHECK ((kind = 'add') OR current IS NOT NULL),
+  CHECK (kind <> 'correct' OR handle IS NOT NULL),
+  CHECK ((status = 'pending') = (decided IS NULL)),
+  CHECK ((status = 'approved') = (outcome IS NOT NULL))
+);
+CREATE INDEX registrations_by_institution ON registrations (institution_id, status, id);
+CREATE INDEX registrations_by_status ON registrations (status, id);
+"""
+
 # (version, what it adds, SQL): applied in order, never edited once released.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "users, juries, nominees, assignments, ballots, audit log", _V1),
     (2, "sign-in sessions of the web app", _V2),
+    (3, "registration changes", _V3),
 )
 
 

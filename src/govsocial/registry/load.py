@@ -45,7 +45,7 @@ from govsocial.registry.models import (
 )
 from govsocial.registry.parse import CSV_COLUMNS, line_of, parse_csv, parse_yaml
 
-__all__ = ["CSV_COLUMNS", "default_clusters", "read_registry"]
+__all__ = ["CSV_COLUMNS", "check_registry", "default_clusters", "read_registry"]
 
 DOCS = "docs/registry.md"
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -105,6 +105,20 @@ def read_registry(path: Path, known_clusters: tuple[Cluster, ...] = ()) -> Regis
             f"(formats in {DOCS}).",
             path=path,
         )
+    return _validate(path, top, known_clusters, problems)
+
+
+def check_registry(
+    table: Mapping[str, object], known_clusters: tuple[Cluster, ...] = (), source: str = "registry"
+) -> Registry:
+    """Validate a registry held in memory (the YAML file's shape: ``{"institutions": [...]}``)
+    exactly as :func:`read_registry` validates a file: it is written as that YAML and read back
+    through the same parser and checks, so nothing is accepted here that `registry load` would
+    refuse. ``source`` names it in a :class:`RegistryError` (whose lines are those of the YAML
+    text)."""
+    path = Path(source)
+    text = yaml.safe_dump(dict(table), sort_keys=False, allow_unicode=True)
+    top, problems = parse_yaml(path, text)
     return _validate(path, top, known_clusters, problems)
 
 
