@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -59,3 +60,27 @@ def test_serve_starts_on_the_state_beside_the_warehouse_and_says_how_to_begin(
 def test_serve_refuses_a_port_out_of_range(tmp_path: Path) -> None:
     done = run_cli("serve", "--port", "70000", cwd=tmp_path)
     assert done.returncode == 2 and "70000" in done.stderr
+
+
+def test_serve_with_workers_gives_each_worker_the_same_config(
+    tmp_path: Path, published: ReadModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govsocial.web.app import CONFIG_VARIABLE, from_environment
+
+    started: dict[str, Any] = {}
+
+    def run(app: Any, **options: Any) -> None:  # as uvicorn starts each worker process
+        started.update(options, app=app, environment=os.environ[CONFIG_VARIABLE])
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    root = published.folder.parent
+    done = run_cli("serve", "--root", str(root), "--workers", "2", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert started["app"] == "govsocial.web.app:from_environment"
+    assert started["factory"] is True and started["workers"] == 2
+    monkeypatch.setenv(CONFIG_VARIABLE, started["environment"])
+    app = from_environment()  # what each worker process does
+    state = app.state.govsocial
+    assert state.config.published == root.absolute()
+    assert state.config.state == (tmp_path / "govsocial-web.sqlite3").absolute()
+    assert state.model(published.run_id).run_id == published.run_id

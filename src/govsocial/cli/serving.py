@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,15 @@ def serve(
             help="Send the sign-in cookie over HTTPS only (behind a TLS proxy).",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="Server processes (one per core serves the most pages; they share the state).",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
     state: StateOption = None,
     root: RootOption = None,
     db: DbOption = None,
@@ -39,7 +49,7 @@ def serve(
     from govsocial.jury.store import StateStore
     from govsocial.jury.users import has_users
     from govsocial.publish.build import default_root
-    from govsocial.web.app import create_app
+    from govsocial.web.app import CONFIG_VARIABLE, create_app
     from govsocial.web.config import WebConfig
 
     warehouse = db_path(db).absolute()
@@ -51,7 +61,6 @@ def serve(
     ).with_key()
     with StateStore.open(config.state, create=True) as store:
         first = not has_users(store)
-    app = create_app(config)
     address = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
     say(f"Serving the web app at {address}/ (Ctrl-C stops it).")
     say(f"State: {config.state}; published runs: {config.published}.")
@@ -60,4 +69,16 @@ def serve(
             f"Nobody can sign in yet: open {address}/setup to create the first organiser, "
             "or run `govsocial users add LOGIN --name NAME --role organiser`."
         )
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    if workers == 1:
+        uvicorn.run(create_app(config), host=host, port=port, log_level="warning", access_log=False)
+    else:  # each worker process builds the app from the config in the environment
+        os.environ[CONFIG_VARIABLE] = config.to_json()
+        uvicorn.run(
+            "govsocial.web.app:from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )

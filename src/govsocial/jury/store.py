@@ -276,7 +276,15 @@ class StateStore:
         self.sqlite.execute("PRAGMA synchronous = FULL")
         if self.sqlite.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
             raise StoreError(f"{self.path}: SQLite cannot use WAL mode here (a network drive?).")
-        self._migrate()
+        if app_id != APPLICATION_ID or self._version() != MIGRATIONS[-1][0]:
+            self._migrate()  # takes the write lock: only when there is something to do
+
+    def _version(self) -> int | None:
+        try:
+            row = self.sqlite.execute("SELECT max(version) FROM migrations").fetchone()
+        except sqlite3.OperationalError:  # no migrations table yet
+            return None
+        return None if row is None or row[0] is None else int(row[0])
 
     def _migrate(self) -> None:
         with self._immediate():

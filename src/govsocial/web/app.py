@@ -11,13 +11,17 @@ changes). What they share is in :mod:`context`.
 from __future__ import annotations
 
 import logging
+import os
+from http.cookies import SimpleCookie
 from importlib import resources
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govsocial import __version__
 from govsocial.errors import (
@@ -58,6 +62,15 @@ SECURITY_HEADERS = {
 }
 
 
+CONFIG_VARIABLE = "GOVSOCIAL_WEB_CONFIG"  # how `govsocial serve --workers N` passes its config
+
+
+def from_environment() -> FastAPI:
+    """The app of the config that ``govsocial serve`` put in the environment (each worker
+    process of ``--workers`` builds its own)."""
+    return create_app(WebConfig.from_json(os.environ[CONFIG_VARIABLE]))
+
+
 def create_app(config: WebConfig) -> FastAPI:
     from govsocial.web import admin, api, auth, judging, public, registration, scorecards
 
@@ -77,29 +90,50 @@ def create_app(config: WebConfig) -> FastAPI:
         app.include_router(module.router)
     _handlers(app)
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "public, max-age=3600")
-        else:
-            response.headers.setdefault("Cache-Control", "no-store")
-        who: Viewer | None = getattr(request.state, "viewer", None)
-        if who is not None and who.anonymous_csrf is not None:
-            state: AppState = request.app.state.govsocial
-            response.set_cookie(
-                CSRF_COOKIE,
-                state.signer.dumps(who.anonymous_csrf),
-                httponly=True,
-                samesite="strict",
-                secure=config.secure_cookies,
-                path="/",
-            )
-        return response
-
+    app.add_middleware(SecurityHeaders, secure_cookies=config.secure_cookies)
     return app
+
+
+class SecurityHeaders:
+    """Plain ASGI middleware (cheaper than ``@app.middleware``): every response gets the
+    security headers and its cache rule; a visitor given a new anonymous CSRF token during
+    the request gets its signed cookie."""
+
+    def __init__(self, app: ASGIApp, secure_cookies: bool = False) -> None:
+        self.app = app
+        self.secure = secure_cookies
+        self.fixed = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.fixed:
+                    if name.decode() not in headers:
+                        headers.append(name.decode(), value.decode())
+                if "cache-control" not in headers:
+                    rule = "public, max-age=3600" if static else "no-store"
+                    headers.append("Cache-Control", rule)
+                who: Viewer | None = scope.get("state", {}).get("viewer")
+                if who is not None and who.anonymous_csrf is not None:
+                    state: AppState = scope["app"].state.govsocial
+                    cookie = SimpleCookie()
+                    cookie[CSRF_COOKIE] = state.signer.dumps(who.anonymous_csrf)
+                    morsel = cookie[CSRF_COOKIE]
+                    morsel["path"] = "/"
+                    morsel["httponly"] = True
+                    morsel["samesite"] = "strict"
+                    if self.secure:
+                        morsel["secure"] = True
+                    headers.append("set-cookie", morsel.OutputString())
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def _wants_json(request: Request) -> bool:

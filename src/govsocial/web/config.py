@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -30,6 +31,27 @@ class WebConfig:
     secure_cookies: bool = False
     key: bytes = b""
     throttle: Throttle = field(default_factory=Throttle)
+
+    def to_json(self) -> str:
+        """The config for a worker process (the key stays in its file; throttle: default)."""
+        return json.dumps(
+            {
+                "state": str(self.state),
+                "published": str(self.published),
+                "warehouse": str(self.warehouse) if self.warehouse else None,
+                "secure_cookies": self.secure_cookies,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> WebConfig:
+        raw = json.loads(text)
+        return cls(
+            state=Path(raw["state"]),
+            published=Path(raw["published"]),
+            warehouse=Path(raw["warehouse"]) if raw.get("warehouse") else None,
+            secure_cookies=bool(raw.get("secure_cookies")),
+        )
 
     def with_key(self) -> WebConfig:
         if self.key:
