@@ -40,6 +40,9 @@ CHAMPION_RULES = ("most_trophies", "most_nominations")
 # platform_combination: "sum" = weighted sum over all the category's platforms, 0 where it is
 # not eligible, ÷ their total weight (monotone: withholding a platform never helps).
 ACCOUNT_RULES: tuple[Literal["main", "pooled"], ...] = ("main", "pooled")
+# How the jury's scores make each panel's places (docs/jury.md, "The tally"): the mean of each
+# juror's standardised scores (default), or Borda points.
+JURY_RULES: tuple[Literal["standardised", "borda"], ...] = ("standardised", "borda")
 PLATFORM_COMBINATIONS: tuple[Literal["sum"], ...] = ("sum",)
 THEME_METRICS = ("theme_share", "theme_engagement_rate")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # stands in for a bad date, never returned
@@ -116,6 +119,7 @@ class Methodology:
     sha256: str  # of the file's bytes
     source: str  # the path, or "shipped:<name>"
     text: str  # the file's text, as run
+    jury_rule: Literal["standardised", "borda"] = "standardised"  # [jury] rule: the tally
 
 
 def list_methodologies() -> list[str]:
@@ -252,7 +256,7 @@ def _methodology(
                 "lower it or list more platforms",
                 value=cat.eligibility.min_platforms,
             )
-    jury = c.table(raw.get("jury", {}), "jury", (), ("criteria",))
+    jury = c.table(raw.get("jury", {}), "jury", (), ("criteria", "rule"))
     return Methodology(
         id=ident,
         edition=edition,
@@ -278,6 +282,7 @@ def _methodology(
         sha256=sha,
         source=source,
         text=text,
+        jury_rule=c.choice(jury, "rule", "jury", JURY_RULES, "standardised"),
     )
 
 

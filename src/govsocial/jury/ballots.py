@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from govsocial.errors import AuthError, InputError, NotFoundError
-from govsocial.jury.juries import Jury, load_jury, open_for_changes, panel_nominees
+from govsocial.jury.juries import Jury, Nominee, load_jury, open_for_changes, panel_nominees
 from govsocial.jury.store import StateStore, Transaction, iso
 from govsocial.jury.users import Actor, User, signed_in
 from govsocial.words import count
@@ -295,3 +295,117 @@ def my_panels(store: StateStore, actor: Actor, jury_id: int) -> list[tuple[str, 
             (jury_id, who.id),
         )
         return [(r[0], r[1], "submitted" if r[2] else "draft") for r in rows]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far one juror is on one panel (an assignment)."""
+
+    category: str
+    cluster_id: str
+    juror_id: int
+    nominees: int  # the panel's
+    scored: int  # ballots with every criterion scored (not recused)
+    recused: int  # ballots recused
+    saved: int  # ballots saved at all (scored in part or in full, or recused)
+    submitted: bool
+
+    @property
+    def status(self) -> Literal["not started", "draft", "submitted"]:
+        if self.submitted:
+            return "submitted"
+        return "draft" if self.saved else "not started"
+
+
+def progress(store: StateStore, actor: Actor, jury_id: int) -> list[Progress]:
+    """Each assignment's progress, by panel then juror: an organiser reads every juror's, a
+    juror only their own (blind: counts of others are not theirs to see either)."""
+    with store.read() as tx:
+        who = signed_in(tx, actor, "organiser", "juror")
+        jury = load_jury(tx, jury_id)
+        needed = {c.id for c in jury.criteria}
+        only = who.id if who.role == "juror" else None
+        sizes = {
+            (r[0], r[1]): int(r[2])
+            for r in tx.all(
+                "SELECT category, cluster_id, count(*) FROM nominees WHERE jury_id = ? "
+                "GROUP BY 1, 2",
+                (jury_id,),
+            )
+        }
+        found = []
+        for a in tx.all(
+            "SELECT category, cluster_id, juror_id FROM assignments WHERE jury_id = ? "
+            "AND (? IS NULL OR juror_id = ?) ORDER BY category, cluster_id, juror_id",
+            (jury_id, only, only),
+        ):
+            key = (jury_id, a["juror_id"], a["category"], a["cluster_id"])
+            mine = list(map(_ballot, tx.all(f"SELECT * FROM ballots WHERE {_WHERE}", key)))
+            found.append(
+                Progress(
+                    a["category"],
+                    a["cluster_id"],
+                    a["juror_id"],
+                    sizes.get((a["category"], a["cluster_id"]), 0),
+                    sum(1 for b in mine if not b.recused and needed <= set(b.scores)),
+                    sum(1 for b in mine if b.recused),
+                    len(mine),
+                    any(b.status == "submitted" for b in mine),
+                )
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class PanelView:
+    """One panel as its reader may see it: its nominees, the ballots they may read, and the
+    names of the jurors whose ballots those are."""
+
+    jury: Jury
+    category: str
+    cluster_id: str
+    nominees: tuple[Nominee, ...]
+    ballots: tuple[Ballot, ...]
+    jurors: Mapping[int, str]  # juror id → name, of the ballots' jurors (and the reader)
+
+
+def panel_view(
+    store: StateStore, actor: Actor, jury_id: int, category: str, cluster_id: str
+) -> PanelView:
+    """A panel's nominees and ballots for ``actor``: a juror must be on the panel and reads
+    their own ballots until the jury closes, then every juror's there; an organiser reads
+    every ballot of the panel; nobody else any."""
+    with store.read() as tx:
+        who = signed_in(tx, actor, "organiser", "juror")
+        jury = load_jury(tx, jury_id)
+        found = panel_nominees(tx, jury_id, category, cluster_id)
+        if not found:
+            raise NotFoundError(f"jury {jury_id} has no panel {category} × {cluster_id}")
+        assigned = [
+            r[0]
+            for r in tx.all(
+                "SELECT juror_id FROM assignments WHERE jury_id = ? AND category = ? "
+                "AND cluster_id = ? ORDER BY 1",
+                (jury_id, category, cluster_id),
+            )
+        ]
+        if who.role == "juror" and who.id not in assigned:
+            raise AuthError(
+                f"{who.login} is not a juror of {category} × {cluster_id} in jury {jury_id}"
+            )
+        mine_only = who.role == "juror" and jury.status == "open"
+        rows = tx.all(
+            "SELECT * FROM ballots WHERE jury_id = ? AND category = ? AND cluster_id = ? "
+            "AND (? IS NULL OR juror_id = ?) ORDER BY juror_id, unit",
+            (jury_id, category, cluster_id, *(2 * [who.id if mine_only else None])),
+        )
+        ballots = tuple(map(_ballot, rows))
+        shown = {who.id} if mine_only else {*assigned, *(b.juror_id for b in ballots)}
+        names = {
+            r["id"]: r["name"]
+            for r in tx.all(
+                f"SELECT id, name FROM users WHERE id IN ({','.join('?' * len(shown))})",
+                tuple(shown),
+            )
+        }
+        return PanelView(jury, category, cluster_id, tuple(found), ballots, names)
