@@ -15,7 +15,7 @@ from govsocial.jury.juries import list_juries
 from govsocial.jury.users import ROLES, add_user, disable_user, list_users
 from govsocial.web.context import Viewer, app_state, need, render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not the JSON API
 ORGANISER = need("organiser")
 RECENT = 200  # audit entries shown on the page (the export has them all)
 

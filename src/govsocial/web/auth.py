@@ -26,7 +26,7 @@ from govsocial.web.context import (
     viewer,
 )
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not the JSON API
 HOME = {"organiser": "/admin", "juror": "/jury", "operator": "/registration"}
 
 

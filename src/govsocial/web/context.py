@@ -21,6 +21,7 @@ Every router takes what it needs from here through FastAPI dependencies::
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -204,6 +205,8 @@ class AppState:
         self._lock = threading.Lock()
         self._models: dict[str, tuple[float, ReadModel]] = {}
         self.cache: dict[Any, Any] = {}  # routers' rendered pages and tables (see cached())
+        self._by_state: dict[Any, tuple[tuple[int, ...], Any]] = {}
+        self._newest: tuple[int, str | None] | None = None
 
     def store(self) -> StateStore:
         """This thread's connection to the state file."""
@@ -229,6 +232,19 @@ class AppState:
                     continue
         return sorted(found, key=lambda m: str(m.manifest.get("published_at", "")), reverse=True)
 
+    def newest(self) -> str | None:
+        """The folder name of the newest published run (the front page), or None; kept
+        until the root folder changes."""
+        try:
+            stamp = self.config.published.stat().st_mtime_ns
+        except OSError:
+            return None
+        found = self._newest
+        if found is None or found[0] != stamp:
+            runs = self.runs()
+            found = self._newest = (stamp, runs[0].folder.name if runs else None)
+        return found[1]
+
     def model(self, run_id: str) -> ReadModel:
         """The published run ``run_id`` (its folder's name), checked when first opened and
         again whenever its manifest changes."""
@@ -250,6 +266,36 @@ class AppState:
             self._models[run_id] = (stamp, model)
             self.cache = {k: v for k, v in self.cache.items() if k[:1] != (run_id,)}
         return model
+
+    def state_stamp(self) -> tuple[int, ...]:
+        """A value that changes whenever anything commits to the state file, in any process
+        (in WAL mode every commit appends to the ``-wal`` file; a checkpoint rewrites both):
+        two ``stat`` calls, no query."""
+        stamp: list[int] = []
+        for path in (
+            self.config.state,
+            self.config.state.with_name(self.config.state.name + "-wal"),
+        ):
+            try:
+                found = os.stat(path)
+            except FileNotFoundError:
+                stamp += [0, 0]
+            else:
+                stamp += [found.st_mtime_ns, found.st_size]
+        return tuple(stamp)
+
+    def while_state_unchanged(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, kept until the state file changes (:meth:`state_stamp`): a read of
+        the state that many requests share (what closed juries decided) without a query per
+        request."""
+        stamp = self.state_stamp()
+        found = self._by_state.get(key)
+        if found is not None and found[0] == stamp:
+            return found[1]
+        value = make()
+        with self._lock:
+            self._by_state[key] = (stamp, value)
+        return value
 
     def cached(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
         """``make()`` once per ``key`` (whose first item is the run id, so that publishing a
@@ -322,8 +368,10 @@ def page_context(who: Viewer) -> dict[str, Any]:
 def render(who: Viewer, template: str, status: int = 200, **values: Any) -> HTMLResponse:
     """A web page (``templates/<template>``) in the viewer's language. Pages outside a run
     get the layout's run fields empty."""
+    newest = app_state(who.request).newest()
     defaults = {
-        "root": "/",
+        # the site's links (overview, categories, methodology) go to the newest run
+        "root": f"/runs/{newest}/" if newest else "/",
         "edition": "govsocial",
         "run_id": "",
         "synthetic": False,

@@ -525,13 +525,19 @@ class Decision:
 
 
 def closed_juries(state: AppState, run_id: str) -> tuple[int, ...]:
-    """The ids of the closed juries on ``run_id`` (a small query on every request: closing
-    a jury shows at once)."""
-    with state.store().read() as tx:
-        rows = tx.all(
-            "SELECT id FROM juries WHERE run_id = ? AND status = 'closed' ORDER BY id", (run_id,)
-        )
-    return tuple(int(r[0]) for r in rows)
+    """The ids of the closed juries on ``run_id``, read again whenever the state file changes
+    (closing a jury shows at once; no query per request otherwise)."""
+
+    def query() -> tuple[int, ...]:
+        with state.store().read() as tx:
+            rows = tx.all(
+                "SELECT id FROM juries WHERE run_id = ? AND status = 'closed' ORDER BY id",
+                (run_id,),
+            )
+        return tuple(int(r[0]) for r in rows)
+
+    found: tuple[int, ...] = state.while_state_unchanged(("closed-juries", run_id), query)
+    return found
 
 
 def decision(state: AppState, data: RunData) -> Decision:

@@ -26,7 +26,7 @@ from govsocial.store.registry import RegisteredAccount
 from govsocial.vocabulary import PLATFORMS
 from govsocial.web.context import AppState, Forbidden, Viewer, app_state, need, render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not the JSON API
 OPERATOR_OR_ORGANISER = need("operator", "organiser")
 OPERATOR = need("operator")
 ORGANISER = need("organiser")

@@ -14,7 +14,7 @@ from govsocial.reports.scorecard_facts import RunTables
 from govsocial.reports.scorecards import Renderer
 from govsocial.web.context import AppState, Viewer, app_state, viewer
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not the JSON API
 
 
 def _renderer(state: AppState, run_id: str, lang: str) -> Renderer:
