@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from importlib import resources
 
@@ -159,29 +160,14 @@ def _handlers(app: FastAPI) -> None:
             status_code=status,
         )
 
-    @app.exception_handler(Unauthenticated)
-    async def unauthenticated(request: Request, exc: Unauthenticated) -> Response:
-        return problem(request, 401, exc.message)
+    def answer(status: int) -> Callable[[Request, Exception], Awaitable[Response]]:
+        async def handle(request: Request, exc: Exception) -> Response:
+            return problem(request, status, str(exc))
 
-    @app.exception_handler(AuthError)
-    async def forbidden(request: Request, exc: AuthError) -> Response:
-        return problem(request, 403, exc.message)
+        return handle
 
-    @app.exception_handler(NotFoundError)
-    async def not_found(request: Request, exc: NotFoundError) -> Response:
-        return problem(request, 404, exc.message)
-
-    @app.exception_handler(InputError)
-    async def bad_input(request: Request, exc: InputError) -> Response:
-        return problem(request, 400, exc.message)
-
-    @app.exception_handler(ConfigError)
-    async def config(request: Request, exc: ConfigError) -> Response:
-        return problem(request, 409, exc.message)
-
-    @app.exception_handler(MethodologyError)
-    async def methodology(request: Request, exc: MethodologyError) -> Response:
-        return problem(request, 409, exc.message)
+    for kind, status in STATUS_OF:  # the most specific class of an error wins (Starlette)
+        app.add_exception_handler(kind, answer(status))
 
     @app.exception_handler(GovsocialError)
     async def other(request: Request, exc: GovsocialError) -> Response:
@@ -200,6 +186,15 @@ def _handlers(app: FastAPI) -> None:
         return problem(request, 400, f"the request is not valid ({fields})")
 
 
+# What each refusal of the core is to a browser or an API client (docs/web.md, "Errors").
+STATUS_OF: tuple[tuple[type[GovsocialError], int], ...] = (
+    (Unauthenticated, 401),
+    (AuthError, 403),
+    (NotFoundError, 404),
+    (InputError, 400),
+    (ConfigError, 409),
+    (MethodologyError, 409),
+)
 _TITLES = {
     400: N_("The request was refused"),
     401: N_("Sign in first"),
