@@ -6,6 +6,9 @@ import json
 import sqlite3
 
 from govsocial.jury.audit import AuditEntry, check_chain
+from govsocial.jury.registrations import propose
+from govsocial.jury.store import StateStore
+from jury.world import People
 from web.site import Server, post_form, sign_in, signed_in
 
 
@@ -70,6 +73,17 @@ def test_disabling_a_user_from_the_page_signs_them_out(server: Server) -> None:
         done = post_form(organiser, "/admin/users", f"/admin/users/{user_id}/disable", {})
         assert done.status_code == 200
         assert juror.get("/account").status_code == 303
+
+
+def test_the_dashboard_counts_the_registration_changes_waiting(
+    server: Server, people: People
+) -> None:
+    with signed_in(server, "organiser") as organiser:
+        assert "data-pending" not in organiser.get("/admin").text
+    with StateStore.open(server.config.state) as store:
+        propose(store, people.operator, "add", reason="akun baru", platform="x", handle="humas1")
+    with signed_in(server, "organiser") as organiser:
+        assert 'data-pending="1"' in organiser.get("/admin").text
 
 
 def test_the_audit_page_verifies_the_chain_and_the_export_checks_out(server: Server) -> None:

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from govsocial.errors import AuthError, InputError, NotFoundError
 from govsocial.jury import audit
 from govsocial.jury.juries import list_juries
+from govsocial.jury.registrations import list_changes
 from govsocial.jury.users import ROLES, add_user, disable_user, list_users
 from govsocial.web.context import Viewer, app_state, need, render
 
@@ -34,6 +35,7 @@ def dashboard(request: Request, who: Viewer = Depends(ORGANISER)) -> Response:
         users=users,
         juries=juries,
         runs=state.runs(),
+        pending=len(list_changes(state.store(), who.user.id, status="pending")),
         report=audit.verify(state.store()),
     )
 
