@@ -1,4 +1,4 @@
-// The public pages' charts (web/public.py): each is a Vega-Lite spec in a JSON data block,
+// The public pages' charts (web/charts.py): each is a Vega-Lite spec in a JSON data block,
 //   <div id="chart-x"></div>
 //   <script type="application/json" data-chart="chart-x">{...}</script>
 // drawn here with vega-embed as SVG. The pages' CSP forbids eval, so Vega's expressions run
