@@ -1,4 +1,4 @@
-// The jury's pages (web/judging.py). A nominee's save or recusal answers htmx with the
+// A juror's panel (web/panels.py). A nominee's save or recusal answers htmx with the
 // nominee's form again: swap it in when it was refused too (400, 403, 404, 409: the form says
 // why), as long as the answer is that form (header X-Jury-Fragment). Any other failure (signed
 // out, the server gone) leaves the form as typed and says so in it.
