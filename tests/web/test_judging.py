@@ -321,8 +321,16 @@ def test_a_juror_scores_with_htmx_in_their_language(
         refused = save(juror, jury_id, nominee.unit, {"score.creativity": "11"}, htmx=True)
         assert refused.status_code == 400 and refused.headers["x-jury-fragment"] == "1"
         assert "11" in refused.text and 'value="11"' in refused.text
-        words = save(juror, jury_id, nominee.unit, {"score.creativity": "banyak"}, htmx=True)
+        words = save(
+            juror,
+            jury_id,
+            nominee.unit,
+            {**scores(6.5), "score.creativity": "banyak", "comment": "masih draf"},
+            htmx=True,
+        )
         assert words.status_code == 400 and "banyak" in words.text
+        # the refused form comes back as typed: the other scores and the comment too
+        assert 'value="6.5"' in words.text and "masih draf" in words.text
         juror.get("/language/en?next=/jury")
         english = juror.get(panel_url(jury_id))
         assert "Content quality" in english.text and "Kualitas konten" not in english.text

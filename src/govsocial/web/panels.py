@@ -131,13 +131,11 @@ def save(
     who: Viewer = Depends(JUROR),
 ) -> Response:
     store = app_state(request).store()
-    unit, comment = text(form, "unit", 200), text(form, "comment")
-    kept: Kept = {unit: ({}, comment)}  # a refused form keeps its scores once they are numbers
+    unit, comment, given = text(form, "unit", 200), text(form, "comment"), given_scores(form)
+    kept: Kept = {unit: (given, comment)}  # a refused form comes back as it was typed
 
     def act() -> None:
-        given = given_scores(form)
         scores = parse_scores(given, get_jury(store, at.jury_id), who)
-        kept[unit] = (given, comment)
         me = user_of(who).id
         save_draft(store, me, at.jury_id, at.category, at.cluster, unit, scores, comment)
 
